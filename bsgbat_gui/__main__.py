@@ -1,0 +1,60 @@
+"""Entry point: ``bsgbat-gui [PATH...]`` opens the window; ``bsgbat-gui COMMAND ...`` runs headless."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bsgbat_gui import __version__
+
+SUBCOMMANDS = ("analyze",)
+
+
+def _subcommand_parser() -> argparse.ArgumentParser:
+    from bsgbat_gui.commands import analyze
+
+    parser = argparse.ArgumentParser(prog="bsgbat-gui", description="Review bat recordings with BSG-BAT.")
+    parser.add_argument("--version", action="version", version=f"bsgbat-gui {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    analyze.add_parser(subparsers)
+    return parser
+
+
+def _gui_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bsgbat-gui",
+        description="Review bat survey recordings with the BSG-BAT ensemble. "
+        f"Headless commands: {', '.join(SUBCOMMANDS)} (bsgbat-gui COMMAND --help).",
+    )
+    parser.add_argument("--version", action="version", version=f"bsgbat-gui {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    parser.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="recordings or folders to open")
+    parser.add_argument("--models", type=Path, metavar="DIR", help="model set folder")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    first_positional = next((a for a in args_list if not a.startswith("-")), None)
+    if first_positional in SUBCOMMANDS:
+        args = _subcommand_parser().parse_args(args_list)
+    else:
+        args = _gui_parser().parse_args(args_list)
+        args.run = None
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if args.run is not None:
+        return int(args.run(args))
+    from bsgbat_gui.gui.app import run_gui
+
+    return run_gui(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""From recordings to per-segment, per-model logits: the one pipeline the CLI and the GUI drive.
+
+Long work is a generator: it yields progress and results and checks ``should_stop`` between
+batches, so a caller (``analyze`` on the command line, the GUI's worker thread) can show progress
+and cancel without the core knowing about terminals or threads.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from bsgbat_gui.core.audio import ModelRateSignal, RecordingError, RecordingInfo, probe_recording
+from bsgbat_gui.core.ensemble import CombineMethod, Ensemble, combine_logits, sigmoid
+from bsgbat_gui.core.model_card import SEGMENT_FRAMES
+from bsgbat_gui.core.segments import SegmentWindow, normalise_segment, segment_windows
+from bsgbat_gui.core.spectrogram import frame_count, log_mel_frames
+
+log = logging.getLogger(__name__)
+
+FloatArray = npt.NDArray[np.float32]
+DEFAULT_BATCH_SIZE = 16
+
+
+@dataclass(frozen=True)
+class RecordingAnalysis:
+    """The models' output for one recording. Immutable: safe to hand across threads."""
+
+    info: RecordingInfo
+    windows: tuple[SegmentWindow, ...]
+    per_model_logits: FloatArray  # [n_models, n_segments, n_classes]
+    labels: tuple[str, ...]
+    model_names: tuple[str, ...]
+
+    def combined_logits(self, method: CombineMethod = "mean") -> FloatArray:
+        """[n_segments, n_classes] logits combined over models."""
+        return combine_logits(self.per_model_logits, method)
+
+    def probabilities(self, method: CombineMethod = "mean") -> FloatArray:
+        """[n_segments, n_classes] probabilities: sigmoid of the combined logits."""
+        return sigmoid(self.combined_logits(method))
+
+
+@dataclass(frozen=True)
+class RecordingStarted:
+    index: int
+    path: Path
+    info: RecordingInfo
+    n_segments: int
+
+
+@dataclass(frozen=True)
+class SegmentsAnalysed:
+    index: int
+    path: Path
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class RecordingAnalysed:
+    index: int
+    analysis: RecordingAnalysis
+
+
+@dataclass(frozen=True)
+class RecordingFailed:
+    index: int
+    path: Path
+    reason: str
+
+
+AnalysisEvent = RecordingStarted | SegmentsAnalysed | RecordingAnalysed | RecordingFailed
+
+
+def _never_stop() -> bool:
+    return False
+
+
+def windows_for(info: RecordingInfo) -> list[SegmentWindow]:
+    return segment_windows(frame_count(info.model_rate_frames), duration_s=info.duration_s)
+
+
+def iter_model_inputs(
+    signal: ModelRateSignal,
+    windows: list[SegmentWindow],
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> Iterator[tuple[list[SegmentWindow], FloatArray]]:
+    """Batches of model input, ``[B, 1, 512, 128]`` float32, in window order.
+
+    The log-mel frames of a batch are computed once for the span its windows cover, then each
+    window is sliced out and normalised on its own.
+    """
+    for first in range(0, len(windows), batch_size):
+        batch_windows = windows[first : first + batch_size]
+        span_start = min(w.start_frame for w in batch_windows)
+        span_stop = max(w.start_frame for w in batch_windows) + SEGMENT_FRAMES
+        log_mel = log_mel_frames(signal, span_start, span_stop)
+        batch = np.empty((len(batch_windows), 1, SEGMENT_FRAMES, log_mel.shape[1]), np.float32)
+        for i, window in enumerate(batch_windows):
+            offset = window.start_frame - span_start
+            batch[i, 0] = normalise_segment(log_mel[offset : offset + SEGMENT_FRAMES])
+        yield batch_windows, batch
+
+
+def analyse_recording(
+    info: RecordingInfo,
+    ensemble: Ensemble,
+    *,
+    index: int = 0,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    should_stop: Callable[[], bool] = _never_stop,
+) -> Iterator[SegmentsAnalysed | RecordingAnalysed]:
+    """Run the ensemble over one recording, yielding progress after each batch, then the result.
+
+    Stops (yielding no result) as soon as ``should_stop()`` is true between batches.
+
+    Raises
+    ------
+    RecordingError
+        When the audio cannot be read part-way through.
+    """
+    windows = windows_for(info)
+    logits = np.empty((ensemble.n_models, len(windows), ensemble.n_classes), np.float32)
+    done = 0
+    with ModelRateSignal(info) as signal:
+        for batch_windows, batch in iter_model_inputs(signal, windows, batch_size=batch_size):
+            if should_stop():
+                return
+            logits[:, done : done + len(batch_windows)] = ensemble.run(batch)
+            done += len(batch_windows)
+            yield SegmentsAnalysed(index=index, path=info.path, done=done, total=len(windows))
+    yield RecordingAnalysed(
+        index=index,
+        analysis=RecordingAnalysis(
+            info=info,
+            windows=tuple(windows),
+            per_model_logits=logits,
+            labels=ensemble.labels,
+            model_names=tuple(m.name for m in ensemble.models),
+        ),
+    )
+
+
+def analyse_recordings(
+    paths: Iterable[Path],
+    ensemble: Ensemble,
+    *,
+    time_expansion: float | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    should_stop: Callable[[], bool] = _never_stop,
+) -> Iterator[AnalysisEvent]:
+    """Analyse recordings one after another; a bad file yields :class:`RecordingFailed` and the
+    rest go on."""
+    for index, path in enumerate(paths):
+        if should_stop():
+            return
+        try:
+            info = probe_recording(path, time_expansion=time_expansion)
+            yield RecordingStarted(index, path, info, len(windows_for(info)))
+            yield from analyse_recording(
+                info, ensemble, index=index, batch_size=batch_size, should_stop=should_stop
+            )
+        except RecordingError as exc:
+            yield RecordingFailed(index, path, str(exc))
+        except MemoryError:
+            yield RecordingFailed(index, path, "out of memory while analysing")
+        except Exception as exc:  # a bug must not take the rest of a night's files down with it
+            log.exception("unexpected failure analysing %s", path)
+            yield RecordingFailed(index, path, f"internal error: {type(exc).__name__}: {exc}")

@@ -1,0 +1,340 @@
+"""Opening a recording: true sample rate, time expansion, metadata, and block-wise 384 kHz samples.
+
+A :class:`RecordingInfo` says what a file is (probed once, cheaply); a :class:`ModelRateSignal`
+reads any range of the 384 kHz mono signal the model card's ``librosa.load`` would produce,
+without ever loading the whole file.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from bsgbat_gui.core import resample
+from bsgbat_gui.core.metadata import RecordingMetadata, read_metadata, read_riff_layout
+from bsgbat_gui.core.model_card import FMAX_HZ, MODEL_SAMPLE_RATE_HZ, RESAMPLER_FILTER
+
+if TYPE_CHECKING:
+    import soundfile
+
+log = logging.getLogger(__name__)
+
+# Header rates below this are audio rates: such a file holds time-expanded ultrasound (or no
+# ultrasound at all). At or above it, a time-expansion flag is stale and ignored.
+TIME_EXPANSION_HEADER_LIMIT_HZ = 100_000
+ASSUMED_TIME_EXPANSION = 10
+
+LOSSLESS_EXTENSIONS = (".wav", ".flac")
+# Lossy files are picked up by folder scans too, so the user is told why they are a problem
+# instead of having them silently skipped.
+LOSSY_EXTENSIONS = (".mp3", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".wma")
+RECORDING_EXTENSIONS = LOSSLESS_EXTENSIONS + LOSSY_EXTENSIONS
+
+_LOSSY_SUBTYPES = {
+    "MPEG_LAYER_I",
+    "MPEG_LAYER_II",
+    "MPEG_LAYER_III",
+    "VORBIS",
+    "OPUS",
+    "GSM610",
+    "IMA_ADPCM",
+    "MS_ADPCM",
+    "VOX_ADPCM",
+    "G721_32",
+    "G723_24",
+    "G723_40",
+    "NMS_ADPCM_16",
+    "NMS_ADPCM_24",
+    "NMS_ADPCM_32",
+    "ULAW",
+    "ALAW",
+}
+
+
+class RecordingError(Exception):
+    """A recording cannot be opened or read; the message is one line meant for the user."""
+
+
+@dataclass(frozen=True)
+class RecordingInfo:
+    """What a recording file is, in real (true-rate) terms.
+
+    ``header_rate_hz`` is what the file header says; ``true_rate_hz`` = header rate × TE is the
+    rate the sound was recorded at. All durations and times in the application are real time.
+    """
+
+    path: Path
+    header_rate_hz: int
+    channels: int
+    header_frames: int
+    format: str
+    subtype: str
+    time_expansion: float
+    time_expansion_source: str  # "none" | "guano" | "wamd" | "assumed" | "override"
+    metadata: RecordingMetadata = field(default_factory=RecordingMetadata)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def true_rate_hz(self) -> int:
+        return round(self.header_rate_hz * self.time_expansion)
+
+    @property
+    def duration_s(self) -> float:
+        """Real duration in seconds (header duration ÷ TE)."""
+        return self.header_frames / self.true_rate_hz
+
+    @property
+    def model_rate_frames(self) -> int:
+        """Length of the signal once resampled to the model's 384 kHz (as librosa pads it)."""
+        return resample.resampled_length(
+            self.header_frames, input_rate_hz=self.true_rate_hz, output_rate_hz=MODEL_SAMPLE_RATE_HZ
+        )
+
+    @property
+    def is_time_expanded(self) -> bool:
+        return self.time_expansion != 1
+
+    @property
+    def needs_resampling(self) -> bool:
+        return self.true_rate_hz != MODEL_SAMPLE_RATE_HZ
+
+
+def find_recordings(paths: list[Path]) -> tuple[list[Path], list[str]]:
+    """Expand files and folders (recursively) into recording paths, in a stable order.
+
+    Returns the recordings and one message per path that does not exist. Hidden files and
+    macOS "._" resource forks (left on SD cards copied from a Mac) are skipped.
+    """
+    found: list[Path] = []
+    missing: list[str] = []
+    for path in paths:
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    if name.startswith(".") or not name.lower().endswith(RECORDING_EXTENSIONS):
+                        continue
+                    found.append(Path(root) / name)
+        elif path.exists() or path.is_symlink():
+            found.append(path)
+        else:
+            missing.append(f"{path}: no such file or folder")
+    return found, missing
+
+
+def _open_soundfile(path: Path) -> soundfile.SoundFile:
+    import soundfile
+
+    try:
+        return soundfile.SoundFile(str(path))
+    except soundfile.LibsndfileError as exc:
+        raise RecordingError(_describe_unreadable(path, str(exc))) from None
+    except PermissionError:
+        raise RecordingError("permission denied") from None
+    except FileNotFoundError:
+        raise RecordingError("file not found (moved, deleted, or a broken link)") from None
+    except OSError as exc:
+        raise RecordingError(f"cannot be read ({exc.strerror or exc})") from None
+
+
+def _describe_unreadable(path: Path, libsndfile_message: str) -> str:
+    suffix = path.suffix.lower()
+    if suffix in (".m4a", ".aac", ".wma"):
+        return (
+            f"{suffix[1:].upper()} files cannot be read; bat recordings must be lossless "
+            "WAV or FLAC (lossy codecs discard ultrasound)"
+        )
+    with path.open("rb") as f:
+        head = f.read(12)
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return f"damaged or unsupported WAV ({libsndfile_message.split(':')[-1].strip()})"
+    return "not an audio file (no WAV or FLAC header)"
+
+
+def probe_recording(path: Path, *, time_expansion: float | None = None) -> RecordingInfo:
+    """Read a recording's header and metadata (not its samples).
+
+    Parameters
+    ----------
+    time_expansion
+        Overrides whatever the file says (``--time-expansion``).
+
+    Raises
+    ------
+    RecordingError
+        With a one-line reason when the file cannot be used at all.
+    """
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise RecordingError("file not found (moved, deleted, or a broken link)") from None
+    except OSError as exc:
+        raise RecordingError(f"cannot be read ({exc.strerror or exc})") from None
+    if path.is_dir():
+        raise RecordingError("is a folder, not a recording")
+    if size == 0:
+        raise RecordingError("empty file (0 bytes)")
+    if not os.access(path, os.R_OK):
+        raise RecordingError("permission denied")
+
+    with _open_soundfile(path) as sf:
+        header_rate = int(sf.samplerate)
+        channels = int(sf.channels)
+        frames = int(sf.frames)
+        fmt, subtype = str(sf.format), str(sf.subtype)
+    if frames <= 0:
+        raise RecordingError("holds no audio samples")
+    if header_rate <= 0:
+        raise RecordingError(f"invalid sample rate {header_rate} Hz in the header")
+
+    warnings: list[str] = []
+    try:
+        layout = read_riff_layout(path)
+    except OSError as exc:
+        layout = None
+        warnings.append(f"chunk list unreadable ({exc}); metadata ignored")
+    metadata = read_metadata(path, layout)
+    warnings.extend(metadata.warnings)
+    if layout is not None and layout.data_bytes_missing > 0:
+        warnings.append(
+            "truncated: the header promises more audio than the file holds; "
+            f"analysing the {frames / header_rate:.3f} s present (header time)"
+        )
+
+    te, te_source = _decide_time_expansion(header_rate, metadata, time_expansion, warnings)
+    if subtype in _LOSSY_SUBTYPES or fmt in ("MPEG", "OGG"):
+        warnings.append(f"lossy codec ({subtype}): ultrasound is damaged or lost; use WAV or FLAC")
+    true_rate = header_rate * te
+    nyquist_hz = true_rate / 2
+    if nyquist_hz < FMAX_HZ:
+        warnings.append(
+            f"true sample rate {true_rate / 1000:g} kHz: nothing above {nyquist_hz / 1000:g} kHz "
+            f"was recorded, so the model's band up to {FMAX_HZ / 1000:g} kHz is partly empty"
+        )
+    if channels > 1:
+        log.debug("%s: %d channels mixed to mono", path, channels)
+
+    return RecordingInfo(
+        path=path,
+        header_rate_hz=header_rate,
+        channels=channels,
+        header_frames=frames,
+        format=fmt,
+        subtype=subtype,
+        time_expansion=te,
+        time_expansion_source=te_source,
+        metadata=metadata,
+        warnings=tuple(warnings),
+    )
+
+
+def _decide_time_expansion(
+    header_rate_hz: int,
+    metadata: RecordingMetadata,
+    override: float | None,
+    warnings: list[str],
+) -> tuple[float, str]:
+    if override is not None:
+        return float(override), "override"
+    stated: tuple[float, str] | None = None
+    if metadata.guano_time_expansion is not None:
+        stated = (metadata.guano_time_expansion, "guano")
+    elif metadata.wamd_time_expansion is not None:
+        stated = (float(metadata.wamd_time_expansion), "wamd")
+
+    if header_rate_hz >= TIME_EXPANSION_HEADER_LIMIT_HZ:
+        if stated is not None and stated[0] != 1:
+            warnings.append(
+                f"ignored time-expansion ×{stated[0]:g} from {stated[1]} metadata: the file is "
+                f"already at {header_rate_hz} Hz (a stale flag)"
+            )
+        return 1.0, "none"
+    if stated is not None:
+        return stated
+    warnings.append(
+        f"header rate {header_rate_hz} Hz with no time-expansion metadata: assumed "
+        f"×{ASSUMED_TIME_EXPANSION} (true rate {header_rate_hz * ASSUMED_TIME_EXPANSION} Hz); "
+        "use --time-expansion to override"
+    )
+    return float(ASSUMED_TIME_EXPANSION), "assumed"
+
+
+class ModelRateSignal:
+    """Random access to the mono 384 kHz float32 signal the card's ``librosa.load`` returns.
+
+    ``read(start, stop)`` returns samples ``[start, stop)`` of that signal, zeros outside
+    ``[0, n_samples)``. Mono is the mean of the channels; other rates are resampled with the
+    card's resampler, block-wise (:mod:`bsgbat_gui.core.resample`). Memory is proportional to the
+    requested range, never to the file.
+    """
+
+    def __init__(self, info: RecordingInfo) -> None:
+        self.info = info
+        self.n_samples = info.model_rate_frames
+        self._file = _open_soundfile(info.path)
+        # libsndfile may report fewer frames on reopening if the file changed; trust the probe
+        # but never read past what is there.
+        self._n_input = min(info.header_frames, int(self._file.frames))
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> ModelRateSignal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _read_input(self, start: int, stop: int) -> np.ndarray:
+        """Mono float32 input samples ``[start, stop)`` at the true rate (clipped to the file)."""
+        import soundfile
+
+        start, stop = max(0, start), min(self._n_input, stop)
+        if stop <= start:
+            return np.zeros(0, dtype=np.float32)
+        try:
+            self._file.seek(start)
+            block = self._file.read(frames=stop - start, dtype="float32", always_2d=True)
+        except (soundfile.LibsndfileError, RuntimeError, OSError) as exc:
+            raise RecordingError(f"read failed at sample {start} ({exc})") from None
+        # librosa.to_mono: the mean over channels, in float32.
+        mono = block[:, 0] if block.shape[1] == 1 else np.mean(block, axis=1, dtype=np.float32)
+        if len(mono) < stop - start:  # a file truncated after probing: pad, don't fail
+            mono = np.concatenate([mono, np.zeros(stop - start - len(mono), np.float32)])
+        return np.ascontiguousarray(mono, dtype=np.float32)
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Samples ``[start, stop)`` of the 384 kHz signal, float32, zero outside the signal."""
+        out = np.zeros(max(0, stop - start), dtype=np.float32)
+        lo, hi = max(start, 0), min(stop, self.n_samples)
+        if hi <= lo:
+            return out
+        if not self.info.needs_resampling:
+            out[lo - start : hi - start] = self._read_input(lo, hi)
+            return out
+        rate_in = self.info.true_rate_hz
+        in_start, in_stop = resample.input_span_for_output(
+            lo,
+            hi,
+            n_input=self._n_input,
+            input_rate_hz=rate_in,
+            output_rate_hz=MODEL_SAMPLE_RATE_HZ,
+            filter_name=RESAMPLER_FILTER,
+        )
+        block = self._read_input(in_start, in_stop)
+        out[lo - start : hi - start] = resample.resample_span(
+            block,
+            input_offset=in_start,
+            out_start=lo,
+            out_stop=hi,
+            n_input=self._n_input,
+            input_rate_hz=rate_in,
+            output_rate_hz=MODEL_SAMPLE_RATE_HZ,
+            filter_name=RESAMPLER_FILTER,
+        )
+        return out

@@ -1,0 +1,157 @@
+"""ONNX Runtime sessions for a model set: validated once, reused, run on batches of segments.
+
+Per-model logits are always kept, so the combine method (mean, median, min, max over models) can
+change later without running the models again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from bsgbat_gui.core.model_card import INPUT_NAME, N_MELS, OUTPUT_NAME, SEGMENT_FRAMES
+from bsgbat_gui.core.models import ModelSet, ModelSetError
+
+if TYPE_CHECKING:
+    import onnxruntime
+
+log = logging.getLogger(__name__)
+
+CombineMethod = Literal["mean", "median", "min", "max"]
+COMBINE_METHODS: tuple[CombineMethod, ...] = ("mean", "median", "min", "max")
+DEFAULT_PROVIDER = "CPUExecutionProvider"
+
+FloatArray = npt.NDArray[np.float32]
+
+
+def combine_logits(per_model_logits: FloatArray, method: CombineMethod) -> FloatArray:
+    """Combine ``[n_models, n_segments, n_classes]`` logits over models -> ``[n_segments, n_classes]``."""
+    if method == "mean":
+        return np.mean(per_model_logits, axis=0)
+    if method == "median":
+        return np.median(per_model_logits, axis=0).astype(np.float32)
+    if method == "min":
+        return np.min(per_model_logits, axis=0)
+    if method == "max":
+        return np.max(per_model_logits, axis=0)
+    raise ValueError(f"unknown combine method {method!r}; choose one of {', '.join(COMBINE_METHODS)}")
+
+
+def sigmoid(logits: FloatArray) -> FloatArray:
+    """The card's multi-label activation, ``1 / (1 + exp(-logit))``, without overflow warnings."""
+    from scipy.special import expit
+
+    return np.asarray(expit(logits), dtype=np.float32)
+
+
+def available_providers() -> list[str]:
+    import onnxruntime
+
+    return list(onnxruntime.get_available_providers())
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    name: str
+    session: onnxruntime.InferenceSession
+
+
+def _check_dim(dim: Any, expected: int) -> bool:
+    """An ONNX dim matches when it is the expected integer or symbolic (dynamic)."""
+    return not isinstance(dim, int) or dim == expected
+
+
+def _validate_session(name: str, session: onnxruntime.InferenceSession, n_labels: int) -> None:
+    inputs, outputs = session.get_inputs(), session.get_outputs()
+    if len(inputs) != 1 or inputs[0].name != INPUT_NAME:
+        got = ", ".join(i.name for i in inputs)
+        raise ModelSetError(f"{name}: expected one input named '{INPUT_NAME}', found: {got}")
+    inp = inputs[0]
+    if inp.type != "tensor(float)":
+        raise ModelSetError(f"{name}: input '{INPUT_NAME}' is {inp.type}, expected tensor(float)")
+    shape = list(inp.shape)
+    if len(shape) != 4 or not all(
+        _check_dim(d, e) for d, e in zip(shape[1:], (1, SEGMENT_FRAMES, N_MELS), strict=True)
+    ):
+        raise ModelSetError(
+            f"{name}: input shape {shape}, expected [batch, 1, {SEGMENT_FRAMES}, {N_MELS}]"
+        )
+    out = next((o for o in outputs if o.name == OUTPUT_NAME), None)
+    if out is None:
+        got = ", ".join(o.name for o in outputs)
+        raise ModelSetError(f"{name}: no output named '{OUTPUT_NAME}' (outputs: {got})")
+    out_shape = list(out.shape)
+    if len(out_shape) != 2 or not isinstance(out_shape[1], int):
+        raise ModelSetError(f"{name}: output shape {out_shape}, expected [batch, {n_labels}]")
+    if out_shape[1] != n_labels:
+        raise ModelSetError(
+            f"{name}: {out_shape[1]} outputs but the labels file lists {n_labels} labels"
+        )
+
+
+class Ensemble:
+    """The loaded, validated sessions of a model set.
+
+    Parameters
+    ----------
+    provider
+        An ONNX Runtime execution provider name; CPU by default.
+    intra_op_threads
+        Threads ONNX Runtime uses inside one model run (0 = its default, all cores). The GUI
+        leaves a core for the event loop.
+    """
+
+    def __init__(
+        self,
+        model_set: ModelSet,
+        *,
+        provider: str = DEFAULT_PROVIDER,
+        intra_op_threads: int = 0,
+    ) -> None:
+        import onnxruntime
+
+        available = onnxruntime.get_available_providers()
+        if provider not in available:
+            raise ModelSetError(
+                f"execution provider {provider!r} is not available here "
+                f"(available: {', '.join(available)})"
+            )
+        self.model_set = model_set
+        self.labels: tuple[str, ...] = model_set.labels
+        self.provider = provider
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = intra_op_threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        providers = [provider] if provider == DEFAULT_PROVIDER else [provider, DEFAULT_PROVIDER]
+        self.models: list[LoadedModel] = []
+        for path in model_set.model_paths:
+            try:
+                session = onnxruntime.InferenceSession(
+                    str(path), sess_options=options, providers=providers
+                )
+            except Exception as exc:  # onnxruntime raises several private exception types
+                first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise ModelSetError(f"{path}: not a loadable ONNX model ({first_line})") from None
+            _validate_session(path.name, session, len(self.labels))
+            self.models.append(LoadedModel(name=path.stem, session=session))
+
+    @property
+    def n_models(self) -> int:
+        return len(self.models)
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.labels)
+
+    def run(self, batch: FloatArray) -> FloatArray:
+        """Per-model logits for a batch: ``[B, 1, 512, 128]`` -> ``[n_models, B, n_classes]``."""
+        x = np.ascontiguousarray(batch, dtype=np.float32)
+        out = np.empty((self.n_models, x.shape[0], self.n_classes), dtype=np.float32)
+        for i, model in enumerate(self.models):
+            out[i] = model.session.run([OUTPUT_NAME], {INPUT_NAME: x})[0]
+        return out

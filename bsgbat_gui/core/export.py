@@ -1,0 +1,102 @@
+"""Every file the application writes: one writer per format, columns as constants.
+
+All writers go through :class:`AtomicTextFile`: a temporary file in the target folder, renamed
+over the target only when complete, so a crash or a kill never leaves half a file under the final
+name. Text cells that a spreadsheet would run as a formula are made inert.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+
+import numpy as np
+import numpy.typing as npt
+
+from bsgbat_gui.core.segments import SegmentWindow
+
+# `analyze --segments`: these columns, then one per model label in model order.
+SEGMENTS_CSV_LEADING_COLUMNS = ("file", "segment", "start_s", "end_s", "flags")
+
+_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert_text(value: str) -> str:
+    """A text cell that a spreadsheet shows as text: formula-like cells get a leading ``'``."""
+    return "'" + value if value.startswith(_FORMULA_TRIGGERS) else value
+
+
+class AtomicTextFile:
+    """Write a text file all-or-nothing: ``with AtomicTextFile(path) as f: ...``.
+
+    On success the temporary file is flushed, fsynced and renamed over ``path``; on an exception
+    it is deleted and ``path`` is untouched.
+    """
+
+    def __init__(self, path: Path, *, encoding: str = "utf-8", newline: str = "") -> None:
+        self.path = path
+        self._encoding = encoding
+        self._newline = newline
+        self._tmp_path: Path | None = None
+        self._file: IO[str] | None = None
+
+    def __enter__(self) -> IO[str]:
+        folder = self.path.parent if str(self.path.parent) else Path()
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
+        self._tmp_path = Path(tmp)
+        self._file = os.fdopen(fd, "w", encoding=self._encoding, newline=self._newline)
+        return self._file
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._file is not None and self._tmp_path is not None
+        try:
+            if exc_type is None:
+                self._file.flush()
+                os.fsync(self._file.fileno())
+            self._file.close()
+            if exc_type is None:
+                os.replace(self._tmp_path, self.path)
+        finally:
+            if self._tmp_path.exists():
+                self._tmp_path.unlink()
+
+
+class SegmentsCsvWriter:
+    """The ``--segments`` CSV: one row per model window, combined probabilities per label.
+
+    Columns: ``file,segment,start_s,end_s,flags`` then one per label (header = the label text);
+    times in real seconds with 3 decimals, probabilities with 6.
+    """
+
+    def __init__(self, out: IO[str], labels: Sequence[str]) -> None:
+        self._writer = csv.writer(out, lineterminator="\n")
+        self._writer.writerow([*SEGMENTS_CSV_LEADING_COLUMNS, *(inert_text(x) for x in labels)])
+
+    def write_recording(
+        self,
+        file_label: str,
+        windows: Sequence[SegmentWindow],
+        probabilities: npt.NDArray[np.float32],
+    ) -> None:
+        file_cell = inert_text(file_label)
+        for window, row in zip(windows, probabilities, strict=True):
+            self._writer.writerow(
+                [
+                    file_cell,
+                    window.index,
+                    f"{window.start_s:.3f}",
+                    f"{window.end_s:.3f}",
+                    window.flag,
+                    *(f"{p:.6f}" for p in row),
+                ]
+            )

@@ -1,0 +1,78 @@
+"""The model's windows over a recording, and the card's per-segment normalisation.
+
+The card's grid puts a 512-frame window every 250 frames from frame 0. Two additions, both
+flagged so they can be told apart from the card's own segments:
+
+* ``tail``: when the grid stops short of the last frame (up to ~0.5 s of every recording would go
+  unanalysed), one more window aligned to the end of the recording.
+* ``padded``: a recording shorter than one window (0.5 s triggered clips) gets one window whose
+  missing frames are zero mel power, i.e. silence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from bsgbat_gui.core.model_card import CLIP_MAX, FRAME_S, SEGMENT_FRAMES, SEGMENT_HOP_FRAMES
+
+FloatArray = npt.NDArray[np.float32]
+
+FLAG_NONE = ""
+FLAG_TAIL = "tail"
+FLAG_PADDED = "padded"
+
+
+@dataclass(frozen=True)
+class SegmentWindow:
+    """One model window: its first frame, its flag, and its span in real seconds."""
+
+    index: int
+    start_frame: int
+    flag: str
+    start_s: float
+    end_s: float
+
+
+def segment_windows(n_frames: int, *, duration_s: float) -> list[SegmentWindow]:
+    """The windows the model sees for a recording with ``n_frames`` spectrogram frames.
+
+    Window ``i`` of the grid starts at ``i * 0.5`` s and spans 1.024 s; the tail window comes
+    last. ``end_s`` is clipped to the recording's real duration, so no window claims time after
+    the recording ends.
+    """
+    if n_frames < SEGMENT_FRAMES:
+        return [SegmentWindow(0, 0, FLAG_PADDED, 0.0, min(SEGMENT_FRAMES * FRAME_S, duration_s))]
+    starts = list(range(0, n_frames - SEGMENT_FRAMES + 1, SEGMENT_HOP_FRAMES))
+    flags = [FLAG_NONE] * len(starts)
+    if starts[-1] + SEGMENT_FRAMES < n_frames:
+        starts.append(n_frames - SEGMENT_FRAMES)
+        flags.append(FLAG_TAIL)
+    return [
+        SegmentWindow(
+            index=i,
+            start_frame=start,
+            flag=flag,
+            start_s=start * FRAME_S,
+            end_s=min((start + SEGMENT_FRAMES) * FRAME_S, duration_s),
+        )
+        for i, (start, flag) in enumerate(zip(starts, flags, strict=True))
+    ]
+
+
+def normalise_segment(log_mel: FloatArray) -> FloatArray:
+    """The card's per-segment normalisation of one [512, 128] log-mel window.
+
+    ``(x - mean) / std``, minus each mel bin's median over time, clipped to 0..6, float32 — the
+    same operations in the same order as the card. A window of constant value (digital silence)
+    has ``std == 0``; the card would produce NaN there, we return zeros (nothing stands out).
+    """
+    seg = log_mel
+    std = seg.std()
+    if not np.isfinite(std) or std == 0:
+        return np.zeros_like(seg, dtype=np.float32)
+    seg = (seg - seg.mean()) / std
+    seg = np.clip(seg - np.median(seg, axis=0), 0.0, CLIP_MAX)
+    return seg.astype(np.float32)
