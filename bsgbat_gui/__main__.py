@@ -1,4 +1,7 @@
-"""Entry point: ``bsgbat-gui [PATH...]`` opens the window; ``bsgbat-gui COMMAND ...`` runs headless."""
+"""Entry point.
+
+``bsgbat-gui [PATH...]`` opens the window; ``bsgbat-gui COMMAND ...`` runs headless.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +19,9 @@ SUBCOMMANDS = ("analyze",)
 def _subcommand_parser() -> argparse.ArgumentParser:
     from bsgbat_gui.commands import analyze
 
-    parser = argparse.ArgumentParser(prog="bsgbat-gui", description="Review bat recordings with BSG-BAT.")
+    parser = argparse.ArgumentParser(
+        prog="bsgbat-gui", description="Review bat recordings with BSG-BAT."
+    )
     parser.add_argument("--version", action="version", version=f"bsgbat-gui {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -32,7 +37,9 @@ def _gui_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"bsgbat-gui {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
-    parser.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="recordings or folders to open")
+    parser.add_argument(
+        "paths", nargs="*", type=Path, metavar="PATH", help="recordings or folders to open"
+    )
     parser.add_argument("--models", type=Path, metavar="DIR", help="model set folder")
     return parser
 

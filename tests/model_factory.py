@@ -47,7 +47,9 @@ SPECIES_BANDS_KHZ = {
 }
 
 
-def band_energy_weights(*, gain: float = 10.0, offset: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
+def band_energy_weights(
+    *, gain: float = 10.0, offset: float = 0.25
+) -> tuple[np.ndarray, np.ndarray]:
     """``W [128, 22]`` and ``b [22]`` of the band-energy model.
 
     logit_k = gain * (mean input in band_k - mean input over all bins - offset): a species lights
@@ -69,7 +71,9 @@ def band_energy_weights(*, gain: float = 10.0, offset: float = 0.25) -> tuple[np
     return weights, bias
 
 
-def band_energy_model(*, gain: float = 10.0, offset: float = 0.25, opset: int = 17) -> onnx.ModelProto:
+def band_energy_model(
+    *, gain: float = 10.0, offset: float = 0.25, opset: int = 17
+) -> onnx.ModelProto:
     """spectrogram [B,1,512,128] -> mean over time -> [B,128] -> linear -> logits [B,22]."""
     weights, bias = band_energy_weights(gain=gain, offset=offset)
     nodes = [
@@ -80,7 +84,11 @@ def band_energy_model(*, gain: float = 10.0, offset: float = 0.25, opset: int = 
     graph = helper.make_graph(
         nodes,
         "band_energy_test_model",
-        [helper.make_tensor_value_info("spectrogram", TensorProto.FLOAT, ["batch", 1, SEGMENT_FRAMES, N_MELS])],
+        [
+            helper.make_tensor_value_info(
+                "spectrogram", TensorProto.FLOAT, ["batch", 1, SEGMENT_FRAMES, N_MELS]
+            )
+        ],
         [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", len(LABELS)])],
         initializer=[numpy_helper.from_array(weights, "W"), numpy_helper.from_array(bias, "b")],
     )
@@ -131,7 +139,9 @@ def write_model_set(
     folder.mkdir(parents=True, exist_ok=True)
     sums = []
     for i, name in enumerate(MODEL_FILENAMES[:n_models]):
-        model = band_energy_model(gain=10.0 * (1 + 0.06 * (i - 2.5)), offset=0.25 + 0.01 * (i - 2.5))
+        model = band_energy_model(
+            gain=10.0 * (1 + 0.06 * (i - 2.5)), offset=0.25 + 0.01 * (i - 2.5)
+        )
         path = folder / name
         onnx.save(model, str(path))
         sums.append(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {name}")

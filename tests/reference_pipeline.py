@@ -21,12 +21,17 @@ def wav_to_segments(wavfile, ntime=512, nhop=250, nfreq=128, *, true_rate_hz=Non
         y = librosa.resample(y, orig_sr=true_rate_hz, target_sr=384000, res_type="kaiser_fast")
         sr = 384000
     S = librosa.feature.melspectrogram(
-        y=y, sr=sr, n_fft=1024, hop_length=768,
-        n_mels=nfreq, fmin=9000, fmax=150000,
+        y=y,
+        sr=sr,
+        n_fft=1024,
+        hop_length=768,
+        n_mels=nfreq,
+        fmin=9000,
+        fmax=150000,
     ).T
     segs = []
     for start in range(0, max(len(S) - ntime, 0) + 1, nhop):
-        seg = np.log10(S[start:start + ntime] + 1e-6)
+        seg = np.log10(S[start : start + ntime] + 1e-6)
         seg = (seg - seg.mean()) / seg.std()
         seg = np.clip(seg - np.median(seg, axis=0), 0.0, 6.0)
         segs.append(seg.astype(np.float32))
@@ -36,6 +41,8 @@ def wav_to_segments(wavfile, ntime=512, nhop=250, nfreq=128, *, true_rate_hz=Non
 def reference_probabilities(segments, model_paths):
     """The card's ensemble step: mean of the models' logits, then the sigmoid."""
     x = segments[:, None, :, :]
-    sessions = [ort.InferenceSession(str(p), providers=["CPUExecutionProvider"]) for p in model_paths]
+    sessions = [
+        ort.InferenceSession(str(p), providers=["CPUExecutionProvider"]) for p in model_paths
+    ]
     logits = np.mean([s.run(["logits"], {"spectrogram": x})[0] for s in sessions], axis=0)
     return 1.0 / (1.0 + np.exp(-logits))

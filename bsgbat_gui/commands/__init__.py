@@ -1,1 +1,1 @@
-"""Headless subcommands of ``bsgbat-gui`` (one module each); the GUI lives in :mod:`bsgbat_gui.gui`."""
+"""Headless subcommands of ``bsgbat-gui``, one module each (the GUI is :mod:`bsgbat_gui.gui`)."""

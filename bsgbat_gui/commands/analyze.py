@@ -47,24 +47,44 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="recordings or folders")
     p.add_argument("--models", type=Path, metavar="DIR", help="model set folder")
-    p.add_argument("--combine", choices=COMBINE_METHODS, default="mean",
-                   help="how the models' logits are combined (default: mean)")
-    p.add_argument("--segments", type=Path, metavar="OUT.csv",
-                   help="write one row per model window with every label's probability")
-    p.add_argument("--time-expansion", type=positive_float, metavar="N",
-                   help="time-expansion factor of every input (overrides the files' metadata)")
-    p.add_argument("--provider", default=DEFAULT_PROVIDER, metavar="NAME",
-                   help=f"ONNX Runtime execution provider (default: {DEFAULT_PROVIDER})")
-    p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, metavar="N",
-                   help=argparse.SUPPRESS)
+    p.add_argument(
+        "--combine",
+        choices=COMBINE_METHODS,
+        default="mean",
+        help="how the models' logits are combined (default: mean)",
+    )
+    p.add_argument(
+        "--segments",
+        type=Path,
+        metavar="OUT.csv",
+        help="write one row per model window with every label's probability",
+    )
+    p.add_argument(
+        "--time-expansion",
+        type=positive_float,
+        metavar="N",
+        help="time-expansion factor of every input (overrides the files' metadata)",
+    )
+    p.add_argument(
+        "--provider",
+        default=DEFAULT_PROVIDER,
+        metavar="NAME",
+        help=f"ONNX Runtime execution provider (default: {DEFAULT_PROVIDER})",
+    )
+    p.add_argument(
+        "--batch-size", type=int, default=DEFAULT_BATCH_SIZE, metavar="N", help=argparse.SUPPRESS
+    )
     p.set_defaults(run=run)
 
 
 def _summary_line(path_label: str, labels: tuple[str, ...], probabilities) -> str:
     peak = probabilities.max(axis=0)
     found = sorted(
-        ((float(peak[i]), label) for i, label in enumerate(labels)
-         if label != BACKGROUND_LABEL and peak[i] > SUMMARY_THRESHOLD),
+        (
+            (float(peak[i]), label)
+            for i, label in enumerate(labels)
+            if label != BACKGROUND_LABEL and peak[i] > SUMMARY_THRESHOLD
+        ),
         reverse=True,
     )
     if not found:
@@ -72,7 +92,11 @@ def _summary_line(path_label: str, labels: tuple[str, ...], probabilities) -> st
     return f"{path_label}: " + ", ".join(f"{label} {p:.2f}" for p, label in found)
 
 
-def run(args: argparse.Namespace, *, stdout: IO[str] = sys.stdout, stderr: IO[str] = sys.stderr) -> int:
+def run(
+    args: argparse.Namespace, *, stdout: IO[str] | None = None, stderr: IO[str] | None = None
+) -> int:
+    stdout = stdout if stdout is not None else sys.stdout
+    stderr = stderr if stderr is not None else sys.stderr
     recordings, missing = find_recordings(list(args.paths))
     for line in missing:
         stderr.write(f"error: {line}\n")
@@ -112,10 +136,15 @@ def run(args: argparse.Namespace, *, stdout: IO[str] = sys.stdout, stderr: IO[st
                     analysis = event.analysis
                     probabilities = analysis.probabilities(args.combine)
                     if writer is not None:
-                        writer.write_recording(str(analysis.info.path), analysis.windows, probabilities)
+                        writer.write_recording(
+                            str(analysis.info.path), analysis.windows, probabilities
+                        )
                     else:
                         progress.clear()
-                        stdout.write(_summary_line(str(analysis.info.path), analysis.labels, probabilities) + "\n")
+                        stdout.write(
+                            _summary_line(str(analysis.info.path), analysis.labels, probabilities)
+                            + "\n"
+                        )
             progress.clear()
     except KeyboardInterrupt:
         progress.clear()

@@ -1,16 +1,16 @@
-"""A one-line progress bar on stderr for headless commands (silent when stderr is not a terminal)."""
+"""A one-line progress bar on stderr for headless commands (silent when not a terminal)."""
 
 from __future__ import annotations
 
 import sys
 import time
-from typing import TextIO
+from typing import IO
 
 
 class ProgressBar:
     """``[#####.....] 42/100 label`` redrawn in place, at most ten times a second."""
 
-    def __init__(self, total: int, *, stream: TextIO | None = None, width: int = 30) -> None:
+    def __init__(self, total: int, *, stream: IO[str] | None = None, width: int = 30) -> None:
         self.total = max(total, 1)
         self.stream = stream if stream is not None else sys.stderr
         self.enabled = self.stream.isatty()
@@ -26,7 +26,7 @@ class ProgressBar:
             return
         self._last_draw = now
         fraction = min(max(done / self.total, 0.0), 1.0)
-        filled = int(round(fraction * self.width))
+        filled = round(fraction * self.width)
         bar = "#" * filled + "." * (self.width - filled)
         text = f"\r[{bar}] {fraction * 100:5.1f}% {label}"[:120]
         self.stream.write(text.ljust(120))

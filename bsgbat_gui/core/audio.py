@@ -303,7 +303,9 @@ class ModelRateSignal:
         except (soundfile.LibsndfileError, RuntimeError, OSError) as exc:
             raise RecordingError(f"read failed at sample {start} ({exc})") from None
         # librosa.to_mono: the mean over channels, in float32.
-        mono = block[:, 0] if block.shape[1] == 1 else np.mean(block, axis=1, dtype=np.float32)
+        mono = np.asarray(
+            block[:, 0] if block.shape[1] == 1 else block.mean(axis=1, dtype=np.float32)
+        )
         if len(mono) < stop - start:  # a file truncated after probing: pad, don't fail
             mono = np.concatenate([mono, np.zeros(stop - start - len(mono), np.float32)])
         return np.ascontiguousarray(mono, dtype=np.float32)

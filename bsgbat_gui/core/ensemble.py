@@ -29,7 +29,7 @@ FloatArray = npt.NDArray[np.float32]
 
 
 def combine_logits(per_model_logits: FloatArray, method: CombineMethod) -> FloatArray:
-    """Combine ``[n_models, n_segments, n_classes]`` logits over models -> ``[n_segments, n_classes]``."""
+    """Combine logits over models: ``[n_models, n_seg, n_classes]`` -> ``[n_seg, n_classes]``."""
     if method == "mean":
         return np.mean(per_model_logits, axis=0)
     if method == "median":
@@ -38,7 +38,9 @@ def combine_logits(per_model_logits: FloatArray, method: CombineMethod) -> Float
         return np.min(per_model_logits, axis=0)
     if method == "max":
         return np.max(per_model_logits, axis=0)
-    raise ValueError(f"unknown combine method {method!r}; choose one of {', '.join(COMBINE_METHODS)}")
+    raise ValueError(
+        f"unknown combine method {method!r}; choose one of {', '.join(COMBINE_METHODS)}"
+    )
 
 
 def sigmoid(logits: FloatArray) -> FloatArray:
@@ -135,7 +137,9 @@ class Ensemble:
                     str(path), sess_options=options, providers=providers
                 )
             except Exception as exc:  # onnxruntime raises several private exception types
-                first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                first_line = (
+                    str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                )
                 raise ModelSetError(f"{path}: not a loadable ONNX model ({first_line})") from None
             _validate_session(path.name, session, len(self.labels))
             self.models.append(LoadedModel(name=path.stem, session=session))

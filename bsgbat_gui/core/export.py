@@ -65,7 +65,7 @@ class AtomicTextFile:
                 os.fsync(self._file.fileno())
             self._file.close()
             if exc_type is None:
-                os.replace(self._tmp_path, self.path)
+                self._tmp_path.replace(self.path)
         finally:
             if self._tmp_path.exists():
                 self._tmp_path.unlink()

@@ -95,7 +95,10 @@ class RecordingMetadata:
 
     @property
     def make_model(self) -> str:
-        parts = [self.guano.get("Make", ""), self.guano.get("Model", "") or self.wamd.get("model", "")]
+        parts = [
+            self.guano.get("Make", ""),
+            self.guano.get("Model", "") or self.wamd.get("model", ""),
+        ]
         return " ".join(p for p in parts if p)
 
 
@@ -139,11 +142,11 @@ def parse_guano_text(text: str) -> dict[str, str]:
     """
     fields: dict[str, str] = {}
     for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        line = line.strip("\x00").strip()
+        line = line.strip("\x00 \t")
         if not line or ":" not in line:
             continue
         key, value = line.split(":", 1)
-        fields[key.strip()] = value.strip()
+        fields[key.strip()] = value.strip("\x00 \t")
     return fields
 
 
@@ -225,7 +228,9 @@ def read_metadata(path: Path, layout: RiffLayout | None) -> RecordingMetadata:
         try:
             latitude, longitude = _parse_position(guano["Loc Position"])
         except ValueError:
-            warnings.append(f"GUANO 'Loc Position' {guano['Loc Position']!r} is not 'lat lon'; ignored")
+            warnings.append(
+                f"GUANO 'Loc Position' {guano['Loc Position']!r} is not 'lat lon'; ignored"
+            )
 
     guano_te: float | None = None
     if guano.get("TE"):

@@ -50,7 +50,7 @@ def resampled_length(n_input: int, *, input_rate_hz: int, output_rate_hz: int) -
     """Length librosa gives a resampled signal: ``ceil(n * ratio)`` (it zero-pads resampy's)."""
     if input_rate_hz == output_rate_hz:
         return n_input
-    return int(math.ceil(n_input * (float(output_rate_hz) / input_rate_hz)))
+    return math.ceil(n_input * (float(output_rate_hz) / input_rate_hz))
 
 
 def _resampy_length(n_input: int, input_rate_hz: int, output_rate_hz: int) -> int:

@@ -65,7 +65,11 @@ def mel_band_edges_hz() -> npt.NDArray[np.float64]:
     centres_mel = edges_mel[1:-1]
     mids = (centres_mel[:-1] + centres_mel[1:]) / 2
     bounds = np.concatenate(
-        [[centres_mel[0] - (mids[0] - centres_mel[0])], mids, [centres_mel[-1] + (centres_mel[-1] - mids[-1])]]
+        [
+            [centres_mel[0] - (mids[0] - centres_mel[0])],
+            mids,
+            [centres_mel[-1] + (centres_mel[-1] - mids[-1])],
+        ]
     )
     return np.asarray(librosa.mel_to_hz(bounds), dtype=np.float64)
 

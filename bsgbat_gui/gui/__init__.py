@@ -1,1 +1,1 @@
-"""PySide6 + pyqtgraph views bound to core objects; ``worker.py`` is the only module with threads."""
+"""PySide6 + pyqtgraph views bound to core objects; only ``worker.py`` owns threads."""

@@ -1,0 +1,168 @@
+"""`bsgbat-gui analyze` on a folder mixing good recordings with every kind of bad file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import soundfile
+from conftest import chirp_train, write_wav
+
+from bsgbat_gui.__main__ import main
+from bsgbat_gui.core.analysis import RecordingAnalysed, SegmentsAnalysed, analyse_recordings
+from bsgbat_gui.core.ensemble import Ensemble
+from bsgbat_gui.core.models import read_model_set
+
+
+@pytest.fixture
+def mixed_folder(tmp_path: Path) -> tuple[Path, list[Path], dict[str, str]]:
+    folder = tmp_path / "night"
+    (folder / "sub").mkdir(parents=True)
+    good = [
+        write_wav(folder / "good1.wav", chirp_train(384_000, 2.1, seed=1), 384_000),
+        write_wav(folder / "sub" / "good2.WAV", chirp_train(250_000, 1.4, seed=2), 250_000),
+        write_wav(folder / "clip.wav", chirp_train(384_000, 0.5, seed=3), 384_000),
+    ]
+    (folder / "empty.wav").write_bytes(b"")
+    truncated = write_wav(folder / "truncated.wav", chirp_train(384_000, 2.0, seed=4), 384_000)
+    truncated.write_bytes(truncated.read_bytes()[:40])  # cut inside the header: unusable
+    (folder / "readme.wav").write_text("this is not audio\n" * 10)
+    soundfile.write(
+        folder / "phone.ogg", chirp_train(48_000, 1.2), 48_000, format="OGG", subtype="VORBIS"
+    )
+    write_wav(
+        folder / "lowrate.wav", chirp_train(8_000, 1.0, f_start_hz=3000, f_end_hz=2000), 8_000
+    )
+    (folder / "unreadable.wav").symlink_to(folder / "deleted-since.wav")
+    expected_lines = {
+        "empty.wav": "error",
+        "truncated.wav": "error",
+        "readme.wav": "error",
+        "unreadable.wav": "error",
+        "phone.ogg": "warning",
+        "lowrate.wav": "warning",
+    }
+    return folder, good, expected_lines
+
+
+def test_bad_files_get_one_line_each_and_the_rest_is_analysed(
+    mixed_folder: tuple[Path, list[Path], dict[str, str]], model_set_dir: Path, tmp_path: Path
+) -> None:
+    folder, good, expected = mixed_folder
+    out = tmp_path / "segments.csv"
+    stdout, stderr = io.StringIO(), io.StringIO()
+    from bsgbat_gui.__main__ import _subcommand_parser
+
+    args = _subcommand_parser().parse_args(
+        ["analyze", str(folder), "--models", str(model_set_dir), "--segments", str(out)]
+    )
+    rc = args.run(args, stdout=stdout, stderr=stderr)
+    assert rc == 1
+    lines = stderr.getvalue().splitlines()
+    assert "Traceback" not in stderr.getvalue()
+    for name, kind in expected.items():
+        mine = [line for line in lines if f"{os.sep}{name}:" in line]
+        if kind == "error":
+            assert len(mine) == 1, (name, mine)
+            assert mine[0].startswith("error: ")
+        else:
+            assert mine and all(m.startswith("warning: ") for m in mine), (name, mine)
+    assert any("lossy" in line for line in lines if "phone.ogg" in line)
+    low = " ".join(line for line in lines if "lowrate.wav" in line)
+    assert "assumed ×10" in low and "nothing above 40 kHz" in low
+    assert lines[-1] == "5 analysed, 4 failed"
+
+    with out.open(newline="", encoding="utf-8") as f:
+        files = {row["file"] for row in csv.DictReader(f)}
+    assert {str(p) for p in good} <= files
+    assert not any(
+        name in f for f in files for name in ("empty", "readme", "truncated", "unreadable")
+    )
+
+
+def test_exit_2_for_a_model_set_error(tmp_path: Path) -> None:
+    path = write_wav(tmp_path / "a.wav", chirp_train(384_000, 1.0), 384_000)
+    assert main(["analyze", str(path), "--models", str(tmp_path / "no-models")]) == 2
+
+
+def test_exit_2_when_nothing_to_analyse(tmp_path: Path, model_set_dir: Path) -> None:
+    assert main(["analyze", str(tmp_path), "--models", str(model_set_dir)]) == 2
+
+
+def test_summary_without_segments_names_species_above_half(
+    tmp_path: Path, model_set_dir: Path, capsys
+) -> None:
+    path = write_wav(
+        tmp_path / "rhifer-like.wav",
+        chirp_train(384_000, 2.0, f_start_hz=82_000, f_end_hz=81_000, call_s=0.04),
+        384_000,
+    )
+    assert main(["analyze", str(path), "--models", str(model_set_dir)]) == 0
+    assert "Rhinolophus ferrumequinum" in capsys.readouterr().out
+
+
+def test_cancellation_stops_between_batches(tmp_path: Path, model_set_dir: Path) -> None:
+    path = write_wav(tmp_path / "long.wav", chirp_train(384_000, 12.0), 384_000)
+    ensemble = Ensemble(read_model_set(model_set_dir))
+    seen: list[object] = []
+
+    def should_stop() -> bool:
+        return any(isinstance(e, SegmentsAnalysed) for e in seen)
+
+    for event in analyse_recordings([path], ensemble, batch_size=4, should_stop=should_stop):
+        seen.append(event)
+    progress = [e for e in seen if isinstance(e, SegmentsAnalysed)]
+    assert len(progress) == 1 and progress[0].done == 4 < progress[0].total
+    assert not any(isinstance(e, RecordingAnalysed) for e in seen)
+
+
+def test_console_script_runs_as_a_module(tmp_path: Path, model_set_dir: Path) -> None:
+    path = write_wav(tmp_path / "a.wav", chirp_train(384_000, 1.2), 384_000)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bsgbat_gui",
+            "analyze",
+            str(path),
+            "--models",
+            str(model_set_dir),
+            "--segments",
+            str(tmp_path / "s.csv"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "s.csv").read_text().count("\n") == 1 + 2  # header + 1 grid window + tail
+
+
+def test_interrupted_run_leaves_no_partial_csv(
+    tmp_path: Path, model_set_dir: Path, monkeypatch
+) -> None:
+    paths = [
+        write_wav(tmp_path / f"{i}.wav", chirp_train(384_000, 1.5, seed=i), 384_000)
+        for i in range(3)
+    ]
+    out = tmp_path / "s.csv"
+    out.write_text("previous results\n")
+    from bsgbat_gui.core import analysis
+
+    real = analysis.analyse_recording
+
+    def interrupting(info, *a, **kw):
+        if info.path == paths[1]:
+            raise KeyboardInterrupt
+        yield from real(info, *a, **kw)
+
+    monkeypatch.setattr(analysis, "analyse_recording", interrupting)
+    rc = main(["analyze", *map(str, paths), "--models", str(model_set_dir), "--segments", str(out)])
+    assert rc == 130
+    assert out.read_text() == "previous results\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".s.csv")] == []
