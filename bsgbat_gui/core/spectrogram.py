@@ -10,6 +10,8 @@ the card's numbers for any block, so long recordings never need to be in memory 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -113,3 +115,73 @@ def log_mel_frames(signal: ModelRateSignal, first_frame: int, stop_frame: int) -
     mel = mel_power_from_samples(samples)
     out[: real_stop - first_frame] = np.log10(mel + np.float32(LOG_OFFSET))
     return out
+
+
+# --- what the window shows -----------------------------------------------------------------------
+
+DB_FLOOR = 10.0 * np.log10(LOG_OFFSET)  # -60 dB: zero mel power (digital silence, padding)
+
+
+@dataclass(frozen=True)
+class DisplaySpectrogram:
+    """The model's mel spectrogram in dB, ready to draw.
+
+    ``db[c, m]`` is ``10 * log10(mel power + 1e-6)`` — ten times the very values the model's input
+    is normalised from — for column ``c`` and mel bin ``m``. Long recordings are reduced to at most
+    ``max_columns`` columns by taking the maximum over ``frames_per_column`` frames, so short calls
+    stay visible when zoomed out.
+    """
+
+    db: FloatArray  # [n_columns, 128]
+    frames_per_column: int
+    duration_s: float
+
+    @property
+    def seconds_per_column(self) -> float:
+        return self.frames_per_column * HOP_LENGTH / MODEL_SAMPLE_RATE_HZ
+
+    def auto_levels(self) -> tuple[float, float]:
+        """Colour levels (low, high) in dB that ignore digital-zero gaps.
+
+        Cells at the -60 dB floor (exact zeros in the file, padding) would drag a percentile-based
+        low level down and wash the calls out; they are left out of the statistics.
+        """
+        values = self.db[self.db > DB_FLOOR + 0.01]
+        if values.size == 0:
+            return DB_FLOOR, DB_FLOOR + 1.0
+        low, high = np.percentile(values, [20.0, 99.8])
+        return float(low), float(max(high, low + 1.0))
+
+
+def display_spectrogram(
+    signal: ModelRateSignal,
+    *,
+    max_columns: int = 30_000,
+    block_frames: int = 16_384,
+    should_stop: Callable[[], bool] | None = None,
+) -> DisplaySpectrogram | None:
+    """Compute the dB display spectrogram of a whole recording, block by block.
+
+    Returns ``None`` when ``should_stop()`` turns true between blocks.
+    """
+    n_frames = frame_count(signal.n_samples)
+    per_column = max(1, -(-n_frames // max_columns))
+    n_columns = -(-n_frames // per_column)
+    out = np.empty((n_columns, N_MELS), np.float32)
+    # Blocks are whole columns, so max-pooling never straddles two blocks.
+    step = max(per_column, (block_frames // per_column) * per_column)
+    for first in range(0, n_frames, step):
+        if should_stop is not None and should_stop():
+            return None
+        stop = min(first + step, n_frames)
+        block = log_mel_frames(signal, first, stop) * np.float32(10.0)
+        n = stop - first
+        cols = -(-n // per_column)
+        if per_column > 1:
+            padded = np.full((cols * per_column, N_MELS), DB_FLOOR, np.float32)
+            padded[:n] = block
+            block = padded.reshape(cols, per_column, N_MELS).max(axis=1)
+        out[first // per_column : first // per_column + cols] = block
+    return DisplaySpectrogram(
+        db=out, frames_per_column=per_column, duration_s=signal.info.duration_s
+    )

@@ -166,3 +166,25 @@ def test_interrupted_run_leaves_no_partial_csv(
     assert rc == 130
     assert out.read_text() == "previous results\n"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".s.csv")] == []
+
+
+def test_long_recordings_are_read_in_bounded_blocks(
+    tmp_path: Path, model_set_dir: Path, monkeypatch
+) -> None:
+    """Memory does not grow with the recording: no read is larger than one batch's span."""
+    from bsgbat_gui.core import audio
+
+    path = write_wav(tmp_path / "long.wav", chirp_train(250_000, 40.0), 250_000)
+    largest = [0]
+    real_read = audio.ModelRateSignal._read_input
+
+    def recording_read(self, start: int, stop: int):
+        largest[0] = max(largest[0], stop - start)
+        return real_read(self, start, stop)
+
+    monkeypatch.setattr(audio.ModelRateSignal, "_read_input", recording_read)
+    ensemble = Ensemble(read_model_set(model_set_dir))
+    events = list(analyse_recordings([path], ensemble, batch_size=4))
+    assert isinstance(events[-1], RecordingAnalysed)
+    # 4 windows span 3 * 0.5 s + 1.024 s = 2.524 s (+ filter margins) of a 40 s file.
+    assert 0 < largest[0] <= 2.6 * 250_000
