@@ -99,7 +99,9 @@ def resample_span(
         Length of the whole input signal (outputs past resampy's length are zeros, as librosa
         pads them).
     """
-    from resampy.interpn import resample_f_s
+    # resampy's numba kernel itself (compiled with nogil=True), not its gufunc wrapper, which
+    # holds the GIL: a GUI thread must keep running while a worker resamples.
+    from resampy.interpn import _resample_loop_s
 
     filt = _filter_for(filter_name, input_rate_hz, output_rate_hz)
     sample_ratio = float(output_rate_hz) / input_rate_hz
@@ -112,6 +114,6 @@ def resample_span(
     t_out = np.arange(out_start, valid_stop) * time_increment - float(input_offset)
     y = np.zeros(valid_stop - out_start, dtype=np.float32)
     x = np.ascontiguousarray(input_block, dtype=np.float32)
-    resample_f_s(x, t_out, filt.interp_win, filt.interp_delta, filt.precision, filt.scale, y)
+    _resample_loop_s(x, t_out, filt.interp_win, filt.interp_delta, filt.precision, filt.scale, y)
     out[: len(y)] = y
     return out

@@ -76,3 +76,24 @@ def normalise_segment(log_mel: FloatArray) -> FloatArray:
     seg = (seg - seg.mean()) / std
     seg = np.clip(seg - np.median(seg, axis=0), 0.0, CLIP_MAX)
     return seg.astype(np.float32)
+
+
+def model_input_image(log_mel: FloatArray, windows: list[SegmentWindow]) -> FloatArray:
+    """The normalised 0..6 input the network sees, laid out over time for display, [frames, 128].
+
+    Windows overlap, so each frame is shown as normalised within the *latest* window that starts
+    at or before it (the first 250 frames of every grid window, then the last window whole).
+    ``log_mel`` holds the recording's ``log10(S + 1e-6)`` frames.
+    """
+    n_frames = log_mel.shape[0]
+    out = np.zeros_like(log_mel, dtype=np.float32)
+    for window in windows:
+        seg = log_mel[window.start_frame : window.start_frame + SEGMENT_FRAMES]
+        if len(seg) < SEGMENT_FRAMES:  # padded: silence after the end
+            seg = np.concatenate(
+                [seg, np.full((SEGMENT_FRAMES - len(seg), seg.shape[1]), -6.0, np.float32)]
+            )
+        normalised = normalise_segment(seg)
+        stop = min(window.start_frame + SEGMENT_FRAMES, n_frames)
+        out[window.start_frame : stop] = normalised[: stop - window.start_frame]
+    return out

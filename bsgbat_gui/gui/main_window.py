@@ -1,56 +1,440 @@
-"""The main window.
-
-For now a starting point: it lists what was opened and where the models are, and points to the
-headless ``analyze`` command. The spectrogram, tracks and background analysis arrive with the
-main-window issue.
-"""
+"""The main window: composition only. Builds the panels and actions and wires their signals; the
+computing happens in ``core`` (called from the worker threads of ``gui/worker.py``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QListWidget, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
 
 from bsgbat_gui import __version__
-from bsgbat_gui.core.audio import find_recordings
+from bsgbat_gui.core.analysis import (
+    RecordingAnalysis,
+    RecordingFailed,
+    RecordingStarted,
+    SegmentsAnalysed,
+)
+from bsgbat_gui.core.audio import LOSSLESS_EXTENSIONS, find_recordings
+from bsgbat_gui.core.ensemble import COMBINE_METHODS, CombineMethod
 from bsgbat_gui.core.models import ModelSetError, locate_model_set
+from bsgbat_gui.gui.recordings_panel import (
+    STATUS_ANALYSING,
+    STATUS_DONE,
+    STATUS_FAILED,
+    STATUS_NOT_ANALYSED,
+    STATUS_QUEUED,
+    RecordingsModel,
+    RecordingsPanel,
+)
+from bsgbat_gui.gui.settings import AppSettings
+from bsgbat_gui.gui.spectrogram_view import COLOUR_MAPS, SpectrogramView
+from bsgbat_gui.gui.track_view import DEFAULT_TOP_N, TrackView
+from bsgbat_gui.gui.worker import AnalysisController, LoadedSpectrogram, SpectrogramLoader, WarmUp
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, *, paths: list[Path], models_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        paths: list[Path],
+        models_dir: Path | None = None,
+        settings: AppSettings | None = None,
+    ) -> None:
         super().__init__()
         self.setWindowTitle(f"bsgbat-gui {__version__}")
-        self.resize(1100, 700)
+        self.setAcceptDrops(True)
+        self.settings = settings if settings is not None else AppSettings()
+        self.models_dir = models_dir
+        self.current_path: Path | None = None
+
+        self.recordings = RecordingsModel(self)
+        self.recordings_panel = RecordingsPanel(self.recordings, self)
+        self.spectrogram_view = SpectrogramView(self)
+        self.track_view = TrackView()
+        self.spectrogram_view.add_track_plot(self.track_view)
+        self.analysis = AnalysisController(self)
+        self.spectrogram_loader = SpectrogramLoader(self)
+        self.warm_up = WarmUp(self)
+
+        self._build_banner()
+        self._build_layout()
+        self._build_toolbar()
+        self._build_menus()
+        self._build_status_bar()
+        self._connect()
+        self._restore_settings()
+        self._check_models()
+        self.warm_up.start()
+        if paths:
+            self.open_paths(paths)
+
+    # -- construction ------------------------------------------------------------------------
+
+    def _build_banner(self) -> None:
+        self.banner = QLabel(self)
+        self.banner.setWordWrap(True)
+        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.banner.setStyleSheet(
+            "QLabel { background: #5c4a12; color: #fff3cd; padding: 6px; border-radius: 3px; }"
+        )
+        self.banner.hide()
+
+    def _build_layout(self) -> None:
+        self.main_splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.main_splitter.addWidget(self.recordings_panel)
+        self.main_splitter.addWidget(self.spectrogram_view)
+        self.main_splitter.setStretchFactor(1, 3)
+        self.main_splitter.setSizes([520, 1000])
         central = QWidget(self)
         layout = QVBoxLayout(central)
-
-        try:
-            model_set = locate_model_set(models_dir)
-            models_text = (
-                f"Model set: {len(model_set.model_paths)} model(s) in {model_set.folder} "
-                f"({model_set.origin})"
-            )
-        except ModelSetError as exc:
-            models_text = f"No model set: {exc}"
-        self.models_label = QLabel(models_text, central)
-        self.models_label.setWordWrap(True)
-        self.models_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-
-        notice = QLabel(
-            "The review window (spectrogram, species tracks, background analysis) is not built "
-            "yet. Analyse recordings from a terminal with:\n"
-            "    bsgbat-gui analyze FOLDER --segments segments.csv",
-            central,
-        )
-        notice.setWordWrap(True)
-
-        recordings, _missing = find_recordings(paths)
-        self.recordings_list = QListWidget(central)
-        self.recordings_list.addItems([str(p) for p in recordings])
-
-        layout.addWidget(self.models_label)
-        layout.addWidget(notice)
-        layout.addWidget(QLabel(f"Recordings opened: {len(recordings)}", central))
-        layout.addWidget(self.recordings_list, 1)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.main_splitter, 1)
         self.setCentralWidget(central)
+
+    def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(f"{tip} ({action.shortcut().toString()})" if shortcut else tip)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_toolbar(self) -> None:
+        self.open_files_action = self._action(
+            "Open files…", self.choose_files, QKeySequence.StandardKey.Open, "Open recordings"
+        )
+        self.open_folder_action = self._action(
+            "Open folder…", self.choose_folder, "Ctrl+Shift+O", "Open a folder (recursive)"
+        )
+        self.next_recording_action = self._action(
+            "Next recording", lambda: self.step_recording(1), "PgDown", "Select the next recording"
+        )
+        self.prev_recording_action = self._action(
+            "Previous recording", lambda: self.step_recording(-1), "PgUp", "Previous recording"
+        )
+        self.zoom_in_action = self._action("Zoom in", lambda: self.zoom(0.5), "Ctrl+=", "Zoom in")
+        self.zoom_out_action = self._action(
+            "Zoom out", lambda: self.zoom(2.0), "Ctrl+-", "Zoom out"
+        )
+        self.zoom_fit_action = self._action("Whole recording", self.zoom_fit, "Ctrl+0", "Show all")
+        self.pan_left_action = self._action("Pan left", lambda: self.pan(-0.5), "Shift+Left")
+        self.pan_right_action = self._action("Pan right", lambda: self.pan(0.5), "Shift+Right")
+
+        toolbar = QToolBar("Main", self)
+        toolbar.setObjectName("main_toolbar")
+        toolbar.setMovable(False)
+        toolbar.addAction(self.open_files_action)
+        toolbar.addAction(self.open_folder_action)
+        toolbar.addSeparator()
+        toolbar.addWidget(QLabel(" Colours ", self))
+        self.colour_map_box = QComboBox(self)
+        self.colour_map_box.addItems(COLOUR_MAPS)
+        toolbar.addWidget(self.colour_map_box)
+        self.auto_levels_button = QPushButton("Auto levels", self)
+        self.auto_levels_button.setToolTip("Reset brightness/contrast (ignores digital-zero gaps)")
+        toolbar.addWidget(self.auto_levels_button)
+        self.model_input_box = QCheckBox("Model input", self)
+        self.model_input_box.setToolTip(
+            "Show the normalised 0..6 input the network sees instead of the dB spectrogram"
+        )
+        toolbar.addWidget(self.model_input_box)
+        toolbar.addSeparator()
+        toolbar.addWidget(QLabel(" Tracks: top ", self))
+        self.top_n_box = QSpinBox(self)
+        self.top_n_box.setRange(1, 22)
+        self.top_n_box.setValue(DEFAULT_TOP_N)
+        self.top_n_box.setToolTip(
+            "Show the N species with the highest probability in this recording"
+        )
+        toolbar.addWidget(self.top_n_box)
+        self.background_box = QCheckBox("Background", self)
+        self.background_box.setToolTip("Also draw the Background class")
+        toolbar.addWidget(self.background_box)
+        toolbar.addWidget(QLabel(" Combine ", self))
+        self.combine_box = QComboBox(self)
+        self.combine_box.addItems(COMBINE_METHODS)
+        self.combine_box.setToolTip("How the models' logits are combined (no re-analysis)")
+        toolbar.addWidget(self.combine_box)
+        self.addToolBar(toolbar)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self.open_files_action)
+        file_menu.addAction(self.open_folder_action)
+        self.recent_menu = file_menu.addMenu("Recent folders")
+        file_menu.addSeparator()
+        file_menu.addAction(
+            self._action("Quit", self.close, QKeySequence.StandardKey.Quit, "Quit bsgbat-gui")
+        )
+        view_menu = self.menuBar().addMenu("&View")
+        for action in (
+            self.next_recording_action,
+            self.prev_recording_action,
+            self.zoom_in_action,
+            self.zoom_out_action,
+            self.zoom_fit_action,
+            self.pan_left_action,
+            self.pan_right_action,
+        ):
+            view_menu.addAction(action)
+        self._refresh_recent_menu()
+
+    def _build_status_bar(self) -> None:
+        self.status_label = QLabel("", self)
+        self.progress_bar = QProgressBar(self)
+        self.progress_bar.setMaximumWidth(260)
+        self.progress_bar.setFormat("%v / %m recordings")
+        self.progress_bar.hide()
+        self.cancel_button = QPushButton("Cancel", self)
+        self.cancel_button.setToolTip("Stop the analysis after the current batch")
+        self.cancel_button.hide()
+        bar = self.statusBar()
+        bar.addWidget(self.status_label, 1)
+        bar.addPermanentWidget(self.progress_bar)
+        bar.addPermanentWidget(self.cancel_button)
+
+    def _connect(self) -> None:
+        self.recordings_panel.recording_selected.connect(self.select_recording)
+        self.colour_map_box.currentTextChanged.connect(self._colour_map_changed)
+        self.auto_levels_button.clicked.connect(self.spectrogram_view.auto_levels)
+        self.model_input_box.toggled.connect(self.spectrogram_view.set_show_model_input)
+        self.top_n_box.valueChanged.connect(self._track_options_changed)
+        self.background_box.toggled.connect(self._track_options_changed)
+        self.combine_box.currentTextChanged.connect(self._combine_changed)
+        self.cancel_button.clicked.connect(self.cancel_analysis)
+        self.spectrogram_loader.loaded.connect(self._spectrogram_loaded)
+        self.spectrogram_loader.failed.connect(self._spectrogram_failed)
+        self.analysis.started.connect(self._analysis_started)
+        self.analysis.progress.connect(self._analysis_progress)
+        self.analysis.analysed.connect(self._analysis_done)
+        self.analysis.failed.connect(self._analysis_failed)
+        self.analysis.model_set_failed.connect(self._model_set_failed)
+        self.analysis.finished.connect(self._analysis_finished)
+
+    def _restore_settings(self) -> None:
+        geometry = self.settings.geometry("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1400, 850)
+        splitter = self.settings.geometry("main_splitter")
+        if splitter is not None:
+            self.main_splitter.restoreState(splitter)
+        self.colour_map_box.setCurrentText(self.settings.colour_map)
+        self.spectrogram_view.set_colour_map(self.settings.colour_map)
+
+    def _check_models(self) -> None:
+        try:
+            model_set = locate_model_set(self.models_dir)
+        except ModelSetError as exc:
+            self._show_models_missing(str(exc))
+            return
+        self.model_status = f"{len(model_set.model_paths)} model(s) from {model_set.folder}"
+        self.status_label.setText(f"Model set: {self.model_status}")
+
+    def _show_models_missing(self, reason: str) -> None:
+        self.banner.setText(
+            f"<b>No BSG-BAT model set:</b> recordings and spectrograms can be browsed, but nothing "
+            f"is classified. {reason}"
+        )
+        self.banner.show()
+
+    # -- opening recordings --------------------------------------------------------------------
+
+    def choose_files(self) -> None:
+        start = str(self.settings.last_folder or Path.home())
+        patterns = " ".join(f"*{ext} *{ext.upper()}" for ext in LOSSLESS_EXTENSIONS)
+        files, _ = QFileDialog.getOpenFileNames(
+            self, "Open recordings", start, f"Recordings ({patterns});;All files (*)"
+        )
+        if files:
+            self.open_paths([Path(f) for f in files])
+
+    def choose_folder(self) -> None:
+        start = str(self.settings.last_folder or Path.home())
+        folder = QFileDialog.getExistingDirectory(self, "Open a folder of recordings", start)
+        if folder:
+            self.open_paths([Path(folder)])
+
+    def open_paths(self, paths: list[Path]) -> None:
+        recordings, missing = find_recordings(paths)
+        folders = [p for p in paths if p.is_dir()]
+        if folders:
+            self.settings.last_folder = folders[0]
+            self.settings.add_recent_folder(folders[0].resolve())
+            self._refresh_recent_menu()
+        elif paths:
+            self.settings.last_folder = paths[0].parent
+        if not recordings:
+            self.status_label.setText(
+                "No recordings (.wav, .flac) found" + (f": {missing[0]}" if missing else "")
+            )
+            return
+        self.recordings.set_paths(recordings, STATUS_QUEUED)
+        self.progress_bar.setRange(0, len(recordings))
+        self.progress_bar.setValue(0)
+        self.progress_bar.show()
+        self.cancel_button.show()
+        self.analysis.start(recordings, models_dir=self.models_dir)
+        self.recordings_panel.select_row(0)
+
+    def _refresh_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for folder in self.settings.recent_folders:
+            action = self.recent_menu.addAction(str(folder))
+            action.triggered.connect(lambda _checked=False, f=folder: self.open_paths([f]))
+        self.recent_menu.setEnabled(bool(self.settings.recent_folders))
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            self.open_paths(paths)
+            event.acceptProposedAction()
+
+    # -- selection and views -------------------------------------------------------------------
+
+    def select_recording(self, path: Path) -> None:
+        self.current_path = path
+        row = self.recordings.row_for(path)
+        self.spectrogram_view.show_message(f"Loading {path.name}…")
+        self.spectrogram_loader.request(path)
+        self.analysis.prioritise(path)
+        self.track_view.set_analysis(row.analysis if row else None)
+
+    def step_recording(self, step: int) -> None:
+        table = self.recordings_panel.table
+        row = table.currentIndex().row() if table.currentIndex().isValid() else -1
+        self.recordings_panel.select_row(max(0, row + step))
+
+    def _spectrogram_loaded(self, loaded: LoadedSpectrogram) -> None:
+        if loaded.path != self.current_path:
+            return
+        self.spectrogram_view.set_spectrogram(loaded.spectrogram, loaded.model_input)
+        self.model_input_box.setEnabled(loaded.model_input is not None)
+        row = self.recordings.row_for(loaded.path)
+        if row is not None and row.info is None:
+            self.recordings.update_row(loaded.path, info=loaded.info)
+        warnings = "; ".join(loaded.info.warnings)
+        self.status_label.setText(f"{loaded.path.name}" + (f" — {warnings}" if warnings else ""))
+
+    def _spectrogram_failed(self, path: Path, reason: str) -> None:
+        if path == self.current_path:
+            self.spectrogram_view.show_message(f"{path.name}: {reason}")
+
+    def zoom(self, factor: float) -> None:
+        (x0, x1), _ = self.spectrogram_view.plot.viewRange()
+        centre, half = (x0 + x1) / 2, (x1 - x0) * factor / 2
+        self.spectrogram_view.plot.setXRange(centre - half, centre + half, padding=0)
+
+    def pan(self, fraction: float) -> None:
+        (x0, x1), _ = self.spectrogram_view.plot.viewRange()
+        shift = (x1 - x0) * fraction
+        self.spectrogram_view.plot.setXRange(x0 + shift, x1 + shift, padding=0)
+
+    def zoom_fit(self) -> None:
+        self.spectrogram_view.plot.autoRange()
+        self.spectrogram_view.plot.setYRange(0, 128, padding=0)
+
+    def _colour_map_changed(self, name: str) -> None:
+        self.spectrogram_view.set_colour_map(name)
+        self.settings.colour_map = name
+
+    def _track_options_changed(self) -> None:
+        self.track_view.top_n = self.top_n_box.value()
+        self.track_view.show_background = self.background_box.isChecked()
+        self.track_view.redraw()
+
+    def _combine_changed(self, method: str) -> None:
+        combine: CombineMethod = method  # type: ignore[assignment]
+        self.track_view.set_combine(combine)
+
+    # -- background analysis -------------------------------------------------------------------
+
+    def _is_current_run(self, run_id: int) -> bool:
+        return run_id == self.analysis.run_id
+
+    def _analysis_started(self, run_id: int, event: RecordingStarted) -> None:
+        if self._is_current_run(run_id):
+            self.recordings.update_row(
+                event.path, status=STATUS_ANALYSING, info=event.info, progress=0.0
+            )
+
+    def _analysis_progress(self, run_id: int, event: SegmentsAnalysed) -> None:
+        if self._is_current_run(run_id):
+            self.recordings.update_row(event.path, progress=event.done / event.total)
+
+    def _analysis_done(self, run_id: int, analysis: RecordingAnalysis) -> None:
+        if not self._is_current_run(run_id):
+            return
+        path = analysis.info.path
+        self.recordings.update_row(path, status=STATUS_DONE, analysis=analysis)
+        self.progress_bar.setValue(self.progress_bar.value() + 1)
+        if path == self.current_path:
+            self.track_view.set_analysis(analysis)
+
+    def _analysis_failed(self, run_id: int, event: RecordingFailed) -> None:
+        if self._is_current_run(run_id):
+            self.recordings.update_row(event.path, status=STATUS_FAILED, reason=event.reason)
+            self.progress_bar.setValue(self.progress_bar.value() + 1)
+
+    def _model_set_failed(self, run_id: int, message: str) -> None:
+        if self._is_current_run(run_id):
+            self._show_models_missing(message)
+            self._mark_unanalysed()
+
+    def _analysis_finished(self, run_id: int, cancelled: int) -> None:
+        if not self._is_current_run(run_id):
+            return
+        self.progress_bar.hide()
+        self.cancel_button.hide()
+        self._mark_unanalysed()
+        done = sum(r.status == STATUS_DONE for r in self.recordings.rows)
+        failed = sum(r.status == STATUS_FAILED for r in self.recordings.rows)
+        state = "cancelled" if cancelled else "finished"
+        self.status_label.setText(f"Analysis {state}: {done} analysed, {failed} failed")
+
+    def _mark_unanalysed(self) -> None:
+        for row in self.recordings.rows:
+            if row.status in (STATUS_QUEUED, STATUS_ANALYSING):
+                self.recordings.update_row(row.path, status=STATUS_NOT_ANALYSED)
+
+    def cancel_analysis(self) -> None:
+        self.analysis.cancel()
+        self.progress_bar.hide()
+        self.cancel_button.hide()
+        self._mark_unanalysed()
+        self.status_label.setText("Analysis cancelled")
+
+    # -- closing ----------------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.settings.set_geometry("geometry", self.saveGeometry())
+        self.settings.set_geometry("main_splitter", self.main_splitter.saveState())
+        self.settings.sync()
+        self.analysis.shutdown()
+        self.spectrogram_loader.shutdown()
+        self.warm_up.shutdown()
+        super().closeEvent(event)

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from bsgbat_gui.core.analysis import (
@@ -26,18 +28,103 @@ from bsgbat_gui.core.analysis import (
     RecordingStarted,
     SegmentsAnalysed,
     analyse_recordings,
+    windows_for,
 )
-from bsgbat_gui.core.audio import ModelRateSignal, RecordingError, probe_recording
+from bsgbat_gui.core.audio import ModelRateSignal, RecordingError, RecordingInfo, probe_recording
 from bsgbat_gui.core.ensemble import Ensemble
 from bsgbat_gui.core.models import ModelSetError, locate_model_set
-from bsgbat_gui.core.spectrogram import display_spectrogram
+from bsgbat_gui.core.segments import model_input_image
+from bsgbat_gui.core.spectrogram import DisplaySpectrogram, display_spectrogram
 
 log = logging.getLogger(__name__)
+
+
+GUI_SWITCH_INTERVAL_S = 0.001
+
+
+def share_the_gil_with_the_gui() -> None:
+    """Let the GUI thread take the GIL back sooner from busy worker threads.
+
+    The GUI thread's work (pyqtgraph painting) goes in and out of Python hundreds of times per
+    frame; with Python's default 5 ms switch interval each re-entry can wait up to 5 ms behind a
+    worker, which turns a 20 ms repaint into a visible stall.
+    """
+    if sys.getswitchinterval() > GUI_SWITCH_INTERVAL_S:
+        sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)
 
 
 def inference_threads() -> int:
     """ONNX Runtime threads for the GUI: every core but one, which stays with the event loop."""
     return max(1, (os.cpu_count() or 2) - 1)
+
+
+def _import_heavy_modules() -> None:
+    """Import and JIT-compile what analysis needs: ONNX Runtime, librosa's STFT, resampy's kernel.
+
+    Loading these compiled libraries, and numba compiling on a first call (librosa's STFT,
+    resampy's kernel), hold the GIL for up to a few hundred milliseconds at a time; doing it once,
+    right after the window appears, keeps those pauses out of analysis.
+    """
+    import onnxruntime  # noqa: F401
+    import scipy.special  # noqa: F401
+    import soundfile  # noqa: F401
+
+    from bsgbat_gui.core import resample
+    from bsgbat_gui.core.model_card import MODEL_SAMPLE_RATE_HZ, RESAMPLER_FILTER
+    from bsgbat_gui.core.spectrogram import mel_band_centres_hz, mel_power_from_samples
+
+    mel_power_from_samples(np.zeros(4096, np.float32))
+    mel_band_centres_hz()
+    resample.resample_span(
+        np.zeros(2048, np.float32),
+        input_offset=0,
+        out_start=0,
+        out_stop=1024,
+        n_input=2048,
+        input_rate_hz=250_000,
+        output_rate_hz=MODEL_SAMPLE_RATE_HZ,
+        filter_name=RESAMPLER_FILTER,
+    )
+
+
+class _WarmUpWorker(QObject):
+    done = Signal()
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            _import_heavy_modules()
+        except Exception:  # a broken install shows up properly when analysis starts
+            log.exception("warm-up imports failed")
+        self.done.emit()
+
+
+class WarmUp(QObject):
+    """Runs :func:`_import_heavy_modules` once in a background thread; ``ready`` when done."""
+
+    ready = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.is_ready = False
+        self._thread = QThread()
+        self._thread.setObjectName("warm-up")
+        self._worker = _WarmUpWorker()
+        self._worker.moveToThread(self._thread)
+        self._thread.started.connect(self._worker.run)
+        self._worker.done.connect(self._thread.quit)
+        self._worker.done.connect(self._mark_ready)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _mark_ready(self) -> None:
+        self.is_ready = True
+        self.ready.emit()
+
+    def shutdown(self) -> None:
+        self._thread.quit()
+        self._thread.wait(60_000)
 
 
 class RecordingQueue:
@@ -75,7 +162,9 @@ class _AnalysisWorker(QObject):
     analysed = Signal(int, object)  # run id, RecordingAnalysis
     failed = Signal(int, object)  # run id, RecordingFailed
     model_set_failed = Signal(int, str)  # run id, message
-    finished = Signal(int, bool)  # run id, cancelled
+    # run id, cancelled (0/1): an int, not a bool: Python bools sent through queued PySide6
+    # signals corrupted the refcount of True/False (fatal error at interpreter exit).
+    finished = Signal(int, int)
 
     def __init__(
         self,
@@ -108,7 +197,7 @@ class _AnalysisWorker(QObject):
             ensemble = self._ensemble()
         except ModelSetError as exc:
             self.model_set_failed.emit(rid, str(exc))
-            self.finished.emit(rid, False)
+            self.finished.emit(rid, 0)
             return
         for event in analyse_recordings(
             self.queue,
@@ -124,7 +213,7 @@ class _AnalysisWorker(QObject):
                 self.analysed.emit(rid, event.analysis)
             elif isinstance(event, RecordingFailed):
                 self.failed.emit(rid, event)
-        self.finished.emit(rid, self.stop_requested.is_set())
+        self.finished.emit(rid, int(self.stop_requested.is_set()))
 
 
 class AnalysisController(QObject):
@@ -139,10 +228,11 @@ class AnalysisController(QObject):
     analysed = Signal(int, object)
     failed = Signal(int, object)
     model_set_failed = Signal(int, str)
-    finished = Signal(int, bool)
+    finished = Signal(int, int)  # run id, cancelled (0/1)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        share_the_gil_with_the_gui()
         self.run_id = 0
         self._thread: QThread | None = None
         self._worker: _AnalysisWorker | None = None
@@ -202,8 +292,9 @@ class AnalysisController(QObject):
 @dataclass(frozen=True)
 class LoadedSpectrogram:
     path: Path
-    info: object  # RecordingInfo
-    spectrogram: object  # DisplaySpectrogram
+    info: RecordingInfo
+    spectrogram: DisplaySpectrogram
+    model_input: np.ndarray | None  # [frames, 128] 0..6, when the spectrogram is not reduced
 
 
 class _SpectrogramWorker(QObject):
@@ -231,8 +322,13 @@ class _SpectrogramWorker(QObject):
             log.exception("display spectrogram failed for %s", path)
             self.failed.emit(request_id, path, f"internal error: {exc}")
             return
-        if spectrogram is not None:
-            self.loaded.emit(request_id, LoadedSpectrogram(path, info, spectrogram))
+        if spectrogram is None:
+            return
+        model_input = None
+        if spectrogram.frames_per_column == 1:
+            log_mel = spectrogram.db / np.float32(10.0)
+            model_input = model_input_image(log_mel, windows_for(info))
+        self.loaded.emit(request_id, LoadedSpectrogram(path, info, spectrogram, model_input))
 
 
 class SpectrogramLoader(QObject):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import soundfile
-from conftest import chirp_train, write_wav
+from audio_factory import chirp_train, write_wav
 
 from bsgbat_gui.__main__ import main
 from bsgbat_gui.core.analysis import RecordingAnalysed, SegmentsAnalysed, analyse_recordings

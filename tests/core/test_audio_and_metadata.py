@@ -7,7 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import chirp_train, guano_chunk, real_recording, riff_chunk, wamd_chunk, write_wav
+from audio_factory import (
+    chirp_train,
+    guano_chunk,
+    real_recording,
+    riff_chunk,
+    wamd_chunk,
+    write_wav,
+)
 
 from bsgbat_gui.core.audio import RecordingError, find_recordings, probe_recording
 from bsgbat_gui.core.metadata import parse_guano_text, parse_guano_timestamp

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import chirp_train, guano_chunk, real_recording_paths, write_wav
+from audio_factory import chirp_train, guano_chunk, write_wav
 from model_factory import LABELS
+from real_recordings import real_recording_paths
 from reference_pipeline import reference_probabilities, wav_to_segments
 
 from bsgbat_gui.__main__ import main

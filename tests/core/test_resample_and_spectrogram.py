@@ -7,7 +7,7 @@ import itertools
 import librosa
 import numpy as np
 import pytest
-from conftest import chirp_train, write_wav
+from audio_factory import chirp_train, write_wav
 
 from bsgbat_gui.core import resample
 from bsgbat_gui.core.audio import ModelRateSignal, probe_recording

@@ -1,25 +1,142 @@
-"""The window opens offscreen on a folder and shows what it found."""
+"""The main window: background analysis, tracks, cancel, and an event loop that never stalls."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
-from conftest import chirp_train, write_wav
+import numpy as np
+import pytest
+from audio_factory import chirp_train, write_wav
+from PySide6.QtCore import QTimer
 
-from bsgbat_gui.gui.main_window import MainWindow
+from bsgbat_gui.gui.recordings_panel import STATUS_DONE, STATUS_FAILED, STATUS_NOT_ANALYSED
 
-
-def test_window_lists_recordings_and_model_set(qtbot, tmp_path: Path, model_set_dir: Path) -> None:
-    write_wav(tmp_path / "a.wav", chirp_train(384_000, 0.5), 384_000)
-    write_wav(tmp_path / "b.wav", chirp_train(384_000, 0.5), 384_000)
-    window = MainWindow(paths=[tmp_path], models_dir=model_set_dir)
-    qtbot.addWidget(window)
-    window.show()
-    assert window.recordings_list.count() == 2
-    assert "6 model(s)" in window.models_label.text()
+FINISHED = (STATUS_DONE, STATUS_FAILED, STATUS_NOT_ANALYSED)
 
 
-def test_window_without_models_says_so(qtbot, tmp_path: Path) -> None:
-    window = MainWindow(paths=[], models_dir=tmp_path / "none")
-    qtbot.addWidget(window)
-    assert window.models_label.text().startswith("No model set")
+def make_folder(folder: Path, n: int = 3, seconds: float = 2.2) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    return [
+        write_wav(folder / f"rec{i}.wav", chirp_train(384_000, seconds, seed=i), 384_000)
+        for i in range(n)
+    ]
+
+
+def all_finished(window) -> bool:
+    return bool(window.recordings.rows) and all(
+        r.status in FINISHED for r in window.recordings.rows
+    )
+
+
+def test_folder_is_analysed_in_the_background_and_tracks_appear(
+    qtbot, make_window, tmp_path: Path, model_set_dir: Path
+) -> None:
+    good = make_folder(tmp_path / "night")
+    (tmp_path / "night" / "broken.wav").write_text("not audio")
+    window = make_window(paths=[tmp_path / "night"], models_dir=model_set_dir)
+    assert len(window.recordings.rows) == 4
+    qtbot.waitUntil(lambda: all_finished(window), timeout=120_000)
+    statuses = {r.path.name: r.status for r in window.recordings.rows}
+    assert statuses == {"broken.wav": STATUS_FAILED, **{p.name: STATUS_DONE for p in good}}
+    broken = window.recordings.row_for(tmp_path / "night" / "broken.wav")
+    assert broken is not None and "not an audio file" in broken.reason
+    # Selecting a good recording shows its spectrogram and its tracks.
+    window.recordings_panel.select_row(1)
+    assert window.current_path == good[0]
+    qtbot.waitUntil(lambda: window.spectrogram_view.image.image is not None, timeout=30_000)
+    assert window.spectrogram_view.image.image.shape[1] == 128
+    qtbot.waitUntil(lambda: len(window.track_view.species_curves) == 5, timeout=30_000)
+    current = window.recordings.row_for(window.current_path)
+    assert current is not None and current.analysis is not None
+    curve = next(iter(window.track_view.species_curves.values()))
+    x, _y = curve.getData()
+    assert len(x) == len(current.analysis.windows)
+
+
+@pytest.mark.real_recordings
+def test_real_recordings_folder(
+    qtbot, make_window, recordings_dir: Path, model_set_dir: Path
+) -> None:
+    window = make_window(paths=[recordings_dir], models_dir=model_set_dir)
+    qtbot.waitUntil(lambda: all_finished(window), timeout=180_000)
+    assert all(r.status == STATUS_DONE for r in window.recordings.rows)
+    te_row = next(r for r in window.recordings.rows if r.path.name.startswith("Car370293"))
+    assert te_row.info is not None and te_row.info.true_rate_hz == 384_000
+    assert "TE ×10" in window.recordings.data(
+        window.recordings.index(window.recordings.rows.index(te_row), 2)
+    )
+
+
+def test_cancel_stops_the_run(qtbot, make_window, tmp_path: Path, model_set_dir: Path) -> None:
+    make_folder(tmp_path / "long", n=4, seconds=25.0)
+    window = make_window(paths=[tmp_path / "long"], models_dir=model_set_dir)
+    qtbot.waitUntil(lambda: any(r.progress > 0 for r in window.recordings.rows), timeout=60_000)
+    window.cancel_button.click()
+    qtbot.waitUntil(
+        lambda: (
+            not window.analysis._retired
+            or not any(t.isRunning() for t, _ in window.analysis._retired)
+        ),
+        timeout=30_000,
+    )
+    statuses = [r.status for r in window.recordings.rows]
+    assert STATUS_NOT_ANALYSED in statuses
+    assert statuses.count(STATUS_DONE) < 4
+    assert "cancelled" in window.status_label.text()
+
+
+def test_selected_recording_jumps_the_queue(
+    qtbot, make_window, tmp_path: Path, model_set_dir: Path
+) -> None:
+    paths = make_folder(tmp_path / "q", n=5, seconds=6.0)
+    window = make_window(paths=[tmp_path / "q"], models_dir=model_set_dir)
+    window.recordings_panel.select_row(4)
+    qtbot.waitUntil(
+        lambda: window.recordings.row_for(paths[4]).status == STATUS_DONE, timeout=60_000
+    )
+    # It was analysed before at least one recording that precedes it in the list.
+    assert any(window.recordings.row_for(p).status != STATUS_DONE for p in paths[1:4])
+
+
+def test_without_models_the_window_still_browses(qtbot, make_window, tmp_path: Path) -> None:
+    make_folder(tmp_path / "n", n=1)
+    window = make_window(paths=[tmp_path / "n"], models_dir=tmp_path / "no-models")
+    assert window.banner.isVisible()
+    assert "No BSG-BAT model set" in window.banner.text()
+    qtbot.waitUntil(lambda: window.spectrogram_view.image.image is not None, timeout=30_000)
+    qtbot.waitUntil(lambda: all_finished(window), timeout=30_000)
+    assert window.recordings.rows[0].status == STATUS_NOT_ANALYSED
+
+
+def test_event_loop_never_stalls_while_analysing(
+    qtbot, make_window, tmp_path: Path, model_set_dir: Path
+) -> None:
+    make_folder(tmp_path / "h", n=4, seconds=8.0)
+    # A 250 kHz file makes the worker resample too.
+    write_wav(tmp_path / "h" / "r250.wav", chirp_train(250_000, 8.0), 250_000)
+    beats: list[float] = []
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: beats.append(time.perf_counter()))
+    timer.start()
+    window = make_window(paths=[], models_dir=model_set_dir)
+    # Start-up (importing ONNX Runtime, librosa, numba) is not "while analysing".
+    qtbot.waitUntil(lambda: window.warm_up.is_ready, timeout=120_000)
+    beats.clear()
+    window.open_paths([tmp_path / "h"])
+    window.recordings_panel.select_row(2)
+    qtbot.waitUntil(lambda: all_finished(window), timeout=180_000)
+    timer.stop()
+    gaps_ms = np.diff(beats) * 1000
+    assert len(gaps_ms) > 10
+    assert gaps_ms.max() < 100, f"longest event-loop stall {gaps_ms.max():.0f} ms"
+
+
+def test_colour_map_and_geometry_persist(qtbot, make_window, app_settings, tmp_path: Path) -> None:
+    window = make_window(paths=[])
+    window.colour_map_box.setCurrentText("magma")
+    window.close()
+    again = make_window(paths=[])
+    assert again.colour_map_box.currentText() == "magma"
+    assert again.spectrogram_view.colour_map == "magma"

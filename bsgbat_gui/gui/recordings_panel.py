@@ -1,0 +1,241 @@
+"""The list of opened recordings: name, real duration, true rate (TE), status, species found."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeAlias
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from bsgbat_gui.core.analysis import RecordingAnalysis
+from bsgbat_gui.core.audio import RecordingInfo
+from bsgbat_gui.core.model_card import BACKGROUND_LABEL
+from bsgbat_gui.core.species import species_for_label
+
+STATUS_QUEUED = "queued"
+STATUS_ANALYSING = "analysing"
+STATUS_DONE = "done"
+STATUS_FAILED = "failed"
+STATUS_NOT_ANALYSED = "not analysed"
+DETECTION_THRESHOLD = (
+    0.5  # the card's default; per-species thresholds come with the threshold panel
+)
+
+COLUMNS = ("Recording", "Duration", "Rate", "Status", "Species")
+
+
+ModelIndex: TypeAlias = "QModelIndex | QPersistentModelIndex"
+
+
+@dataclass
+class RecordingRow:
+    path: Path
+    status: str = STATUS_QUEUED
+    reason: str = ""
+    info: RecordingInfo | None = None
+    analysis: RecordingAnalysis | None = None
+    progress: float = 0.0
+
+    def species_found(self) -> list[str]:
+        if self.analysis is None:
+            return []
+        peaks = self.analysis.probabilities().max(axis=0)
+        return [
+            label
+            for i, label in enumerate(self.analysis.labels)
+            if label != BACKGROUND_LABEL and peaks[i] >= DETECTION_THRESHOLD
+        ]
+
+
+class RecordingsModel(QAbstractTableModel):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.rows: list[RecordingRow] = []
+        self._row_of: dict[Path, int] = {}
+
+    def set_paths(self, paths: list[Path], status: str) -> None:
+        self.beginResetModel()
+        self.rows = [RecordingRow(p, status=status) for p in paths]
+        self._row_of = {p: i for i, p in enumerate(paths)}
+        self.endResetModel()
+
+    def row_for(self, path: Path) -> RecordingRow | None:
+        i = self._row_of.get(path)
+        return None if i is None else self.rows[i]
+
+    def update_row(self, path: Path, **changes: Any) -> None:
+        i = self._row_of.get(path)
+        if i is None:
+            return
+        for key, value in changes.items():
+            setattr(self.rows[i], key, value)
+        self.dataChanged.emit(self.index(i, 0), self.index(i, len(COLUMNS) - 1))
+
+    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: ModelIndex, role: int = 0) -> Any:
+        if not index.isValid():
+            return None
+        row, col = self.rows[index.row()], index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(row, col)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(row, col)
+        if role == Qt.ItemDataRole.UserRole:
+            return str(row.path)
+        return None
+
+    @staticmethod
+    def _display(row: RecordingRow, col: int) -> str:
+        info = row.info
+        if col == 0:
+            return row.path.name
+        if col == 1:
+            return f"{info.duration_s:.2f} s" if info else ""
+        if col == 2:
+            if info is None:
+                return ""
+            rate = f"{info.true_rate_hz / 1000:g} kHz"
+            return f"{rate} (TE ×{info.time_expansion:g})" if info.is_time_expanded else rate
+        if col == 3:
+            if row.status == STATUS_ANALYSING:
+                return f"analysing {row.progress:.0%}"
+            if row.status == STATUS_FAILED:
+                return f"failed: {row.reason}"
+            return row.status
+        if col == 4:
+            return ", ".join(species_for_label(s).code for s in row.species_found())
+        return ""
+
+    @staticmethod
+    def _tooltip(row: RecordingRow, col: int) -> str:
+        if col == 3 and row.reason:
+            return row.reason
+        if col == 4:
+            return "\n".join(row.species_found())
+        if col == 0:
+            lines = [str(row.path)]
+            if row.info is not None:
+                lines += row.info.warnings
+            return "\n".join(lines)
+        return ""
+
+
+class RecordingsFilter(QSortFilterProxyModel):
+    """Rows by status and by species (code or name, case-insensitive)."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.status = ""
+        self.species_text = ""
+
+    def set_filter(self, *, status: str, species_text: str) -> None:
+        self.status, self.species_text = status, species_text.strip().lower()
+        self.invalidate()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: ModelIndex) -> bool:
+        model = self.sourceModel()
+        assert isinstance(model, RecordingsModel)
+        row = model.rows[source_row]
+        if self.status and not row.status.startswith(self.status):
+            return False
+        if self.species_text:
+            found = row.species_found()
+            names = " ".join(found + [species_for_label(s).code for s in found]).lower()
+            if self.species_text not in names:
+                return False
+        return True
+
+
+class RecordingsPanel(QWidget):
+    """Filters over a table of recordings; emits the selected recording's path."""
+
+    recording_selected = Signal(object)  # Path
+
+    def __init__(self, model: RecordingsModel, parent=None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.proxy = RecordingsFilter(self)
+        self.proxy.setSourceModel(model)
+        self.status_filter = QComboBox(self)
+        self.status_filter.addItems(
+            ["all", STATUS_QUEUED, STATUS_ANALYSING, STATUS_DONE, STATUS_FAILED]
+        )
+        self.status_filter.setToolTip("Show recordings with this status")
+        self.species_filter = QLineEdit(self)
+        self.species_filter.setPlaceholderText("species filter (e.g. Pippip, noctula)")
+        self.species_filter.setClearButtonEnabled(True)
+        self.table = QTableView(self)
+        self.table.setModel(self.proxy)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setSortingEnabled(True)
+        self.table.verticalHeader().hide()
+        self.table.setAlternatingRowColors(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(0, 190)
+        for col in (1, 2, 3):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+
+        filters = QHBoxLayout()
+        filters.addWidget(self.status_filter)
+        filters.addWidget(self.species_filter, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(filters)
+        layout.addWidget(self.table, 1)
+
+        self.status_filter.currentTextChanged.connect(self._apply_filter)
+        self.species_filter.textChanged.connect(self._apply_filter)
+        self.table.selectionModel().currentRowChanged.connect(self._current_changed)
+
+    def _apply_filter(self) -> None:
+        status = self.status_filter.currentText()
+        self.proxy.set_filter(
+            status="" if status == "all" else status, species_text=self.species_filter.text()
+        )
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid():
+            self.recording_selected.emit(Path(current.data(Qt.ItemDataRole.UserRole)))
+
+    def select_row(self, proxy_row: int) -> None:
+        if 0 <= proxy_row < self.proxy.rowCount():
+            self.table.selectRow(proxy_row)
+            self.table.setCurrentIndex(self.proxy.index(proxy_row, 0))
+
+    def current_path(self) -> Path | None:
+        index = self.table.currentIndex()
+        return Path(index.data(Qt.ItemDataRole.UserRole)) if index.isValid() else None

@@ -1,0 +1,57 @@
+"""Persistent settings through QSettings, in one adapter (stable names, never widget indices)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings
+
+MAX_RECENT_FOLDERS = 8
+
+
+class AppSettings:
+    def __init__(self, settings: QSettings | None = None) -> None:
+        self._s = settings if settings is not None else QSettings("bsgbat-gui", "bsgbat-gui")
+
+    def _get_str(self, key: str, default: str = "") -> str:
+        value = self._s.value(key, default)
+        return value if isinstance(value, str) else default
+
+    @property
+    def colour_map(self) -> str:
+        return self._get_str("view/colour_map", "viridis")
+
+    @colour_map.setter
+    def colour_map(self, name: str) -> None:
+        self._s.setValue("view/colour_map", name)
+
+    @property
+    def last_folder(self) -> Path | None:
+        text = self._get_str("files/last_folder")
+        return Path(text) if text else None
+
+    @last_folder.setter
+    def last_folder(self, folder: Path) -> None:
+        self._s.setValue("files/last_folder", str(folder))
+
+    @property
+    def recent_folders(self) -> list[Path]:
+        value = self._s.value("files/recent_folders", [])
+        items: list[object] = [value] if isinstance(value, str) else list(value or [])  # type: ignore[call-overload]
+        return [Path(x) for x in items if isinstance(x, str) and x]
+
+    def add_recent_folder(self, folder: Path) -> None:
+        folders = [f for f in self.recent_folders if f != folder]
+        self._s.setValue(
+            "files/recent_folders", [str(f) for f in [folder, *folders][:MAX_RECENT_FOLDERS]]
+        )
+
+    def geometry(self, key: str) -> QByteArray | None:
+        value = self._s.value(f"window/{key}")
+        return value if isinstance(value, QByteArray) else None
+
+    def set_geometry(self, key: str, value: QByteArray) -> None:
+        self._s.setValue(f"window/{key}", value)
+
+    def sync(self) -> None:
+        self._s.sync()
