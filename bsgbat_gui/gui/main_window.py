@@ -332,7 +332,7 @@ class MainWindow(QMainWindow):
     def _spectrogram_loaded(self, loaded: LoadedSpectrogram) -> None:
         if loaded.path != self.current_path:
             return
-        self.spectrogram_view.set_spectrogram(loaded.spectrogram, loaded.model_input)
+        self.spectrogram_view.set_spectrogram(loaded.spectrogram, loaded.model_input, loaded.levels)
         self.model_input_box.setEnabled(loaded.model_input is not None)
         row = self.recordings.row_for(loaded.path)
         if row is not None and row.info is None:

@@ -53,16 +53,19 @@ class RecordingRow:
     info: RecordingInfo | None = None
     analysis: RecordingAnalysis | None = None
     progress: float = 0.0
+    species: tuple[str, ...] = ()  # found at the current thresholds; set with the analysis
 
     def species_found(self) -> list[str]:
-        if self.analysis is None:
-            return []
-        peaks = self.analysis.probabilities().max(axis=0)
-        return [
-            label
-            for i, label in enumerate(self.analysis.labels)
-            if label != BACKGROUND_LABEL and peaks[i] >= DETECTION_THRESHOLD
-        ]
+        return list(self.species)
+
+
+def species_above_threshold(analysis: RecordingAnalysis) -> tuple[str, ...]:
+    peaks = analysis.probabilities().max(axis=0)
+    return tuple(
+        label
+        for i, label in enumerate(analysis.labels)
+        if label != BACKGROUND_LABEL and peaks[i] >= DETECTION_THRESHOLD
+    )
 
 
 class RecordingsModel(QAbstractTableModel):
@@ -85,6 +88,8 @@ class RecordingsModel(QAbstractTableModel):
         i = self._row_of.get(path)
         if i is None:
             return
+        if changes.get("analysis") is not None:
+            changes["species"] = species_above_threshold(changes["analysis"])
         for key, value in changes.items():
             setattr(self.rows[i], key, value)
         self.dataChanged.emit(self.index(i, 0), self.index(i, len(COLUMNS) - 1))

@@ -51,7 +51,8 @@ class SpectrogramView(pg.GraphicsLayoutWidget):
         self.plot.setLimits(yMin=0, yMax=N_MELS)
         self.plot.setYRange(0, N_MELS, padding=0)
         self.plot.showGrid(x=False, y=False)
-        self.image = pg.ImageItem(axisOrder="col-major")
+        # autoDownsample: a long recording has far more columns than the screen has pixels.
+        self.image = pg.ImageItem(axisOrder="col-major", autoDownsample=True)
         self.plot.addItem(self.image)
         self.histogram = pg.HistogramLUTItem(image=self.image)
         self.addItem(self.histogram, row=0, col=1)
@@ -82,14 +83,17 @@ class SpectrogramView(pg.GraphicsLayoutWidget):
         self.plot.setXRange(0, 1, padding=0)
 
     def set_spectrogram(
-        self, spectrogram: DisplaySpectrogram, model_input: np.ndarray | None
+        self,
+        spectrogram: DisplaySpectrogram,
+        model_input: np.ndarray | None,
+        levels: tuple[float, float],
     ) -> None:
-        """Show a recording's dB spectrogram (and keep its model-input image for the toggle)."""
+        """Show a recording's dB spectrogram at ``levels`` (dB); keep its model-input image."""
         self.message.setText("")
         self._db = spectrogram.db
         self._model_input = model_input
         self._duration_s = max(spectrogram.db.shape[0] * spectrogram.seconds_per_column, 1e-3)
-        self._db_levels = spectrogram.auto_levels()
+        self._db_levels = levels
         self.plot.setLimits(xMin=0, xMax=self._duration_s)
         self._draw()
         self.plot.setXRange(0, self._duration_s, padding=0)

@@ -1,8 +1,8 @@
 """Per-species probability tracks under the spectrogram, x-linked to it.
 
-Each window's probability is drawn at the window's **centre** (start + 0.512 s; the tail window
-at its own centre), points joined by lines: windows overlap by half, so drawing them over their
-spans would stack two values at every instant.
+Each window's probability is drawn at the window's **centre** (start + 0.512 s; the tail window at
+its own centre, clipped to the recording's end), points joined by lines: windows overlap by half,
+so drawing them over their spans would stack two values at every instant.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 
 from bsgbat_gui.core.analysis import RecordingAnalysis
 from bsgbat_gui.core.ensemble import CombineMethod
-from bsgbat_gui.core.model_card import BACKGROUND_LABEL
+from bsgbat_gui.core.model_card import BACKGROUND_LABEL, SEGMENT_S
 from bsgbat_gui.core.species import species_for_label
 from bsgbat_gui.gui.species_style import species_colour
 
@@ -47,6 +47,7 @@ class TrackView(pg.PlotItem):
         self.selected_labels: set[str] | None = None  # None: top N
         self.show_background = False
         self.species_curves: dict[str, pg.PlotDataItem] = {}
+        self._legend_labels: list[str] = []
 
     def set_analysis(self, analysis: RecordingAnalysis | None) -> None:
         self._analysis = analysis
@@ -71,27 +72,51 @@ class TrackView(pg.PlotItem):
         return chosen
 
     def redraw(self) -> None:
-        for curve in self.species_curves.values():
-            self.removeItem(curve)
-        self.species_curves.clear()
-        self.legend.clear()
+        """Update the curves in place: one PlotDataItem per label, created once and reused.
+
+        Creating plot items and legend entries is what costs time in pyqtgraph, so a new
+        recording only replaces data; the legend is rebuilt only when the visible set changes.
+        """
         if self._analysis is None:
+            for curve in self.species_curves.values():
+                curve.hide()
+            self._set_legend([])
             return
         analysis = self._analysis
         probabilities = analysis.probabilities(self._combine)
-        centres = np.array([(w.start_s + w.start_s + 1.024) / 2 for w in analysis.windows])
+        centres = np.array([w.start_s + SEGMENT_S / 2 for w in analysis.windows])
         centres = np.minimum(centres, analysis.info.duration_s)
-        for i in self.visible_labels(probabilities, analysis.labels):
+        visible = self.visible_labels(probabilities, analysis.labels)
+        show_symbols = len(centres) <= 400
+        for i in visible:
             label = analysis.labels[i]
-            colour = species_colour(i)
-            curve = self.plot(
-                centres,
-                probabilities[:, i],
-                pen=pg.mkPen(colour, width=2),
-                symbol="o",
-                symbolSize=5,
-                symbolBrush=colour,
-                symbolPen=None,
-                name=f"{label} ({species_for_label(label).common_name})",
+            curve = self.species_curves.get(label)
+            if curve is None:
+                colour = species_colour(i)
+                curve = pg.PlotDataItem(
+                    pen=pg.mkPen(colour, width=2), symbolBrush=colour, symbolPen=None, symbolSize=5
+                )
+                curve.setObjectName(label)
+                self.addItem(curve)
+                self.species_curves[label] = curve
+            curve.setSymbol("o" if show_symbols else None)
+            curve.setData(centres, probabilities[:, i])
+            curve.show()
+        shown = {analysis.labels[i] for i in visible}
+        for label, curve in self.species_curves.items():
+            if label not in shown:
+                curve.hide()
+        self._set_legend([analysis.labels[i] for i in visible])
+
+    def _set_legend(self, labels: list[str]) -> None:
+        if labels == self._legend_labels:
+            return
+        self._legend_labels = labels
+        self.legend.clear()
+        for label in labels:
+            self.legend.addItem(
+                self.species_curves[label], f"{label} ({species_for_label(label).common_name})"
             )
-            self.species_curves[label] = curve
+
+    def visible_curves(self) -> dict[str, pg.PlotDataItem]:
+        return {k: c for k, c in self.species_curves.items() if c.isVisible()}

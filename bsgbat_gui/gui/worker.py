@@ -295,6 +295,7 @@ class LoadedSpectrogram:
     info: RecordingInfo
     spectrogram: DisplaySpectrogram
     model_input: np.ndarray | None  # [frames, 128] 0..6, when the spectrogram is not reduced
+    levels: tuple[float, float]  # automatic dB levels, computed here rather than on the GUI thread
 
 
 class _SpectrogramWorker(QObject):
@@ -328,7 +329,10 @@ class _SpectrogramWorker(QObject):
         if spectrogram.frames_per_column == 1:
             log_mel = spectrogram.db / np.float32(10.0)
             model_input = model_input_image(log_mel, windows_for(info))
-        self.loaded.emit(request_id, LoadedSpectrogram(path, info, spectrogram, model_input))
+        self.loaded.emit(
+            request_id,
+            LoadedSpectrogram(path, info, spectrogram, model_input, spectrogram.auto_levels()),
+        )
 
 
 class SpectrogramLoader(QObject):

@@ -10,11 +10,11 @@ import pytest
 from audio_factory import (
     chirp_train,
     guano_chunk,
-    real_recording,
     riff_chunk,
     wamd_chunk,
     write_wav,
 )
+from real_recordings import real_recording
 
 from bsgbat_gui.core.audio import RecordingError, find_recordings, probe_recording
 from bsgbat_gui.core.metadata import parse_guano_text, parse_guano_timestamp
