@@ -22,7 +22,6 @@ def chirp_train(
     """Bat-like FM calls (downward chirps) in faint noise, float64 in -1..1."""
     rng = np.random.default_rng(seed)
     n = round(rate_hz * duration_s)
-    t = np.arange(n) / rate_hz
     x = rng.standard_normal(n) * 0.002
     n_call = int(call_s * rate_hz)
     tc = np.arange(n_call) / rate_hz
@@ -33,7 +32,6 @@ def chirp_train(
     for start_s in np.arange(0.01, duration_s - call_s, interval_s):
         i = int(start_s * rate_hz)
         x[i : i + n_call] += call
-    del t
     return np.clip(x, -1, 1)
 
 

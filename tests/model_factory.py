@@ -108,7 +108,7 @@ def contract_model(
 ) -> onnx.ModelProto:
     """A model that flattens its input through a fixed projection; shapes are parameters so tests
     can build contract violations (wrong name, wrong shape, wrong output count)."""
-    frames, mels = int(input_shape[2]), int(input_shape[3])  # type: ignore[call-overload]
+    mels = int(input_shape[3])  # type: ignore[call-overload]
     rng = np.random.default_rng(0)
     w = (rng.standard_normal((mels, n_outputs)) * 0.01).astype(np.float32)
     nodes = [
@@ -122,7 +122,6 @@ def contract_model(
         [helper.make_tensor_value_info(output_name, TensorProto.FLOAT, ["batch", n_outputs])],
         initializer=[numpy_helper.from_array(w, "W")],
     )
-    del frames
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     return model

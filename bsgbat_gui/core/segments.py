@@ -16,7 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from bsgbat_gui.core.model_card import CLIP_MAX, FRAME_S, SEGMENT_FRAMES, SEGMENT_HOP_FRAMES
+from bsgbat_gui.core.model_card import (
+    CLIP_MAX,
+    FRAME_S,
+    LOG_OFFSET,
+    SEGMENT_FRAMES,
+    SEGMENT_HOP_FRAMES,
+)
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -91,7 +97,12 @@ def model_input_image(log_mel: FloatArray, windows: list[SegmentWindow]) -> Floa
         seg = log_mel[window.start_frame : window.start_frame + SEGMENT_FRAMES]
         if len(seg) < SEGMENT_FRAMES:  # padded: silence after the end
             seg = np.concatenate(
-                [seg, np.full((SEGMENT_FRAMES - len(seg), seg.shape[1]), -6.0, np.float32)]
+                [
+                    seg,
+                    np.full(
+                        (SEGMENT_FRAMES - len(seg), seg.shape[1]), np.log10(LOG_OFFSET), np.float32
+                    ),
+                ]
             )
         normalised = normalise_segment(seg)
         stop = min(window.start_frame + SEGMENT_FRAMES, n_frames)

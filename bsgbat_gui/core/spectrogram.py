@@ -57,25 +57,6 @@ def mel_band_centres_hz() -> npt.NDArray[np.float64]:
     )
 
 
-@lru_cache(maxsize=1)
-def mel_band_edges_hz() -> npt.NDArray[np.float64]:
-    """The 129 edges between mel bins (midway between centres on the mel scale), in Hz."""
-    import librosa
-
-    mels = librosa.hz_to_mel(np.array([FMIN_HZ, FMAX_HZ]))
-    edges_mel = np.linspace(mels[0], mels[1], N_MELS + 2)
-    centres_mel = edges_mel[1:-1]
-    mids = (centres_mel[:-1] + centres_mel[1:]) / 2
-    bounds = np.concatenate(
-        [
-            [centres_mel[0] - (mids[0] - centres_mel[0])],
-            mids,
-            [centres_mel[-1] + (centres_mel[-1] - mids[-1])],
-        ]
-    )
-    return np.asarray(librosa.mel_to_hz(bounds), dtype=np.float64)
-
-
 def mel_power_from_samples(padded_samples: FloatArray) -> FloatArray:
     """Mel power of every full frame of an already padded sample block.
 

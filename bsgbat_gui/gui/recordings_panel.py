@@ -55,9 +55,6 @@ class RecordingRow:
     progress: float = 0.0
     species: tuple[str, ...] = ()  # found at the current thresholds; set with the analysis
 
-    def species_found(self) -> list[str]:
-        return list(self.species)
-
 
 def species_above_threshold(analysis: RecordingAnalysis) -> tuple[str, ...]:
     peaks = analysis.probabilities().max(axis=0)
@@ -136,7 +133,7 @@ class RecordingsModel(QAbstractTableModel):
                 return f"failed: {row.reason}"
             return row.status
         if col == 4:
-            return ", ".join(species_for_label(s).code for s in row.species_found())
+            return ", ".join(species_for_label(s).code for s in row.species)
         return ""
 
     @staticmethod
@@ -144,7 +141,7 @@ class RecordingsModel(QAbstractTableModel):
         if col == 3 and row.reason:
             return row.reason
         if col == 4:
-            return "\n".join(row.species_found())
+            return "\n".join(row.species)
         if col == 0:
             lines = [str(row.path)]
             if row.info is not None:
@@ -172,8 +169,8 @@ class RecordingsFilter(QSortFilterProxyModel):
         if self.status and not row.status.startswith(self.status):
             return False
         if self.species_text:
-            found = row.species_found()
-            names = " ".join(found + [species_for_label(s).code for s in found]).lower()
+            found = row.species
+            names = " ".join([*found, *(species_for_label(s).code for s in found)]).lower()
             if self.species_text not in names:
                 return False
         return True

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
 
 from bsgbat_gui.core.model_card import N_MELS
 from bsgbat_gui.core.spectrogram import DisplaySpectrogram, mel_band_centres_hz
@@ -36,8 +35,6 @@ def mel_axis_ticks() -> list[list[tuple[float, str]]]:
 
 class SpectrogramView(pg.GraphicsLayoutWidget):
     """Spectrogram plot + a levels/colour histogram; switchable dB / model-input view."""
-
-    levels_changed = Signal(float, float)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
