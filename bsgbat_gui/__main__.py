@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import multiprocessing
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -45,6 +46,9 @@ def _gui_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # The GUI runs its analysis in child processes; a frozen (packaged) build needs this hook so
+    # that a child started from the app's executable runs the child's code, not a second window.
+    multiprocessing.freeze_support()
     args_list = list(sys.argv[1:] if argv is None else argv)
     first_positional = next((a for a in args_list if not a.startswith("-")), None)
     if first_positional in SUBCOMMANDS:

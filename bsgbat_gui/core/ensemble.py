@@ -44,10 +44,13 @@ def combine_logits(per_model_logits: FloatArray, method: CombineMethod) -> Float
 
 
 def sigmoid(logits: FloatArray) -> FloatArray:
-    """The card's multi-label activation, ``1 / (1 + exp(-logit))``, without overflow warnings."""
-    from scipy.special import expit
+    """The card's multi-label activation, ``1 / (1 + exp(-logit))``, without overflow warnings.
 
-    return np.asarray(expit(logits), dtype=np.float32)
+    Written as ``exp(-log(1 + exp(-x)))`` with numpy's stable ``logaddexp``: the same values,
+    no ``exp`` overflow for very negative logits, and no scipy import on the GUI thread.
+    """
+    x = np.asarray(logits, dtype=np.float32)
+    return np.exp(-np.logaddexp(np.float32(0.0), -x)).astype(np.float32, copy=False)
 
 
 def available_providers() -> list[str]:

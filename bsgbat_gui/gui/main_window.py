@@ -31,6 +31,7 @@ from bsgbat_gui.core.analysis import (
 )
 from bsgbat_gui.core.audio import LOSSLESS_EXTENSIONS, find_recordings
 from bsgbat_gui.core.ensemble import COMBINE_METHODS, CombineMethod
+from bsgbat_gui.core.jobs import LoadedSpectrogram
 from bsgbat_gui.core.models import ModelSetError, locate_model_set
 from bsgbat_gui.gui.recordings_panel import (
     STATUS_ANALYSING,
@@ -44,7 +45,7 @@ from bsgbat_gui.gui.recordings_panel import (
 from bsgbat_gui.gui.settings import AppSettings
 from bsgbat_gui.gui.spectrogram_view import COLOUR_MAPS, SpectrogramView
 from bsgbat_gui.gui.track_view import DEFAULT_TOP_N, TrackView
-from bsgbat_gui.gui.worker import AnalysisController, LoadedSpectrogram, SpectrogramLoader, WarmUp
+from bsgbat_gui.gui.worker import AnalysisController, SpectrogramLoader
 
 
 class MainWindow(QMainWindow):
@@ -69,7 +70,6 @@ class MainWindow(QMainWindow):
         self.spectrogram_view.add_track_plot(self.track_view)
         self.analysis = AnalysisController(self)
         self.spectrogram_loader = SpectrogramLoader(self)
-        self.warm_up = WarmUp(self)
 
         self._build_banner()
         self._build_layout()
@@ -79,7 +79,6 @@ class MainWindow(QMainWindow):
         self._connect()
         self._restore_settings()
         self._check_models()
-        self.warm_up.start()
         if paths:
             self.open_paths(paths)
 
@@ -324,6 +323,11 @@ class MainWindow(QMainWindow):
         self.analysis.prioritise(path)
         self.track_view.set_analysis(row.analysis if row else None)
 
+    @property
+    def compute_ready(self) -> bool:
+        """True once both compute processes have loaded their libraries."""
+        return self.analysis.is_ready and self.spectrogram_loader.process.is_ready
+
     def step_recording(self, step: int) -> None:
         table = self.recordings_panel.table
         row = table.currentIndex().row() if table.currentIndex().isValid() else -1
@@ -436,5 +440,4 @@ class MainWindow(QMainWindow):
         self.settings.sync()
         self.analysis.shutdown()
         self.spectrogram_loader.shutdown()
-        self.warm_up.shutdown()
         super().closeEvent(event)

@@ -124,6 +124,8 @@ class SpectrogramView(pg.GraphicsLayoutWidget):
         cmap = pg.colormap.get(name) if name in COLOUR_MAPS else pg.colormap.get(DEFAULT_COLOUR_MAP)
         self._colour_map = name
         self.histogram.gradient.setColorMap(cmap)
+        # A named map has 256 stops; drawing a tick for each cost more than the image itself.
+        self.histogram.gradient.showTicks(False)
 
     @property
     def colour_map(self) -> str:

@@ -1,8 +1,13 @@
 """The only module that owns threads: Qt shells around the core's generators.
 
-* :class:`AnalysisController` runs :func:`bsgbat_gui.core.analysis.analyse_recordings` in a
-  QThread over a queue that the GUI can reorder (the selected recording jumps the queue).
-* :class:`SpectrogramLoader` computes display spectrograms in another QThread.
+* :class:`AnalysisController` analyses recordings (:func:`bsgbat_gui.core.jobs.analysis_job`)
+  from a QThread, one recording at a time, over a queue that the GUI can reorder (the selected
+  recording jumps the queue).
+* :class:`SpectrogramLoader` computes display spectrograms from another QThread.
+
+Each QThread only iterates a generator whose work runs in a child process
+(:class:`bsgbat_gui.core.compute_process.ComputeProcess`), so the GUI process keeps its GIL and
+cores for the event loop.
 
 Every result crosses threads as an immutable core object tagged with a run / request id; a result
 whose id is no longer current is dropped by the receiver. Workers never touch widgets.
@@ -12,14 +17,11 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 import threading
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from bsgbat_gui.core.analysis import (
@@ -27,104 +29,23 @@ from bsgbat_gui.core.analysis import (
     RecordingFailed,
     RecordingStarted,
     SegmentsAnalysed,
-    analyse_recordings,
-    windows_for,
 )
-from bsgbat_gui.core.audio import ModelRateSignal, RecordingError, RecordingInfo, probe_recording
-from bsgbat_gui.core.ensemble import Ensemble
+from bsgbat_gui.core.audio import RecordingError
+from bsgbat_gui.core.compute_process import ComputeProcess, ComputeProcessDied
+from bsgbat_gui.core.jobs import LoadedSpectrogram, analysis_job, spectrogram_job, warm_up
 from bsgbat_gui.core.models import ModelSetError, locate_model_set
-from bsgbat_gui.core.segments import model_input_image
-from bsgbat_gui.core.spectrogram import DisplaySpectrogram, display_spectrogram
 
 log = logging.getLogger(__name__)
 
-
-GUI_SWITCH_INTERVAL_S = 0.001
-
-
-def share_the_gil_with_the_gui() -> None:
-    """Let the GUI thread take the GIL back sooner from busy worker threads.
-
-    The GUI thread's work (pyqtgraph painting) goes in and out of Python hundreds of times per
-    frame; with Python's default 5 ms switch interval each re-entry can wait up to 5 ms behind a
-    worker, which turns a 20 ms repaint into a visible stall.
-    """
-    if sys.getswitchinterval() > GUI_SWITCH_INTERVAL_S:
-        sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)
+# Child processes run below the GUI's scheduling priority, the selected recording's spectrogram
+# above the queue's analysis.
+ANALYSIS_NICENESS = 10
+SPECTROGRAM_NICENESS = 5
 
 
 def inference_threads() -> int:
     """ONNX Runtime threads for the GUI: every core but one, which stays with the event loop."""
     return max(1, (os.cpu_count() or 2) - 1)
-
-
-def _import_heavy_modules() -> None:
-    """Import and JIT-compile what analysis needs: ONNX Runtime, librosa's STFT, resampy's kernel.
-
-    Loading these compiled libraries, and numba compiling on a first call (librosa's STFT,
-    resampy's kernel), hold the GIL for up to a few hundred milliseconds at a time; doing it once,
-    right after the window appears, keeps those pauses out of analysis.
-    """
-    import onnxruntime  # noqa: F401
-    import scipy.special  # noqa: F401
-    import soundfile  # noqa: F401
-
-    from bsgbat_gui.core import resample
-    from bsgbat_gui.core.model_card import MODEL_SAMPLE_RATE_HZ, RESAMPLER_FILTER
-    from bsgbat_gui.core.spectrogram import mel_band_centres_hz, mel_power_from_samples
-
-    mel_power_from_samples(np.zeros(4096, np.float32))
-    mel_band_centres_hz()
-    resample.resample_span(
-        np.zeros(2048, np.float32),
-        input_offset=0,
-        out_start=0,
-        out_stop=1024,
-        n_input=2048,
-        input_rate_hz=250_000,
-        output_rate_hz=MODEL_SAMPLE_RATE_HZ,
-        filter_name=RESAMPLER_FILTER,
-    )
-
-
-class _WarmUpWorker(QObject):
-    done = Signal()
-
-    @Slot()
-    def run(self) -> None:
-        try:
-            _import_heavy_modules()
-        except Exception:  # a broken install shows up properly when analysis starts
-            log.exception("warm-up imports failed")
-        self.done.emit()
-
-
-class WarmUp(QObject):
-    """Runs :func:`_import_heavy_modules` once in a background thread; ``ready`` when done."""
-
-    ready = Signal()
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.is_ready = False
-        self._thread = QThread()
-        self._thread.setObjectName("warm-up")
-        self._worker = _WarmUpWorker()
-        self._worker.moveToThread(self._thread)
-        self._thread.started.connect(self._worker.run)
-        self._worker.done.connect(self._thread.quit)
-        self._worker.done.connect(self._mark_ready)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def _mark_ready(self) -> None:
-        self.is_ready = True
-        self.ready.emit()
-
-    def shutdown(self) -> None:
-        self._thread.quit()
-        self._thread.wait(60_000)
 
 
 class RecordingQueue:
@@ -172,7 +93,7 @@ class _AnalysisWorker(QObject):
         queue: RecordingQueue,
         models_dir: Path | None,
         time_expansion: float | None,
-        ensemble_cache: dict[str, Ensemble],
+        process: ComputeProcess,
     ) -> None:
         super().__init__()
         self.run_id = run_id
@@ -180,40 +101,36 @@ class _AnalysisWorker(QObject):
         self.models_dir = models_dir
         self.time_expansion = time_expansion
         self.stop_requested = threading.Event()
-        self._ensemble_cache = ensemble_cache
-
-    def _ensemble(self) -> Ensemble:
-        model_set = locate_model_set(self.models_dir)
-        key = str(model_set.folder.resolve())
-        if key not in self._ensemble_cache:  # sessions are created once and reused across runs
-            self._ensemble_cache.clear()
-            self._ensemble_cache[key] = Ensemble(model_set, intra_op_threads=inference_threads())
-        return self._ensemble_cache[key]
+        self._process = process
 
     @Slot()
     def run(self) -> None:
         rid = self.run_id
         try:
-            ensemble = self._ensemble()
+            model_set = locate_model_set(self.models_dir)
+            for index, path in enumerate(self.queue):
+                if self.stop_requested.is_set():
+                    break
+                self._analyse(rid, index, path, model_set)
         except ModelSetError as exc:
             self.model_set_failed.emit(rid, str(exc))
-            self.finished.emit(rid, 0)
-            return
-        for event in analyse_recordings(
-            self.queue,
-            ensemble,
-            time_expansion=self.time_expansion,
-            should_stop=self.stop_requested.is_set,
-        ):
-            if isinstance(event, RecordingStarted):
-                self.started.emit(rid, event)
-            elif isinstance(event, SegmentsAnalysed):
-                self.progress.emit(rid, event)
-            elif isinstance(event, RecordingAnalysed):
-                self.analysed.emit(rid, event.analysis)
-            elif isinstance(event, RecordingFailed):
-                self.failed.emit(rid, event)
         self.finished.emit(rid, int(self.stop_requested.is_set()))
+
+    def _analyse(self, rid: int, index: int, path: Path, model_set: object) -> None:
+        try:
+            for event in self._process.iterate(
+                analysis_job, path, model_set, self.time_expansion, inference_threads()
+            ):
+                if isinstance(event, RecordingStarted):
+                    self.started.emit(rid, event)
+                elif isinstance(event, SegmentsAnalysed):
+                    self.progress.emit(rid, event)
+                elif isinstance(event, RecordingAnalysed):
+                    self.analysed.emit(rid, event.analysis)
+                elif isinstance(event, RecordingFailed):
+                    self.failed.emit(rid, event)
+        except ComputeProcessDied as exc:  # e.g. killed for memory: this file fails, others go on
+            self.failed.emit(rid, RecordingFailed(index, path, str(exc)))
 
 
 class AnalysisController(QObject):
@@ -232,17 +149,21 @@ class AnalysisController(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        share_the_gil_with_the_gui()
         self.run_id = 0
+        self.process = ComputeProcess("analysis", niceness=ANALYSIS_NICENESS, initializer=warm_up)
         self._thread: QThread | None = None
         self._worker: _AnalysisWorker | None = None
         self._queue: RecordingQueue | None = None
-        self._ensemble_cache: dict[str, Ensemble] = {}
         self._retired: list[tuple[QThread, _AnalysisWorker]] = []
 
     @property
     def is_running(self) -> bool:
         return self._thread is not None and self._thread.isRunning()
+
+    @property
+    def is_ready(self) -> bool:
+        """True once the analysis process has loaded its libraries."""
+        return self.process.is_ready
 
     def start(
         self, paths: list[Path], *, models_dir: Path | None, time_expansion: float | None = None
@@ -251,9 +172,7 @@ class AnalysisController(QObject):
         self.cancel()
         self.run_id += 1
         self._queue = RecordingQueue(paths)
-        worker = _AnalysisWorker(
-            self.run_id, self._queue, models_dir, time_expansion, self._ensemble_cache
-        )
+        worker = _AnalysisWorker(self.run_id, self._queue, models_dir, time_expansion, self.process)
         thread = QThread()
         thread.setObjectName(f"analysis-run-{self.run_id}")
         worker.moveToThread(thread)
@@ -273,6 +192,7 @@ class AnalysisController(QObject):
         """Ask the current run to stop after its current batch (does not block)."""
         if self._worker is not None and self._thread is not None:
             self._worker.stop_requested.set()
+            self.process.request_stop()
             self._retired.append((self._thread, self._worker))
         self._thread, self._worker, self._queue = None, None, None
 
@@ -280,63 +200,41 @@ class AnalysisController(QObject):
         self._retired = [(t, w) for t, w in self._retired if t.isRunning()]
 
     def shutdown(self, timeout_ms: int = 30_000) -> None:
-        """Stop every run and wait for the threads (window closing)."""
+        """Stop every run, wait for the threads, end the analysis process (window closing)."""
         self.cancel()
         for thread, _worker in self._retired:
             thread.quit()
             if not thread.wait(timeout_ms):
                 log.warning("analysis thread did not stop within %d ms", timeout_ms)
         self._retired.clear()
-
-
-@dataclass(frozen=True)
-class LoadedSpectrogram:
-    path: Path
-    info: RecordingInfo
-    spectrogram: DisplaySpectrogram
-    model_input: np.ndarray | None  # [frames, 128] 0..6, when the spectrogram is not reduced
-    levels: tuple[float, float]  # automatic dB levels, computed here rather than on the GUI thread
+        self.process.close()
 
 
 class _SpectrogramWorker(QObject):
     loaded = Signal(int, object)  # request id, LoadedSpectrogram
     failed = Signal(int, object, str)  # request id, path, reason
 
-    def __init__(self, latest_request: list[int]) -> None:
+    def __init__(self, latest_request: list[int], process: ComputeProcess) -> None:
         super().__init__()
         self._latest = latest_request
+        self._process = process
 
     @Slot(int, object, object)
     def load(self, request_id: int, path: Path, time_expansion: object) -> None:
         if request_id != self._latest[0]:
             return  # the user has moved on; skip stale work
         try:
-            info = probe_recording(path, time_expansion=time_expansion)  # type: ignore[arg-type]
-            with ModelRateSignal(info) as signal:
-                spectrogram = display_spectrogram(
-                    signal, should_stop=lambda: request_id != self._latest[0]
-                )
-        except RecordingError as exc:
+            for loaded in self._process.iterate(spectrogram_job, path, time_expansion):
+                self.loaded.emit(request_id, loaded)
+        except (RecordingError, ComputeProcessDied) as exc:
             self.failed.emit(request_id, path, str(exc))
-            return
         except Exception as exc:  # keep the loader alive for the next recording
             log.exception("display spectrogram failed for %s", path)
             self.failed.emit(request_id, path, f"internal error: {exc}")
-            return
-        if spectrogram is None:
-            return
-        model_input = None
-        if spectrogram.frames_per_column == 1:
-            log_mel = spectrogram.db / np.float32(10.0)
-            model_input = model_input_image(log_mel, windows_for(info))
-        self.loaded.emit(
-            request_id,
-            LoadedSpectrogram(path, info, spectrogram, model_input, spectrogram.auto_levels()),
-        )
 
 
 class SpectrogramLoader(QObject):
-    """Computes display spectrograms off the GUI thread; only the latest request is delivered."""
+    """Computes display spectrograms off the GUI; only the latest request is delivered."""
 
     loaded = Signal(object)  # LoadedSpectrogram
     failed = Signal(object, str)  # path, reason
@@ -345,9 +243,12 @@ class SpectrogramLoader(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._latest = [0]
+        self.process = ComputeProcess(
+            "spectrogram", niceness=SPECTROGRAM_NICENESS, initializer=warm_up
+        )
         self._thread = QThread()
         self._thread.setObjectName("spectrogram-loader")
-        self._worker = _SpectrogramWorker(self._latest)
+        self._worker = _SpectrogramWorker(self._latest, self.process)
         self._worker.moveToThread(self._thread)
         self._request.connect(self._worker.load)
         self._worker.loaded.connect(self._deliver)
@@ -356,6 +257,7 @@ class SpectrogramLoader(QObject):
 
     def request(self, path: Path, *, time_expansion: float | None = None) -> None:
         self._latest[0] += 1
+        self.process.request_stop()  # a computation in flight is for a recording left behind
         self._request.emit(self._latest[0], path, time_expansion)
 
     def _deliver(self, request_id: int, result: LoadedSpectrogram) -> None:
@@ -367,6 +269,8 @@ class SpectrogramLoader(QObject):
             self.failed.emit(path, reason)
 
     def shutdown(self) -> None:
-        self._latest[0] += 1  # makes any computation in flight stop at its next block
+        self._latest[0] += 1
+        self.process.request_stop()
         self._thread.quit()
         self._thread.wait(30_000)
+        self.process.close()

@@ -109,12 +109,6 @@ def test_without_models_the_window_still_browses(qtbot, make_window, tmp_path: P
     assert window.recordings.rows[0].status == STATUS_NOT_ANALYSED
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known gap (issue 3, open): 100-280 ms event-loop stalls remain while a new recording's "
-    "spectrogram and tracks are first drawn under worker load on 2 cores; diagnosed so far: JIT "
-    "warm-up, nogil resampling, curve reuse and off-thread levels each helped but did not suffice",
-)
 def test_event_loop_never_stalls_while_analysing(
     qtbot, make_window, tmp_path: Path, model_set_dir: Path
 ) -> None:
@@ -127,8 +121,12 @@ def test_event_loop_never_stalls_while_analysing(
     timer.timeout.connect(lambda: beats.append(time.perf_counter()))
     timer.start()
     window = make_window(paths=[], models_dir=model_set_dir)
-    # Start-up (importing ONNX Runtime, librosa, numba) is not "while analysing".
-    qtbot.waitUntil(lambda: window.warm_up.is_ready, timeout=120_000)
+    # Start-up (the compute processes importing ONNX Runtime, librosa, numba) is not "while
+    # analysing".
+    qtbot.waitUntil(
+        lambda: window.analysis.is_ready and window.spectrogram_loader.process.is_ready,
+        timeout=120_000,
+    )
     beats.clear()
     window.open_paths([tmp_path / "h"])
     window.recordings_panel.select_row(2)

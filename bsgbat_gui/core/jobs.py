@@ -1,0 +1,120 @@
+"""Jobs the GUI runs in its compute processes (:mod:`bsgbat_gui.core.compute_process`).
+
+Each job is a generator called as ``job(*args, should_stop=...)`` in a child process; what it
+yields crosses back to the GUI process, so it is an immutable, picklable core object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bsgbat_gui.core.analysis import AnalysisEvent, analyse_recordings, windows_for
+from bsgbat_gui.core.audio import ModelRateSignal, RecordingInfo, probe_recording
+from bsgbat_gui.core.ensemble import Ensemble
+from bsgbat_gui.core.models import ModelSet
+from bsgbat_gui.core.segments import model_input_image
+from bsgbat_gui.core.spectrogram import DisplaySpectrogram, display_spectrogram
+
+# One ensemble per compute process, kept across jobs: creating the ONNX Runtime sessions for six
+# ~83 MB models takes seconds.
+_ensembles: dict[tuple[Path, int], Ensemble] = {}
+
+
+def warm_up() -> None:
+    """Import and JIT-compile what the jobs need, so the first job does not pay for it.
+
+    Loading ONNX Runtime and librosa, and numba compiling librosa's STFT helpers and resampy's
+    kernel on a first call, take seconds on a small laptop.
+    """
+    import onnxruntime  # noqa: F401
+    import scipy.special  # noqa: F401
+    import soundfile  # noqa: F401
+
+    from bsgbat_gui.core import resample
+    from bsgbat_gui.core.model_card import MODEL_SAMPLE_RATE_HZ, RESAMPLER_FILTER
+    from bsgbat_gui.core.spectrogram import mel_band_centres_hz, mel_power_from_samples
+
+    mel_power_from_samples(np.zeros(4096, np.float32))
+    mel_band_centres_hz()
+    resample.resample_span(
+        np.zeros(2048, np.float32),
+        input_offset=0,
+        out_start=0,
+        out_stop=1024,
+        n_input=2048,
+        input_rate_hz=250_000,
+        output_rate_hz=MODEL_SAMPLE_RATE_HZ,
+        filter_name=RESAMPLER_FILTER,
+    )
+
+
+def ensemble_for(model_set: ModelSet, intra_op_threads: int) -> Ensemble:
+    key = (model_set.folder.resolve(), intra_op_threads)
+    if key not in _ensembles:
+        _ensembles.clear()  # one model set at a time: each holds ~0.5 GB of sessions
+        _ensembles[key] = Ensemble(model_set, intra_op_threads=intra_op_threads)
+    return _ensembles[key]
+
+
+def analysis_job(
+    path: Path,
+    model_set: ModelSet,
+    time_expansion: float | None,
+    intra_op_threads: int,
+    *,
+    should_stop: Callable[[], bool],
+) -> Iterator[AnalysisEvent]:
+    """Analyse one recording (see :func:`analyse_recordings`); a bad file yields a failure event.
+
+    Raises :class:`~bsgbat_gui.core.models.ModelSetError` when the models cannot be loaded.
+    """
+    ensemble = ensemble_for(model_set, intra_op_threads)
+    yield from analyse_recordings(
+        [path], ensemble, time_expansion=time_expansion, should_stop=should_stop
+    )
+
+
+@dataclass(frozen=True)
+class LoadedSpectrogram:
+    """A recording's display spectrogram, with what the view needs alongside it."""
+
+    path: Path
+    info: RecordingInfo
+    spectrogram: DisplaySpectrogram
+    model_input: np.ndarray | None  # [frames, 128] 0..6, when the spectrogram is not reduced
+    levels: tuple[float, float]  # automatic dB levels
+
+
+def load_spectrogram(
+    path: Path,
+    time_expansion: float | None = None,
+    *,
+    max_columns: int = 30_000,
+    should_stop: Callable[[], bool] | None = None,
+) -> LoadedSpectrogram | None:
+    """Probe ``path`` and compute its display spectrogram; ``None`` when stopped part-way.
+
+    Raises :class:`~bsgbat_gui.core.audio.RecordingError` for a file that cannot be read.
+    """
+    info = probe_recording(path, time_expansion=time_expansion)
+    with ModelRateSignal(info) as signal:
+        spectrogram = display_spectrogram(signal, max_columns=max_columns, should_stop=should_stop)
+    if spectrogram is None:
+        return None
+    model_input = None
+    if spectrogram.frames_per_column == 1:  # the model's own frames: its input can be shown too
+        log_mel = spectrogram.db / np.float32(10.0)
+        model_input = model_input_image(log_mel, windows_for(info))
+    return LoadedSpectrogram(path, info, spectrogram, model_input, spectrogram.auto_levels())
+
+
+def spectrogram_job(
+    path: Path, time_expansion: float | None, *, should_stop: Callable[[], bool]
+) -> Iterator[LoadedSpectrogram]:
+    loaded = load_spectrogram(path, time_expansion, should_stop=should_stop)
+    if loaded is not None:
+        yield loaded
