@@ -118,3 +118,33 @@ def spectrogram_job(
     loaded = load_spectrogram(path, time_expansion, should_stop=should_stop)
     if loaded is not None:
         yield loaded
+
+
+@dataclass(frozen=True)
+class LoadedDetail:
+    """A span of a recording's display spectrogram at full resolution (for zooming in)."""
+
+    path: Path
+    spectrogram: DisplaySpectrogram
+
+
+def detail_job(
+    path: Path,
+    time_expansion: float | None,
+    first_frame: int,
+    stop_frame: int,
+    *,
+    max_columns: int = 8_192,
+    should_stop: Callable[[], bool],
+) -> Iterator[LoadedDetail]:
+    """The display spectrogram of frames [first_frame, stop_frame), reduced to ``max_columns``."""
+    info = probe_recording(path, time_expansion=time_expansion)
+    with ModelRateSignal(info) as signal:
+        spectrogram = display_spectrogram(
+            signal,
+            max_columns=max_columns,
+            span_frames=(first_frame, stop_frame),
+            should_stop=should_stop,
+        )
+    if spectrogram is not None:
+        yield LoadedDetail(path, spectrogram)

@@ -115,11 +115,20 @@ class DisplaySpectrogram:
 
     db: FloatArray  # [n_columns, 128]
     frames_per_column: int
-    duration_s: float
+    duration_s: float  # the whole recording's
+    first_frame: int = 0  # where column 0 starts, for a span of the recording
 
     @property
     def seconds_per_column(self) -> float:
         return self.frames_per_column * HOP_LENGTH / MODEL_SAMPLE_RATE_HZ
+
+    @property
+    def start_s(self) -> float:
+        return self.first_frame * HOP_LENGTH / MODEL_SAMPLE_RATE_HZ
+
+    @property
+    def end_s(self) -> float:
+        return self.start_s + self.db.shape[0] * self.seconds_per_column
 
     def auto_levels(self) -> tuple[float, float]:
         """Colour levels (low, high) in dB that ignore digital-zero gaps.
@@ -138,14 +147,19 @@ def display_spectrogram(
     signal: ModelRateSignal,
     *,
     max_columns: int = 30_000,
+    span_frames: tuple[int, int] | None = None,
     block_frames: int = 16_384,
     should_stop: Callable[[], bool] | None = None,
 ) -> DisplaySpectrogram | None:
-    """Compute the dB display spectrogram of a whole recording, block by block.
+    """Compute the dB display spectrogram of a recording (or of ``span_frames``), block by block.
 
     Returns ``None`` when ``should_stop()`` turns true between blocks.
     """
-    n_frames = frame_count(signal.n_samples)
+    n_total = frame_count(signal.n_samples)
+    span_start, span_stop = span_frames if span_frames is not None else (0, n_total)
+    span_start = min(max(0, span_start), n_total)
+    span_stop = min(max(span_start, span_stop), n_total)
+    n_frames = span_stop - span_start
     per_column = max(1, -(-n_frames // max_columns))
     n_columns = -(-n_frames // per_column)
     out = np.empty((n_columns, N_MELS), np.float32)
@@ -155,7 +169,7 @@ def display_spectrogram(
         if should_stop is not None and should_stop():
             return None
         stop = min(first + step, n_frames)
-        block = log_mel_frames(signal, first, stop) * np.float32(10.0)
+        block = log_mel_frames(signal, span_start + first, span_start + stop) * np.float32(10.0)
         n = stop - first
         cols = -(-n // per_column)
         if per_column > 1:
@@ -164,5 +178,8 @@ def display_spectrogram(
             block = padded.reshape(cols, per_column, N_MELS).max(axis=1)
         out[first // per_column : first // per_column + cols] = block
     return DisplaySpectrogram(
-        db=out, frames_per_column=per_column, duration_s=signal.info.duration_s
+        db=out,
+        frames_per_column=per_column,
+        duration_s=signal.info.duration_s,
+        first_frame=span_start,
     )

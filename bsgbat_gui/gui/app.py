@@ -19,4 +19,6 @@ def run_gui(args: argparse.Namespace) -> int:
     app.setApplicationVersion(__version__)
     window = MainWindow(paths=list(args.paths), models_dir=args.models)
     window.show()
+    window.raise_()
+    window.activateWindow()  # keyboard focus even where no window manager hands it over
     return int(app.exec())

@@ -31,7 +31,7 @@ from bsgbat_gui.core.analysis import (
 )
 from bsgbat_gui.core.audio import LOSSLESS_EXTENSIONS, find_recordings
 from bsgbat_gui.core.ensemble import COMBINE_METHODS, CombineMethod
-from bsgbat_gui.core.jobs import LoadedSpectrogram
+from bsgbat_gui.core.jobs import LoadedDetail, LoadedSpectrogram
 from bsgbat_gui.core.models import ModelSetError, locate_model_set
 from bsgbat_gui.gui.recordings_panel import (
     STATUS_ANALYSING,
@@ -130,13 +130,21 @@ class MainWindow(QMainWindow):
         self.prev_recording_action = self._action(
             "Previous recording", lambda: self.step_recording(-1), "PgUp", "Previous recording"
         )
-        self.zoom_in_action = self._action("Zoom in", lambda: self.zoom(0.5), "Ctrl+=", "Zoom in")
-        self.zoom_out_action = self._action(
-            "Zoom out", lambda: self.zoom(2.0), "Ctrl+-", "Zoom out"
+        self.zoom_in_action = self._action(
+            "Zoom in", lambda: self.spectrogram_view.zoom(0.5), "Ctrl+=", "Zoom in"
         )
-        self.zoom_fit_action = self._action("Whole recording", self.zoom_fit, "Ctrl+0", "Show all")
-        self.pan_left_action = self._action("Pan left", lambda: self.pan(-0.5), "Shift+Left")
-        self.pan_right_action = self._action("Pan right", lambda: self.pan(0.5), "Shift+Right")
+        self.zoom_out_action = self._action(
+            "Zoom out", lambda: self.spectrogram_view.zoom(2.0), "Ctrl+-", "Zoom out"
+        )
+        self.zoom_fit_action = self._action(
+            "Whole recording", self.spectrogram_view.zoom_fit, "Ctrl+0", "Show all"
+        )
+        self.pan_left_action = self._action(
+            "Pan left", lambda: self.spectrogram_view.pan(-0.5), "Shift+Left"
+        )
+        self.pan_right_action = self._action(
+            "Pan right", lambda: self.spectrogram_view.pan(0.5), "Shift+Right"
+        )
 
         toolbar = QToolBar("Main", self)
         toolbar.setObjectName("main_toolbar")
@@ -222,6 +230,8 @@ class MainWindow(QMainWindow):
         self.cancel_button.clicked.connect(self.cancel_analysis)
         self.spectrogram_loader.loaded.connect(self._spectrogram_loaded)
         self.spectrogram_loader.failed.connect(self._spectrogram_failed)
+        self.spectrogram_loader.detail_loaded.connect(self._detail_loaded)
+        self.spectrogram_view.detail_wanted.connect(self._detail_wanted)
         self.analysis.started.connect(self._analysis_started)
         self.analysis.progress.connect(self._analysis_progress)
         self.analysis.analysed.connect(self._analysis_done)
@@ -348,19 +358,13 @@ class MainWindow(QMainWindow):
         if path == self.current_path:
             self.spectrogram_view.show_message(f"{path.name}: {reason}")
 
-    def zoom(self, factor: float) -> None:
-        (x0, x1), _ = self.spectrogram_view.plot.viewRange()
-        centre, half = (x0 + x1) / 2, (x1 - x0) * factor / 2
-        self.spectrogram_view.plot.setXRange(centre - half, centre + half, padding=0)
+    def _detail_wanted(self, first_frame: int, stop_frame: int) -> None:
+        if self.current_path is not None:
+            self.spectrogram_loader.request_detail(self.current_path, first_frame, stop_frame)
 
-    def pan(self, fraction: float) -> None:
-        (x0, x1), _ = self.spectrogram_view.plot.viewRange()
-        shift = (x1 - x0) * fraction
-        self.spectrogram_view.plot.setXRange(x0 + shift, x1 + shift, padding=0)
-
-    def zoom_fit(self) -> None:
-        self.spectrogram_view.plot.autoRange()
-        self.spectrogram_view.plot.setYRange(0, 128, padding=0)
+    def _detail_loaded(self, detail: LoadedDetail) -> None:
+        if detail.path == self.current_path:
+            self.spectrogram_view.set_detail(detail.spectrogram)
 
     def _colour_map_changed(self, name: str) -> None:
         self.spectrogram_view.set_colour_map(name)

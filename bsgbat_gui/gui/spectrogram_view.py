@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QTimer, Signal
 
-from bsgbat_gui.core.model_card import N_MELS
-from bsgbat_gui.core.spectrogram import DisplaySpectrogram, mel_band_centres_hz
+from bsgbat_gui.core.model_card import FRAME_S, N_MELS
+from bsgbat_gui.core.spectrogram import DB_FLOOR, DisplaySpectrogram, mel_band_centres_hz
 from bsgbat_gui.gui.track_view import AXIS_WIDTH_PX, TrackView
 
 COLOUR_MAPS = ("viridis", "inferno", "magma", "CET-L1", "CET-L16")
@@ -33,12 +34,93 @@ def mel_axis_ticks() -> list[list[tuple[float, str]]]:
     ]
 
 
+def max_pool_columns(data: np.ndarray, factor: int, fill: float) -> np.ndarray:
+    """Reduce ``data`` [columns, bins] ``factor``-fold along columns, keeping each group's max.
+
+    Max, not mean (pyqtgraph's own downsampling averages): a 5 ms call must stay visible when a
+    screen pixel covers a second of recording.
+    """
+    if factor <= 1:
+        return data
+    n_groups = -(-data.shape[0] // factor)
+    padded = np.full((n_groups * factor, data.shape[1]), fill, data.dtype)
+    padded[: data.shape[0]] = data
+    return padded.reshape(n_groups, factor, data.shape[1]).max(axis=1)
+
+
+class ImageLayer:
+    """An ImageItem showing a [columns, 128] array placed in time; it draws only what is near the
+    visible range, max-pooled to about two columns per screen pixel."""
+
+    def __init__(self, z: float = 0.0) -> None:
+        self.item = pg.ImageItem(axisOrder="col-major")
+        self.item.setZValue(z)
+        self.data: np.ndarray | None = None
+        self.start_s = 0.0
+        self.seconds_per_column = 1.0
+        self.fill = 0.0
+
+    def set_data(
+        self, data: np.ndarray | None, start_s: float, seconds_per_column: float, fill: float
+    ) -> None:
+        self.data, self.start_s = data, start_s
+        self.seconds_per_column, self.fill = seconds_per_column, fill
+        if data is None or data.shape[0] == 0:
+            self.item.clear()
+            self.item.hide()
+
+    @property
+    def end_s(self) -> float:
+        n = 0 if self.data is None else self.data.shape[0]
+        return self.start_s + n * self.seconds_per_column
+
+    def refresh(self, x0: float, x1: float, width_px: int, levels: tuple[float, float]) -> None:
+        """Draw the columns within one view-width either side of [x0, x1]."""
+        data = self.data
+        if data is None or data.shape[0] == 0:
+            return
+        span = max(x1 - x0, self.seconds_per_column)
+        first = int(np.floor((x0 - span - self.start_s) / self.seconds_per_column))
+        stop = int(np.ceil((x1 + span - self.start_s) / self.seconds_per_column))
+        first, stop = max(0, first), min(data.shape[0], stop)
+        if stop <= first:
+            self.item.hide()
+            return
+        visible_columns = span / self.seconds_per_column
+        factor = max(1, int(visible_columns // (2 * max(width_px, 1))))
+        first -= first % factor  # pool on a fixed grid, so panning does not shimmer
+        block = max_pool_columns(data[first:stop], factor, self.fill)
+        self.item.setImage(block, autoLevels=False, levels=levels)
+        self.item.setRect(
+            self.start_s + first * self.seconds_per_column,
+            0,
+            block.shape[0] * factor * self.seconds_per_column,
+            N_MELS,
+        )
+        self.item.show()
+
+
+OVERVIEW_MIN_DURATION_S = 20.0  # shorter recordings fit the main view; no overview strip
+DETAIL_DELAY_MS = 150  # wait for zooming/panning to settle before asking for detail
+REFRESH_DELAY_MS = 30  # redraw the layers once a burst of range changes has settled
+
+
 class SpectrogramView(pg.GraphicsLayoutWidget):
-    """Spectrogram plot + a levels/colour histogram; switchable dB / model-input view."""
+    """Spectrogram plot + levels/colour histogram, an overview strip for long recordings, and the
+    probability tracks underneath; switchable dB / model-input view.
+
+    Three image layers: the recording's image (reduced to at most 30 000 columns by max-pooling),
+    a full-resolution *detail* of the visible span laid over it when the user zooms into a long
+    recording (:attr:`detail_wanted` asks for it, :meth:`set_detail` shows it), and the overview
+    strip. Each layer draws only what is near the visible range, at about two columns per pixel.
+    """
+
+    detail_wanted = Signal(int, int)  # first frame, stop frame
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.plot = self.addPlot(row=0, col=0)
+        self.overview = self._build_overview()
+        self.plot = self.addPlot(row=1, col=0)
         self.plot.setLabel("left", "Frequency (kHz, mel scale)")
         self.plot.setLabel("bottom", "Time (s, real time)")
         self.plot.getAxis("left").setTicks(mel_axis_ticks())
@@ -48,35 +130,78 @@ class SpectrogramView(pg.GraphicsLayoutWidget):
         self.plot.setLimits(yMin=0, yMax=N_MELS)
         self.plot.setYRange(0, N_MELS, padding=0)
         self.plot.showGrid(x=False, y=False)
-        # autoDownsample: a long recording has far more columns than the screen has pixels.
-        self.image = pg.ImageItem(axisOrder="col-major", autoDownsample=True)
-        self.plot.addItem(self.image)
+        self.base_layer = ImageLayer(z=0)
+        self.detail_layer = ImageLayer(z=1)
+        self.image = self.base_layer.item
+        self.plot.addItem(self.base_layer.item)
+        self.plot.addItem(self.detail_layer.item)
         self.histogram = pg.HistogramLUTItem(image=self.image)
-        self.addItem(self.histogram, row=0, col=1)
+        self.addItem(self.histogram, row=1, col=1)
+        self.histogram.sigLevelsChanged.connect(self._sync_secondary_images)
+        self.histogram.sigLookupTableChanged.connect(self._sync_secondary_images)
         self.message = pg.TextItem(anchor=(0.5, 0.5), color="#cccccc")
         self.plot.addItem(self.message)
-        self._db: np.ndarray | None = None
+        self._spectrogram: DisplaySpectrogram | None = None
+        self._detail: DisplaySpectrogram | None = None
         self._model_input: np.ndarray | None = None
         self._show_model_input = False
         self._duration_s = 0.0
+        self._db_levels = (DB_FLOOR, 0.0)
         self._colour_map = DEFAULT_COLOUR_MAP
+        self._syncing_range = False
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(REFRESH_DELAY_MS)
+        self._refresh_timer.timeout.connect(self._refresh_layers)
+        self._detail_timer = QTimer(self)
+        self._detail_timer.setSingleShot(True)
+        self._detail_timer.setInterval(DETAIL_DELAY_MS)
+        self._detail_timer.timeout.connect(self._ask_for_detail)
+        self.plot.sigXRangeChanged.connect(self._main_range_changed)
+        self.plot.vb.sigResized.connect(self._refresh_timer.start)
+        self.scene().sigMouseClicked.connect(self._overview_clicked)
         self.set_colour_map(DEFAULT_COLOUR_MAP)
         self.show_message("Open a recording")
 
+    def _build_overview(self) -> pg.PlotItem:
+        overview = pg.PlotItem()
+        overview.setMouseEnabled(x=False, y=False)
+        overview.hideButtons()
+        overview.setMenuEnabled(False)
+        overview.getAxis("left").setWidth(AXIS_WIDTH_PX)
+        overview.getAxis("left").setTicks([[]])
+        overview.getAxis("bottom").enableAutoSIPrefix(False)
+        overview.setMaximumHeight(80)
+        overview.setYRange(0, N_MELS, padding=0)
+        self.overview_layer = ImageLayer()
+        overview.addItem(self.overview_layer.item)
+        self.overview_region = pg.LinearRegionItem(
+            brush=pg.mkBrush(255, 255, 255, 40), pen=pg.mkPen("#ffffff", width=1)
+        )
+        self.overview_region.setZValue(10)
+        overview.addItem(self.overview_region)
+        self.overview_region.sigRegionChanged.connect(self._overview_region_changed)
+        self._overview_shown = False
+        return overview
+
     def add_track_plot(self, tracks: TrackView) -> None:
         """Put the probability tracks under the spectrogram, same column, time axes linked."""
-        self.addItem(tracks, row=1, col=0)
+        self.addItem(tracks, row=2, col=0)
         tracks.setXLink(self.plot)
-        self.ci.layout.setRowStretchFactor(0, 3)
-        self.ci.layout.setRowStretchFactor(1, 2)
+        self.ci.layout.setRowStretchFactor(1, 3)
+        self.ci.layout.setRowStretchFactor(2, 2)
 
     # -- content -------------------------------------------------------------------------------
 
     def show_message(self, text: str) -> None:
-        self.image.clear()
-        self._db = self._model_input = None
+        for layer in (self.base_layer, self.detail_layer, self.overview_layer):
+            layer.set_data(None, 0.0, 1.0, 0.0)
+        self._set_overview_shown(False)
+        self._spectrogram = self._detail = None
+        self._model_input = None
         self.message.setText(text)
         self.message.setPos(0.5, N_MELS / 2)
+        self.plot.setLimits(xMin=None, xMax=None)
         self.plot.setXRange(0, 1, padding=0)
 
     def set_spectrogram(
@@ -84,16 +209,47 @@ class SpectrogramView(pg.GraphicsLayoutWidget):
         spectrogram: DisplaySpectrogram,
         model_input: np.ndarray | None,
         levels: tuple[float, float],
+        *,
+        view_range_s: tuple[float, float] | None = None,
+        overview: bool = True,
     ) -> None:
-        """Show a recording's dB spectrogram at ``levels`` (dB); keep its model-input image."""
+        """Show a recording's dB spectrogram at ``levels`` (dB); keep its model-input image.
+
+        ``view_range_s`` sets the initial view (default: everything the image covers).
+        """
         self.message.setText("")
-        self._db = spectrogram.db
+        self._spectrogram = spectrogram
+        self._detail = None
+        self.detail_layer.set_data(None, 0.0, 1.0, DB_FLOOR)
         self._model_input = model_input
-        self._duration_s = max(spectrogram.db.shape[0] * spectrogram.seconds_per_column, 1e-3)
+        self._duration_s = max(spectrogram.duration_s, spectrogram.end_s, 1e-3)
         self._db_levels = levels
         self.plot.setLimits(xMin=0, xMax=self._duration_s)
+        show_overview = overview and spectrogram.duration_s >= OVERVIEW_MIN_DURATION_S
+        self._set_overview_shown(show_overview)
+        self.overview_layer.set_data(
+            spectrogram.db if show_overview else None,
+            spectrogram.start_s,
+            spectrogram.seconds_per_column,
+            DB_FLOOR,
+        )
+        if show_overview:
+            self.overview.setXRange(0, self._duration_s, padding=0)
+            self.overview_region.setBounds((0, self._duration_s))
+        x0, x1 = view_range_s or (spectrogram.start_s, spectrogram.end_s)
+        self._syncing_range = True  # one refresh below, not one per range signal
+        self.plot.setXRange(x0, x1, padding=0)
+        self._syncing_range = False
         self._draw()
-        self.plot.setXRange(0, self._duration_s, padding=0)
+        if show_overview:
+            self.overview_region.setRegion((x0, x1))
+
+    def set_detail(self, detail: DisplaySpectrogram) -> None:
+        """Lay a finer-resolution span over the (reduced) image."""
+        if self._spectrogram is None:
+            return
+        self._detail = detail
+        self._draw()
 
     @property
     def has_model_input(self) -> bool:
@@ -104,20 +260,53 @@ class SpectrogramView(pg.GraphicsLayoutWidget):
         self._draw()
 
     def _draw(self) -> None:
-        if self._db is None:
+        """Give the layers their data for the current mode, then draw them."""
+        spec = self._spectrogram
+        if spec is None:
             return
         if self._show_model_input and self._model_input is not None:
-            data, levels = self._model_input, (0.0, 6.0)
+            self.base_layer.set_data(self._model_input, spec.start_s, spec.seconds_per_column, 0.0)
+            levels = (0.0, 6.0)
             self.histogram.axis.setLabel("model input (0..6)")
         else:
-            data, levels = self._db, self._db_levels
+            self.base_layer.set_data(spec.db, spec.start_s, spec.seconds_per_column, DB_FLOOR)
+            levels = self._db_levels
             self.histogram.axis.setLabel("dB")
-        self.image.setImage(data, autoLevels=False, levels=levels)
-        self.image.setRect(0, 0, self._duration_s, N_MELS)
+        detail = self._detail
+        if detail is not None and not self._show_model_input:
+            self.detail_layer.set_data(
+                detail.db, detail.start_s, detail.seconds_per_column, DB_FLOOR
+            )
+        else:
+            self.detail_layer.set_data(None, 0.0, 1.0, DB_FLOOR)
         self.histogram.setLevels(*levels)
+        self._refresh_layers()
+
+    def _refresh_layers(self) -> None:
+        if self._spectrogram is None:
+            return
+        x0, x1 = self.visible_range()
+        levels = self.levels()
+        width_px = int(self.plot.vb.width())
+        self.base_layer.refresh(x0, x1, width_px, levels)
+        self.detail_layer.refresh(x0, x1, width_px, levels)
+        if self._overview_shown:
+            self.overview_layer.refresh(
+                0.0, self._duration_s, int(self.overview.vb.width()), self._db_levels
+            )
+        self._sync_secondary_images()
+
+    def _sync_secondary_images(self, *_args: object) -> None:
+        """The detail and overview images follow the histogram's colours; the detail its levels."""
+        lut = self.histogram.getLookupTable
+        if self.detail_layer.item.image is not None:
+            self.detail_layer.item.setLookupTable(lut)
+            self.detail_layer.item.setLevels(self.histogram.getLevels())
+        if self.overview_layer.item.image is not None:
+            self.overview_layer.item.setLookupTable(lut)
 
     def auto_levels(self) -> None:
-        if self._db is not None and not self._show_model_input:
+        if self._spectrogram is not None and not self._show_model_input:
             self.histogram.setLevels(*self._db_levels)
 
     def set_colour_map(self, name: str) -> None:
@@ -134,3 +323,92 @@ class SpectrogramView(pg.GraphicsLayoutWidget):
     def levels(self) -> tuple[float, float]:
         low, high = self.histogram.getLevels()
         return float(low), float(high)
+
+    # -- zoom, pan, overview ----------------------------------------------------------------------
+
+    def visible_range(self) -> tuple[float, float]:
+        (x0, x1), _ = self.plot.viewRange()
+        return float(x0), float(x1)
+
+    def zoom(self, factor: float) -> None:
+        """Zoom the time axis about the view's centre (factor < 1 zooms in)."""
+        x0, x1 = self.visible_range()
+        centre, half = (x0 + x1) / 2, (x1 - x0) * factor / 2
+        self.plot.setXRange(centre - half, centre + half, padding=0)
+
+    def pan(self, fraction: float) -> None:
+        """Move the view by ``fraction`` of its width (negative: earlier)."""
+        x0, x1 = self.visible_range()
+        shift = (x1 - x0) * fraction
+        self.plot.setXRange(x0 + shift, x1 + shift, padding=0)
+
+    def zoom_fit(self) -> None:
+        """Show the whole recording."""
+        self.plot.setXRange(0, max(self._duration_s, 1e-3), padding=0)
+
+    def _set_overview_shown(self, shown: bool) -> None:
+        if shown == self._overview_shown:
+            return
+        self._overview_shown = shown
+        if shown:
+            self.addItem(self.overview, row=0, col=0)
+        else:
+            self.removeItem(self.overview)
+
+    @property
+    def overview_shown(self) -> bool:
+        return self._overview_shown
+
+    def _main_range_changed(self, *_args: object) -> None:
+        if self._syncing_range:
+            return
+        if self._overview_shown:
+            self._syncing_range = True
+            self.overview_region.setRegion(self.visible_range())
+            self._syncing_range = False
+        self._refresh_timer.start()
+        if self._spectrogram is not None and self._spectrogram.frames_per_column > 1:
+            self._detail_timer.start()
+
+    def _overview_region_changed(self) -> None:
+        if self._syncing_range:
+            return
+        self._syncing_range = True
+        x0, x1 = self.overview_region.getRegion()
+        self.plot.setXRange(x0, x1, padding=0)
+        self._syncing_range = False
+        self._refresh_timer.start()
+        self._detail_timer.start()
+
+    def _overview_clicked(self, event) -> None:
+        """A click on the overview centres the main view there."""
+        if not self._overview_shown:
+            return
+        if not self.overview.vb.sceneBoundingRect().contains(event.scenePos()):
+            return
+        t = float(self.overview.vb.mapSceneToView(event.scenePos()).x())
+        x0, x1 = self.visible_range()
+        half = (x1 - x0) / 2
+        self.plot.setXRange(t - half, t + half, padding=0)
+
+    def _ask_for_detail(self) -> None:
+        """Ask for the visible span (with margins) when the reduced image is coarser than the
+        screen there, unless the detail already shown covers it finely enough."""
+        spec = self._spectrogram
+        if spec is None or spec.frames_per_column == 1 or self._show_model_input:
+            return
+        x0, x1 = self.visible_range()
+        first = max(0, int(x0 / FRAME_S))
+        stop = int(np.ceil(x1 / FRAME_S))
+        width_px = max(1, int(self.plot.vb.width()))
+        wanted_per_column = max(1, -(-(stop - first) // width_px))
+        if wanted_per_column >= spec.frames_per_column:
+            return  # zoomed out: the reduced image is as fine as the screen
+        detail = self._detail
+        if detail is not None:
+            detail_stop = detail.first_frame + detail.db.shape[0] * detail.frames_per_column
+            covered = detail.first_frame <= first and stop <= detail_stop
+            if covered and detail.frames_per_column <= wanted_per_column:
+                return
+        margin = stop - first  # one view-width either side, for panning
+        self.detail_wanted.emit(max(0, first - margin), stop + margin)

@@ -1,8 +1,10 @@
 """Per-species probability tracks under the spectrogram, x-linked to it.
 
-Each window's probability is drawn at the window's **centre** (start + 0.512 s; the tail window at
-its own centre, clipped to the recording's end), points joined by lines: windows overlap by half,
-so drawing them over their spans would stack two values at every instant.
+Each window's probability is drawn as a **step over the part of the recording nearest to the
+window's centre** (the middle of the audio it covers): windows overlap by half, so drawing each over
+its whole 1.024 s span would stack two values at every instant. With the card's 0.5 s hop each step
+is 0.5 s wide; the first starts at 0 s, the last ends at the recording's end, so a 0.5 s clip with
+one (padded) window shows one flat value across the clip. See :func:`step_edges`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from PySide6.QtCore import Qt
 
 from bsgbat_gui.core.analysis import RecordingAnalysis
 from bsgbat_gui.core.ensemble import CombineMethod
-from bsgbat_gui.core.model_card import BACKGROUND_LABEL, SEGMENT_S
+from bsgbat_gui.core.model_card import BACKGROUND_LABEL
+from bsgbat_gui.core.segments import SegmentWindow
 from bsgbat_gui.core.species import species_for_label
 from bsgbat_gui.gui.species_style import species_colour
 
@@ -21,6 +24,13 @@ DEFAULT_TOP_N = 5
 
 
 AXIS_WIDTH_PX = 64  # same left-axis width as the spectrogram, so both plots share one time scale
+
+
+def step_edges(windows: tuple[SegmentWindow, ...], duration_s: float) -> np.ndarray:
+    """Edges (len(windows) + 1) of the steps: midpoints between successive window centres."""
+    centres = np.array([(w.start_s + min(w.end_s, duration_s)) / 2 for w in windows])
+    inner = (centres[:-1] + centres[1:]) / 2
+    return np.concatenate([[0.0], inner, [max(duration_s, float(centres[-1]))]])
 
 
 class TrackView(pg.PlotItem):
@@ -36,7 +46,10 @@ class TrackView(pg.PlotItem):
         self.setMouseEnabled(x=True, y=False)
         self.setLimits(yMin=-0.02, yMax=1.05)
         self.showGrid(x=False, y=True, alpha=0.25)
-        self.legend = self.addLegend(offset=(-10, 5), labelTextSize="8pt")
+        # Two columns on a dark, mostly opaque box: readable over the curves, half as tall.
+        self.legend = self.addLegend(
+            offset=(-10, 5), labelTextSize="8pt", colCount=2, brush=pg.mkBrush(20, 20, 20, 200)
+        )
         self.default_line = pg.InfiniteLine(
             pos=0.5, angle=0, pen=pg.mkPen("#888888", style=Qt.PenStyle.DashLine)
         )
@@ -84,23 +97,18 @@ class TrackView(pg.PlotItem):
             return
         analysis = self._analysis
         probabilities = analysis.probabilities(self._combine)
-        centres = np.array([w.start_s + SEGMENT_S / 2 for w in analysis.windows])
-        centres = np.minimum(centres, analysis.info.duration_s)
+        edges = step_edges(analysis.windows, analysis.info.duration_s)
         visible = self.visible_labels(probabilities, analysis.labels)
-        show_symbols = len(centres) <= 400
         for i in visible:
             label = analysis.labels[i]
             curve = self.species_curves.get(label)
             if curve is None:
                 colour = species_colour(i)
-                curve = pg.PlotDataItem(
-                    pen=pg.mkPen(colour, width=2), symbolBrush=colour, symbolPen=None, symbolSize=5
-                )
+                curve = pg.PlotDataItem(pen=pg.mkPen(colour, width=2), stepMode="center")
                 curve.setObjectName(label)
                 self.addItem(curve)
                 self.species_curves[label] = curve
-            curve.setSymbol("o" if show_symbols else None)
-            curve.setData(centres, probabilities[:, i])
+            curve.setData(edges, probabilities[:, i])
             curve.show()
         shown = {analysis.labels[i] for i in visible}
         for label, curve in self.species_curves.items():

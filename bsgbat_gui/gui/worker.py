@@ -31,8 +31,14 @@ from bsgbat_gui.core.analysis import (
     SegmentsAnalysed,
 )
 from bsgbat_gui.core.audio import RecordingError
-from bsgbat_gui.core.compute_process import ComputeProcess, ComputeProcessDied
-from bsgbat_gui.core.jobs import LoadedSpectrogram, analysis_job, spectrogram_job, warm_up
+from bsgbat_gui.core.compute_process import ComputeProcess, ComputeProcessDied, Job
+from bsgbat_gui.core.jobs import (
+    LoadedDetail,
+    analysis_job,
+    detail_job,
+    spectrogram_job,
+    warm_up,
+)
 from bsgbat_gui.core.models import ModelSetError, locate_model_set
 
 log = logging.getLogger(__name__)
@@ -211,7 +217,7 @@ class AnalysisController(QObject):
 
 
 class _SpectrogramWorker(QObject):
-    loaded = Signal(int, object)  # request id, LoadedSpectrogram
+    result = Signal(int, object)  # request id, LoadedSpectrogram | LoadedDetail
     failed = Signal(int, object, str)  # request id, path, reason
 
     def __init__(self, latest_request: list[int], process: ComputeProcess) -> None:
@@ -219,13 +225,13 @@ class _SpectrogramWorker(QObject):
         self._latest = latest_request
         self._process = process
 
-    @Slot(int, object, object)
-    def load(self, request_id: int, path: Path, time_expansion: object) -> None:
+    @Slot(int, object, object, object)
+    def load(self, request_id: int, path: Path, job: Job, args: tuple[object, ...]) -> None:
         if request_id != self._latest[0]:
             return  # the user has moved on; skip stale work
         try:
-            for loaded in self._process.iterate(spectrogram_job, path, time_expansion):
-                self.loaded.emit(request_id, loaded)
+            for result in self._process.iterate(job, path, *args):
+                self.result.emit(request_id, result)
         except (RecordingError, ComputeProcessDied) as exc:
             self.failed.emit(request_id, path, str(exc))
         except Exception as exc:  # keep the loader alive for the next recording
@@ -234,11 +240,16 @@ class _SpectrogramWorker(QObject):
 
 
 class SpectrogramLoader(QObject):
-    """Computes display spectrograms off the GUI; only the latest request is delivered."""
+    """Computes display spectrograms off the GUI; only the latest request is delivered.
+
+    :meth:`request` loads a whole recording (:attr:`loaded`); :meth:`request_detail` a span of
+    it at full resolution (:attr:`detail_loaded`).
+    """
 
     loaded = Signal(object)  # LoadedSpectrogram
+    detail_loaded = Signal(object)  # LoadedDetail
     failed = Signal(object, str)  # path, reason
-    _request = Signal(int, object, object)
+    _request = Signal(int, object, object, object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -251,17 +262,29 @@ class SpectrogramLoader(QObject):
         self._worker = _SpectrogramWorker(self._latest, self.process)
         self._worker.moveToThread(self._thread)
         self._request.connect(self._worker.load)
-        self._worker.loaded.connect(self._deliver)
+        self._worker.result.connect(self._deliver)
         self._worker.failed.connect(self._deliver_failure)
         self._thread.start()
 
     def request(self, path: Path, *, time_expansion: float | None = None) -> None:
-        self._latest[0] += 1
-        self.process.request_stop()  # a computation in flight is for a recording left behind
-        self._request.emit(self._latest[0], path, time_expansion)
+        self._submit(path, spectrogram_job, (time_expansion,))
 
-    def _deliver(self, request_id: int, result: LoadedSpectrogram) -> None:
-        if request_id == self._latest[0]:
+    def request_detail(
+        self, path: Path, first_frame: int, stop_frame: int, *, time_expansion: float | None = None
+    ) -> None:
+        self._submit(path, detail_job, (time_expansion, first_frame, stop_frame))
+
+    def _submit(self, path: Path, job: Job, args: tuple[object, ...]) -> None:
+        self._latest[0] += 1
+        self.process.request_stop()  # a computation in flight is for a view left behind
+        self._request.emit(self._latest[0], path, job, args)
+
+    def _deliver(self, request_id: int, result: object) -> None:
+        if request_id != self._latest[0]:
+            return
+        if isinstance(result, LoadedDetail):
+            self.detail_loaded.emit(result)
+        else:
             self.loaded.emit(result)
 
     def _deliver_failure(self, request_id: int, path: Path, reason: str) -> None:

@@ -50,8 +50,11 @@ def test_folder_is_analysed_in_the_background_and_tracks_appear(
     current = window.recordings.row_for(window.current_path)
     assert current is not None and current.analysis is not None
     curve = next(iter(window.track_view.visible_curves().values()))
-    x, _y = curve.getData()
-    assert len(x) == len(current.analysis.windows)
+    x, y = curve.getData()
+    # Steps: one value per window, edges from 0 s to the recording's end.
+    assert len(y) == len(current.analysis.windows) and len(x) == len(y) + 1
+    assert x[0] == 0 and x[-1] == pytest.approx(current.info.duration_s)
+    assert np.all(np.diff(x) > 0)
 
 
 @pytest.mark.real_recordings
@@ -144,3 +147,26 @@ def test_colour_map_and_geometry_persist(qtbot, make_window, app_settings, tmp_p
     again = make_window(paths=[])
     assert again.colour_map_box.currentText() == "magma"
     assert again.spectrogram_view.colour_map == "magma"
+
+
+def test_long_recording_has_an_overview_and_detail_on_zoom(
+    qtbot, make_window, tmp_path: Path
+) -> None:
+    # 70 s: more frames than the 30 000 columns a whole-recording image keeps, so it is reduced.
+    path = write_wav(tmp_path / "long.wav", chirp_train(384_000, 70.0, seed=3), 384_000)
+    window = make_window(paths=[path], models_dir=tmp_path / "no-models")
+    view = window.spectrogram_view
+    window.recordings_panel.select_row(0)
+    qtbot.waitUntil(lambda: view.base_layer.data is not None, timeout=60_000)
+    assert view.overview_shown
+    assert view.overview_region.getRegion() == pytest.approx((0.0, 70.0), abs=0.05)
+    with qtbot.waitSignal(window.spectrogram_loader.detail_loaded, timeout=60_000) as detail:
+        # 0.4 s: finer than the reduced image's 2 frames per column on any screen.
+        view.plot.setXRange(30.0, 30.4, padding=0)
+    assert detail.args[0].spectrogram.frames_per_column == 1
+    assert detail.args[0].spectrogram.start_s <= 30.0 and detail.args[0].spectrogram.end_s >= 30.4
+    qtbot.waitUntil(lambda: view.detail_layer.item.isVisible(), timeout=5_000)
+    assert view.overview_region.getRegion() == pytest.approx((30.0, 30.4), abs=0.01)
+    # The overview drives the main view too.
+    view.overview_region.setRegion((10.0, 20.0))
+    assert view.visible_range() == pytest.approx((10.0, 20.0), abs=0.01)
