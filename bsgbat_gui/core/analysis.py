@@ -114,11 +114,13 @@ def analyse_recording(
     ensemble: Ensemble,
     *,
     index: int = 0,
+    windows: list[SegmentWindow] | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     should_stop: Callable[[], bool] = _never_stop,
 ) -> Iterator[SegmentsAnalysed | RecordingAnalysed]:
     """Run the ensemble over one recording, yielding progress after each batch, then the result.
 
+    ``windows`` limits the analysis to some of the recording's windows (default: all of them).
     Stops (yielding no result) as soon as ``should_stop()`` is true between batches.
 
     Raises
@@ -126,7 +128,8 @@ def analyse_recording(
     RecordingError
         When the audio cannot be read part-way through.
     """
-    windows = windows_for(info)
+    if windows is None:
+        windows = windows_for(info)
     logits = np.empty((ensemble.n_models, len(windows), ensemble.n_classes), np.float32)
     done = 0
     with ModelRateSignal(info) as signal:
