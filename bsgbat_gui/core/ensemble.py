@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -98,6 +99,46 @@ def _validate_session(name: str, session: onnxruntime.InferenceSession, n_labels
         )
 
 
+def load_session(
+    path: Path,
+    n_labels: int,
+    *,
+    options: onnxruntime.SessionOptions | None = None,
+    providers: list[str] | None = None,
+) -> onnxruntime.InferenceSession:
+    """Load one model and check its I/O contract against ``n_labels`` labels.
+
+    Raises :class:`ModelSetError` for a file ONNX Runtime cannot load or a contract violation.
+    """
+    import onnxruntime
+
+    if options is None:
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3
+    try:
+        session = onnxruntime.InferenceSession(
+            str(path), sess_options=options, providers=providers or [DEFAULT_PROVIDER]
+        )
+    except Exception as exc:  # onnxruntime raises several private exception types
+        text = str(exc).strip()
+        first_line = text.splitlines()[0] if text else type(exc).__name__
+        raise ModelSetError(f"{path}: not a loadable ONNX model ({first_line})") from None
+    _validate_session(path.name, session, n_labels)
+    return session
+
+
+def describe_io(session: onnxruntime.InferenceSession) -> tuple[str, str]:
+    """``("spectrogram float32 [batch,1,512,128]", "logits [batch,22]")``-style descriptions."""
+
+    def shape(dims: list[Any]) -> str:
+        return "[" + ",".join(str(d) for d in dims) + "]"
+
+    inp = session.get_inputs()[0]
+    out = next(o for o in session.get_outputs() if o.name == OUTPUT_NAME)
+    dtype = inp.type.replace("tensor(", "").replace(")", "").replace("float", "float32")
+    return f"{inp.name} {dtype} {shape(list(inp.shape))}", f"{out.name} {shape(list(out.shape))}"
+
+
 class Ensemble:
     """The loaded, validated sessions of a model set.
 
@@ -135,16 +176,7 @@ class Ensemble:
         providers = [provider] if provider == DEFAULT_PROVIDER else [provider, DEFAULT_PROVIDER]
         self.models: list[LoadedModel] = []
         for path in model_set.model_paths:
-            try:
-                session = onnxruntime.InferenceSession(
-                    str(path), sess_options=options, providers=providers
-                )
-            except Exception as exc:  # onnxruntime raises several private exception types
-                first_line = (
-                    str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                )
-                raise ModelSetError(f"{path}: not a loadable ONNX model ({first_line})") from None
-            _validate_session(path.name, session, len(self.labels))
+            session = load_session(path, len(self.labels), options=options, providers=providers)
             self.models.append(LoadedModel(name=path.stem, session=session))
 
     @property

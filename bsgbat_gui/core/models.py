@@ -142,8 +142,13 @@ def read_checksums(folder: Path) -> dict[str, str]:
     path = folder / CHECKSUMS_FILENAME
     if not path.is_file():
         return {}
+    return parse_checksums(path.read_text(encoding="utf-8"))
+
+
+def parse_checksums(text: str) -> dict[str, str]:
+    """``{relative path: sha256}`` from ``sha256sum`` output (``HASH  name`` or ``HASH *name``)."""
     sums: dict[str, str] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in text.splitlines():
         parts = line.strip().split(maxsplit=1)
         if len(parts) == 2 and len(parts[0]) == 64:
             sums[parts[1].lstrip("*").strip()] = parts[0].lower()
