@@ -3,6 +3,7 @@ computing happens in ``core`` (called from the worker threads of ``gui/worker.py
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QProgressBar,
+    QProgressDialog,
     QPushButton,
     QSpinBox,
     QSplitter,
@@ -32,7 +34,9 @@ from bsgbat_gui.core.analysis import (
 from bsgbat_gui.core.audio import LOSSLESS_EXTENSIONS, find_recordings
 from bsgbat_gui.core.ensemble import COMBINE_METHODS, CombineMethod
 from bsgbat_gui.core.jobs import LoadedDetail, LoadedSpectrogram
-from bsgbat_gui.core.models import ModelSetError, locate_model_set
+from bsgbat_gui.core.models import ModelSetError, locate_model_set, read_model_set, user_models_dir
+from bsgbat_gui.gui.about import show_about
+from bsgbat_gui.gui.models_banner import ModelsBanner
 from bsgbat_gui.gui.recordings_panel import (
     STATUS_ANALYSING,
     STATUS_DONE,
@@ -45,7 +49,7 @@ from bsgbat_gui.gui.recordings_panel import (
 from bsgbat_gui.gui.settings import AppSettings
 from bsgbat_gui.gui.spectrogram_view import COLOUR_MAPS, SpectrogramView
 from bsgbat_gui.gui.track_view import DEFAULT_TOP_N, TrackView
-from bsgbat_gui.gui.worker import AnalysisController, SpectrogramLoader
+from bsgbat_gui.gui.worker import AnalysisController, ModelDownloader, SpectrogramLoader
 
 
 class MainWindow(QMainWindow):
@@ -60,7 +64,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"bsgbat-gui {__version__}")
         self.setAcceptDrops(True)
         self.settings = settings if settings is not None else AppSettings()
-        self.models_dir = models_dir
+        self.models_dir = models_dir or self._remembered_models_folder()
         self.current_path: Path | None = None
 
         self.recordings = RecordingsModel(self)
@@ -85,13 +89,9 @@ class MainWindow(QMainWindow):
     # -- construction ------------------------------------------------------------------------
 
     def _build_banner(self) -> None:
-        self.banner = QLabel(self)
-        self.banner.setWordWrap(True)
-        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.banner.setStyleSheet(
-            "QLabel { background: #5c4a12; color: #fff3cd; padding: 6px; border-radius: 3px; }"
-        )
-        self.banner.hide()
+        self.banner = ModelsBanner(self)
+        self.model_downloader = ModelDownloader(self)
+        self.download_dialog: QProgressDialog | None = None
 
     def _build_layout(self) -> None:
         self.main_splitter = QSplitter(Qt.Orientation.Horizontal, self)
@@ -192,6 +192,9 @@ class MainWindow(QMainWindow):
         file_menu.addAction(
             self._action("Quit", self.close, QKeySequence.StandardKey.Quit, "Quit bsgbat-gui")
         )
+        models_menu = self.menuBar().addMenu("&Models")
+        models_menu.addAction(self._action("Download models…", self.download_models))
+        models_menu.addAction(self._action("Choose model folder…", self.choose_models_folder))
         view_menu = self.menuBar().addMenu("&View")
         for action in (
             self.next_recording_action,
@@ -203,6 +206,8 @@ class MainWindow(QMainWindow):
             self.pan_right_action,
         ):
             view_menu.addAction(action)
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(self._action("About bsgbat-gui", lambda: show_about(self)))
         self._refresh_recent_menu()
 
     def _build_status_bar(self) -> None:
@@ -238,6 +243,10 @@ class MainWindow(QMainWindow):
         self.analysis.failed.connect(self._analysis_failed)
         self.analysis.model_set_failed.connect(self._model_set_failed)
         self.analysis.finished.connect(self._analysis_finished)
+        self.banner.download_requested.connect(self.download_models)
+        self.banner.choose_requested.connect(self.choose_models_folder)
+        self.model_downloader.progress.connect(self._download_progress)
+        self.model_downloader.finished.connect(self._download_finished)
 
     def _restore_settings(self) -> None:
         geometry = self.settings.geometry("geometry")
@@ -261,11 +270,78 @@ class MainWindow(QMainWindow):
         self.status_label.setText(f"Model set: {self.model_status}")
 
     def _show_models_missing(self, reason: str) -> None:
-        self.banner.setText(
+        self.banner.show_problem(
             f"<b>No BSG-BAT model set:</b> recordings and spectrograms can be browsed, but nothing "
-            f"is classified. {reason}"
+            f"is classified. {html.escape(reason)}"
         )
-        self.banner.show()
+
+    def _remembered_models_folder(self) -> Path | None:
+        folder = self.settings.models_folder
+        if folder is None:
+            return None
+        try:
+            read_model_set(folder)
+        except ModelSetError:
+            return None  # moved or deleted since: look in the usual places instead
+        return folder
+
+    def download_models(self) -> None:
+        """Download, verify and install the model set in the user data folder, off the GUI."""
+        if self.model_downloader.is_running:
+            return
+        dest = user_models_dir()
+        dialog = QProgressDialog("Connecting…", "Cancel", 0, 100, self)
+        dialog.setWindowTitle("Downloading the BSG-BAT models")
+        dialog.setMinimumDuration(0)
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        dialog.canceled.connect(self.model_downloader.cancel)
+        dialog.show()
+        self.download_dialog = dialog
+        self.banner.set_busy(True)
+        self.model_downloader.start(dest, self.settings.models_base_url)
+
+    def _download_progress(self, done: int, total: int, what: str) -> None:
+        if self.download_dialog is None:
+            return
+        if total > 0:
+            self.download_dialog.setRange(0, 1000)
+            self.download_dialog.setValue(int(1000 * done / total))
+            what = f"{what}: {done / 1e6:.1f} of {total / 1e6:.1f} MB"
+        self.download_dialog.setLabelText(what)
+
+    def _download_finished(self, outcome: int, message: str) -> None:
+        if self.download_dialog is not None:
+            self.download_dialog.close()
+            self.download_dialog = None
+        self.banner.set_busy(False)
+        if outcome == 0:
+            self._use_models(user_models_dir())
+        else:
+            self.banner.show_problem(f"<b>Model download:</b> {html.escape(message)}")
+        self.status_label.setText(message)
+
+    def choose_models_folder(self) -> None:
+        start = str(self.models_dir or Path.home())
+        chosen = QFileDialog.getExistingDirectory(self, "Choose the BSG-BAT model folder", start)
+        if not chosen:
+            return
+        try:
+            read_model_set(Path(chosen))
+        except ModelSetError as exc:
+            self.banner.show_problem(f"<b>Not a model folder:</b> {html.escape(str(exc))}")
+            return
+        self._use_models(Path(chosen))
+
+    def _use_models(self, folder: Path) -> None:
+        """Remember ``folder`` as the model set and analyse what is waiting."""
+        self.settings.models_folder = folder
+        self.models_dir = folder
+        self.banner.hide()
+        self._check_models()
+        waiting = [r.path for r in self.recordings.rows if r.status != STATUS_DONE]
+        if waiting and not self.banner.isVisible():
+            self._start_analysis(waiting)
 
     # -- opening recordings --------------------------------------------------------------------
 
@@ -299,12 +375,19 @@ class MainWindow(QMainWindow):
             )
             return
         self.recordings.set_paths(recordings, STATUS_QUEUED)
+        self._start_analysis(recordings)
+        self.recordings_panel.select_row(0)
+
+    def _start_analysis(self, recordings: list[Path]) -> None:
+        for path in recordings:
+            self.recordings.update_row(path, status=STATUS_QUEUED)
         self.progress_bar.setRange(0, len(recordings))
         self.progress_bar.setValue(0)
         self.progress_bar.show()
         self.cancel_button.show()
         self.analysis.start(recordings, models_dir=self.models_dir)
-        self.recordings_panel.select_row(0)
+        if self.current_path is not None:
+            self.analysis.prioritise(self.current_path)
 
     def _refresh_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -442,6 +525,7 @@ class MainWindow(QMainWindow):
         self.settings.set_geometry("geometry", self.saveGeometry())
         self.settings.set_geometry("main_splitter", self.main_splitter.saveState())
         self.settings.sync()
+        self.model_downloader.shutdown()
         self.analysis.shutdown()
         self.spectrogram_loader.shutdown()
         super().closeEvent(event)

@@ -46,6 +46,23 @@ class AppSettings:
             "files/recent_folders", [str(f) for f in [folder, *folders][:MAX_RECENT_FOLDERS]]
         )
 
+    @property
+    def models_folder(self) -> Path | None:
+        """The model-set folder the user chose or downloaded to (None: look in the usual places)."""
+        text = self._get_str("models/folder")
+        return Path(text) if text else None
+
+    @models_folder.setter
+    def models_folder(self, folder: Path) -> None:
+        self._s.setValue("models/folder", str(folder))
+
+    @property
+    def models_base_url(self) -> str:
+        """Where **Download models** fetches from (a mirror can be set in the settings file)."""
+        from bsgbat_gui.core.download import DEFAULT_BASE_URL
+
+        return self._get_str("models/base_url", DEFAULT_BASE_URL)
+
     def geometry(self, key: str) -> QByteArray | None:
         value = self._s.value(f"window/{key}")
         return value if isinstance(value, QByteArray) else None

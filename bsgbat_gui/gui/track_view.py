@@ -120,6 +120,7 @@ class TrackView(pg.PlotItem):
         if labels == self._legend_labels:
             return
         self._legend_labels = labels
+        self.legend.setVisible(bool(labels))  # no empty box while nothing is drawn
         self.legend.clear()
         for label in labels:
             self.legend.addItem(

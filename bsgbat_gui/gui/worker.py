@@ -32,6 +32,13 @@ from bsgbat_gui.core.analysis import (
 )
 from bsgbat_gui.core.audio import RecordingError
 from bsgbat_gui.core.compute_process import ComputeProcess, ComputeProcessDied, Job
+from bsgbat_gui.core.download import (
+    BytesReceived,
+    DownloadError,
+    FileInstalled,
+    FileStarted,
+    download_model_set,
+)
 from bsgbat_gui.core.jobs import (
     LoadedDetail,
     analysis_job,
@@ -297,3 +304,78 @@ class SpectrogramLoader(QObject):
         self._thread.quit()
         self._thread.wait(30_000)
         self.process.close()
+
+
+class _DownloadWorker(QObject):
+    progress = Signal(int, int, str)  # bytes done, bytes total (0: unknown), what
+    finished = Signal(int, str)  # 0 ok / 1 failed / 2 cancelled, message
+
+    def __init__(self, dest: Path, base_url: str) -> None:
+        super().__init__()
+        self.dest, self.base_url = dest, base_url
+        self.stop_requested = threading.Event()
+
+    @Slot()
+    def run(self) -> None:
+        label = ""
+        try:
+            for event in download_model_set(
+                self.dest, self.base_url, should_stop=self.stop_requested.is_set
+            ):
+                if isinstance(event, FileStarted):
+                    label = f"{event.name} ({event.index + 1} of {event.count})"
+                elif isinstance(event, BytesReceived):
+                    self.progress.emit(event.done_bytes, event.total_bytes or 0, label)
+                elif isinstance(event, FileInstalled):
+                    self.progress.emit(1, 1, f"{event.name}: verified")
+        except DownloadError as exc:
+            self.finished.emit(1, str(exc))
+            return
+        except Exception as exc:  # a bug must reach the user as a message, not a silent thread
+            log.exception("model download failed")
+            self.finished.emit(1, f"internal error: {exc}")
+            return
+        if self.stop_requested.is_set():
+            self.finished.emit(2, "Download cancelled; it resumes where it stopped next time.")
+        else:
+            self.finished.emit(0, f"Model set installed in {self.dest}")
+
+
+class ModelDownloader(QObject):
+    """Downloads the model set in a QThread (network and hashing; the GIL is mostly free)."""
+
+    progress = Signal(int, int, str)
+    finished = Signal(int, str)  # 0 ok / 1 failed / 2 cancelled, message
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thread: QThread | None = None
+        self._worker: _DownloadWorker | None = None
+
+    @property
+    def is_running(self) -> bool:
+        return self._thread is not None and self._thread.isRunning()
+
+    def start(self, dest: Path, base_url: str) -> None:
+        if self.is_running:
+            return
+        worker = _DownloadWorker(dest, base_url)
+        thread = QThread()
+        thread.setObjectName("model-download")
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.progress.connect(self.progress)
+        worker.finished.connect(self.finished)
+        worker.finished.connect(thread.quit)
+        self._thread, self._worker = thread, worker
+        thread.start()
+
+    def cancel(self) -> None:
+        if self._worker is not None:
+            self._worker.stop_requested.set()
+
+    def shutdown(self) -> None:
+        self.cancel()
+        if self._thread is not None:
+            self._thread.quit()
+            self._thread.wait(30_000)
