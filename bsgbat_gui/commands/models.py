@@ -18,7 +18,7 @@ from bsgbat_gui.core.download import (
     FileStarted,
     download_model_set,
 )
-from bsgbat_gui.core.model_card import MODEL_ATTRIBUTION
+from bsgbat_gui.core.model_card import CHECKSUMS_FILENAME, MODEL_ATTRIBUTION
 from bsgbat_gui.core.model_check import ModelSetReport, check_model_set
 from bsgbat_gui.core.models import candidate_locations, user_models_dir
 
@@ -127,6 +127,8 @@ def run_download(
                 present += event.already_present
                 fetched += not event.already_present
                 state = "already present, verified" if event.already_present else "verified"
+                if event.name == CHECKSUMS_FILENAME:
+                    state = "installed (the release's checksums, placed last)"
                 out.write(f"{event.name}: {state}\n")
             elif isinstance(event, FileSkipped):
                 out.write(f"{event.name}: skipped ({event.reason})\n")
