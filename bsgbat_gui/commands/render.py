@@ -14,8 +14,12 @@ from pathlib import Path
 from typing import IO
 
 from bsgbat_gui.commands.analyze import positive_float
-from bsgbat_gui.core.analysis import RecordingAnalysed, RecordingAnalysis, analyse_recording
-from bsgbat_gui.core.analysis import windows_for as all_windows
+from bsgbat_gui.core.analysis import (
+    RecordingAnalysed,
+    RecordingAnalysis,
+    analyse_recording,
+    windows_for,
+)
 from bsgbat_gui.core.audio import ModelRateSignal, RecordingError, RecordingInfo, probe_recording
 from bsgbat_gui.core.ensemble import COMBINE_METHODS, Ensemble
 from bsgbat_gui.core.model_card import FRAME_S
@@ -93,7 +97,7 @@ def _analyse_span(
     info: RecordingInfo, model_set: ModelSet, start_s: float, end_s: float
 ) -> RecordingAnalysis | None:
     ensemble = Ensemble(model_set)
-    windows = windows_around(all_windows(info), start_s, end_s)
+    windows = windows_around(windows_for(info), start_s, end_s)
     for event in analyse_recording(info, ensemble, windows=windows):
         if isinstance(event, RecordingAnalysed):
             return event.analysis

@@ -416,11 +416,6 @@ class MainWindow(QMainWindow):
         self.analysis.prioritise(path)
         self.track_view.set_analysis(row.analysis if row else None)
 
-    @property
-    def compute_ready(self) -> bool:
-        """True once both compute processes have loaded their libraries."""
-        return self.analysis.is_ready and self.spectrogram_loader.process.is_ready
-
     def step_recording(self, step: int) -> None:
         table = self.recordings_panel.table
         row = table.currentIndex().row() if table.currentIndex().isValid() else -1

@@ -69,11 +69,6 @@ class ImageLayer:
             self.item.clear()
             self.item.hide()
 
-    @property
-    def end_s(self) -> float:
-        n = 0 if self.data is None else self.data.shape[0]
-        return self.start_s + n * self.seconds_per_column
-
     def refresh(self, x0: float, x1: float, width_px: int, levels: tuple[float, float]) -> None:
         """Draw the columns within one view-width either side of [x0, x1]."""
         data = self.data
@@ -250,10 +245,6 @@ class SpectrogramView(pg.GraphicsLayoutWidget):
             return
         self._detail = detail
         self._draw()
-
-    @property
-    def has_model_input(self) -> bool:
-        return self._model_input is not None
 
     def set_show_model_input(self, show: bool) -> None:
         self._show_model_input = show
