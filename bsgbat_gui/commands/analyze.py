@@ -18,15 +18,19 @@ from bsgbat_gui.core.analysis import (
     analyse_recordings,
 )
 from bsgbat_gui.core.audio import find_recordings
+from bsgbat_gui.core.detections import DetectionEvents, detection_events
 from bsgbat_gui.core.ensemble import COMBINE_METHODS, DEFAULT_PROVIDER, Ensemble
-from bsgbat_gui.core.export import AtomicTextFile, SegmentsCsvWriter
-from bsgbat_gui.core.model_card import BACKGROUND_LABEL
+from bsgbat_gui.core.export import AtomicTextFile, DetectionsCsvWriter, SegmentsCsvWriter
 from bsgbat_gui.core.models import ModelSetError, locate_model_set
+from bsgbat_gui.core.thresholds import (
+    PresetError,
+    ThresholdSettings,
+    load_preset,
+)
 
 EXIT_OK = 0
 EXIT_SOME_FAILED = 1
 EXIT_USAGE = 2
-SUMMARY_THRESHOLD = 0.5  # the card's default: probability > 0.5 <=> logit > 0
 
 
 def positive_float(text: str) -> float:
@@ -50,14 +54,25 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--combine",
         choices=COMBINE_METHODS,
-        default="mean",
-        help="how the models' logits are combined (default: mean)",
+        help="how the models' logits are combined (default: the preset's, else mean)",
+    )
+    p.add_argument(
+        "--thresholds",
+        type=Path,
+        metavar="PRESET.json",
+        help="per-species thresholds and combine method saved from the window (default: 0.5)",
     )
     p.add_argument(
         "--segments",
         type=Path,
         metavar="OUT.csv",
         help="write one row per model window with every label's probability",
+    )
+    p.add_argument(
+        "--detections",
+        type=Path,
+        metavar="OUT.csv",
+        help="write one row per detection event (consecutive segments at or above threshold)",
     )
     p.add_argument(
         "--time-expansion",
@@ -77,19 +92,37 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def _summary_line(path_label: str, labels: tuple[str, ...], probabilities) -> str:
-    peak = probabilities.max(axis=0)
-    found = sorted(
-        (
-            (float(peak[i]), label)
-            for i, label in enumerate(labels)
-            if label != BACKGROUND_LABEL and peak[i] > SUMMARY_THRESHOLD
-        ),
-        reverse=True,
-    )
-    if not found:
-        return f"{path_label}: no species above {SUMMARY_THRESHOLD}"
+def _summary_line(path_label: str, labels: tuple[str, ...], events: DetectionEvents) -> str:
+    """``file: Species max-p, …`` for the species with at least one event, most probable first."""
+    peaks: dict[str, float] = {}
+    for label_index, p in zip(events.label_index, events.max_prob, strict=True):
+        label = labels[int(label_index)]
+        peaks[label] = max(peaks.get(label, 0.0), float(p))
+    if not peaks:
+        return f"{path_label}: no species at or above its threshold"
+    found = sorted(((p, label) for label, p in peaks.items()), reverse=True)
     return f"{path_label}: " + ", ".join(f"{label} {p:.2f}" for p, label in found)
+
+
+def _output_folder_problem(option: str, path: Path | None) -> str | None:
+    if path is not None and not path.parent.resolve().is_dir():
+        return f"{path.parent}: folder for {option} does not exist"
+    return None
+
+
+def _threshold_settings(
+    args: argparse.Namespace, labels: tuple[str, ...], stderr: IO[str]
+) -> ThresholdSettings:
+    """The thresholds and combine method to use: the preset's (its problems written as warnings),
+    with an explicit ``--combine`` winning. Raises :class:`PresetError` for an unusable preset."""
+    settings = ThresholdSettings()
+    if args.thresholds is not None:
+        loaded = load_preset(args.thresholds, labels)  # PresetError handled by the caller
+        for problem in loaded.problems:
+            stderr.write(f"warning: {args.thresholds}: {problem}\n")
+        settings = loaded.settings
+    combine = args.combine or settings.combine
+    return ThresholdSettings(settings.thresholds, combine)
 
 
 def run(
@@ -109,18 +142,29 @@ def run(
     except ModelSetError as exc:
         stderr.write(f"error: {exc}\n")
         return EXIT_USAGE
-    if args.segments is not None and not args.segments.parent.resolve().is_dir():
-        stderr.write(f"error: {args.segments.parent}: folder for --segments does not exist\n")
+    for option, path in (("--segments", args.segments), ("--detections", args.detections)):
+        problem = _output_folder_problem(option, path)
+        if problem is not None:
+            stderr.write(f"error: {problem}\n")
+            return EXIT_USAGE
+    try:
+        settings = _threshold_settings(args, ensemble.labels, stderr)
+    except PresetError as exc:
+        stderr.write(f"error: {exc}\n")
         return EXIT_USAGE
+    thresholds = settings.array_for(ensemble.labels)
 
     failed = len(missing)
     progress = ProgressBar(len(recordings), stream=stderr)
     try:
         with ExitStack() as stack:
-            writer = None
+            segments_writer = detections_writer = None
             if args.segments is not None:
                 out = stack.enter_context(AtomicTextFile(args.segments))
-                writer = SegmentsCsvWriter(out, ensemble.labels)
+                segments_writer = SegmentsCsvWriter(out, ensemble.labels)
+            if args.detections is not None:
+                out = stack.enter_context(AtomicTextFile(args.detections))
+                detections_writer = DetectionsCsvWriter(out)
             for event in analyse_recordings(
                 recordings, ensemble, time_expansion=args.time_expansion, batch_size=args.batch_size
             ):
@@ -134,17 +178,20 @@ def run(
                     progress.message(f"error: {event.path}: {event.reason}")
                 elif isinstance(event, RecordingAnalysed):
                     analysis = event.analysis
-                    probabilities = analysis.probabilities(args.combine)
-                    if writer is not None:
-                        writer.write_recording(
-                            str(analysis.info.path), analysis.windows, probabilities
+                    file_label = str(analysis.info.path)
+                    probabilities = analysis.probabilities(settings.combine)
+                    events = detection_events(
+                        probabilities, analysis.windows, thresholds, analysis.labels
+                    )
+                    if segments_writer is not None:
+                        segments_writer.write_recording(file_label, analysis.windows, probabilities)
+                    if detections_writer is not None:
+                        detections_writer.write_recording(
+                            file_label, events, analysis.labels, thresholds
                         )
-                    else:
+                    if segments_writer is None and detections_writer is None:
                         progress.clear()
-                        stdout.write(
-                            _summary_line(str(analysis.info.path), analysis.labels, probabilities)
-                            + "\n"
-                        )
+                        stdout.write(_summary_line(file_label, analysis.labels, events) + "\n")
             progress.clear()
     except KeyboardInterrupt:
         progress.clear()
@@ -152,7 +199,8 @@ def run(
         return 130
     except OSError as exc:
         progress.clear()
-        stderr.write(f"error: cannot write {args.segments}: {exc.strerror or exc}\n")
+        outputs = " or ".join(str(p) for p in (args.segments, args.detections) if p is not None)
+        stderr.write(f"error: cannot write {outputs}: {exc.strerror or exc}\n")
         return EXIT_SOME_FAILED
     analysed = len(recordings) + len(missing) - failed
     stderr.write(f"{analysed} analysed, {failed} failed\n")

@@ -18,10 +18,22 @@ from typing import IO
 import numpy as np
 import numpy.typing as npt
 
+from bsgbat_gui.core.detections import DetectionEvents
 from bsgbat_gui.core.segments import SegmentWindow
 
 # `analyze --segments`: these columns, then one per model label in model order.
 SEGMENTS_CSV_LEADING_COLUMNS = ("file", "segment", "start_s", "end_s", "flags")
+# `analyze --detections`: one row per detection event.
+DETECTIONS_CSV_COLUMNS = (
+    "file",
+    "species",
+    "start_s",
+    "end_s",
+    "max_prob",
+    "mean_prob",
+    "n_segments",
+    "threshold",
+)
 
 _FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -98,5 +110,42 @@ class SegmentsCsvWriter:
                     f"{window.end_s:.3f}",
                     window.flag,
                     *(f"{p:.6f}" for p in row),
+                ]
+            )
+
+
+class DetectionsCsvWriter:
+    """The ``--detections`` CSV: one row per detection event (:mod:`bsgbat_gui.core.detections`).
+
+    Columns :data:`DETECTIONS_CSV_COLUMNS`; times in real seconds with 3 decimals, probabilities
+    and thresholds with 6; rows of a recording in time order, then by species.
+    """
+
+    def __init__(self, out: IO[str]) -> None:
+        self._writer = csv.writer(out, lineterminator="\n")
+        self._writer.writerow(DETECTIONS_CSV_COLUMNS)
+
+    def write_recording(
+        self,
+        file_label: str,
+        events: DetectionEvents,
+        labels: Sequence[str],
+        thresholds: npt.NDArray[np.float64],
+    ) -> None:
+        file_cell = inert_text(file_label)
+        order = np.lexsort((events.label_index, events.start_s))
+        n_segments = events.n_segments
+        for i in order:
+            label_index = int(events.label_index[i])
+            self._writer.writerow(
+                [
+                    file_cell,
+                    inert_text(labels[label_index]),
+                    f"{events.start_s[i]:.3f}",
+                    f"{events.end_s[i]:.3f}",
+                    f"{events.max_prob[i]:.6f}",
+                    f"{events.mean_prob[i]:.6f}",
+                    int(n_segments[i]),
+                    f"{thresholds[label_index]:.6f}",
                 ]
             )

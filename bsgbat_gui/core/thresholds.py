@@ -1,0 +1,132 @@
+"""Per-species thresholds and the combine method, and their JSON presets.
+
+A preset names species by scientific name (the model's labels), so it survives a model set whose
+label order differs. Loading is forgiving: unknown names and bad values are reported, never fatal;
+the rest of the preset still applies. A preset is a complete state: species it does not list get
+the default threshold, so loading the same preset always gives the same result.
+
+Format::
+
+    {"format": "bsgbat-gui thresholds", "version": 1, "combine": "mean",
+     "thresholds": {"Pipistrellus pipistrellus": 0.7, "Background": 0.5, ...}}
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import cast
+
+import numpy as np
+import numpy.typing as npt
+
+from bsgbat_gui.core.ensemble import COMBINE_METHODS, CombineMethod
+from bsgbat_gui.core.export import AtomicTextFile
+
+DEFAULT_THRESHOLD = 0.5  # the card's starting point
+DEFAULT_COMBINE: CombineMethod = "mean"
+PRESET_FORMAT = "bsgbat-gui thresholds"
+PRESET_VERSION = 1
+
+
+class PresetError(Exception):
+    """A preset file that cannot be used at all (unreadable, not JSON, not a preset)."""
+
+
+@dataclass(frozen=True)
+class ThresholdSettings:
+    """Thresholds by label (scientific name) and the combine method. Labels not listed use
+    :data:`DEFAULT_THRESHOLD`."""
+
+    thresholds: Mapping[str, float] = field(default_factory=dict)
+    combine: CombineMethod = DEFAULT_COMBINE
+
+    def threshold(self, label: str) -> float:
+        return float(self.thresholds.get(label, DEFAULT_THRESHOLD))
+
+    def array_for(self, labels: Sequence[str]) -> npt.NDArray[np.float64]:
+        """``[len(labels)]`` thresholds in the model's label order."""
+        return np.array([self.threshold(label) for label in labels], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class LoadedPreset:
+    settings: ThresholdSettings
+    problems: tuple[str, ...]  # unknown species, bad values: reported, not fatal
+
+
+def preset_json(settings: ThresholdSettings, labels: Sequence[str]) -> str:
+    """The preset text for ``settings``, listing every one of ``labels``."""
+    document = {
+        "format": PRESET_FORMAT,
+        "version": PRESET_VERSION,
+        "combine": settings.combine,
+        "thresholds": {label: round(settings.threshold(label), 6) for label in labels},
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def save_preset(path: Path, settings: ThresholdSettings, labels: Sequence[str]) -> None:
+    """Write the preset atomically (a crash never leaves half a file). Raises ``OSError``."""
+    with AtomicTextFile(path) as f:
+        f.write(preset_json(settings, labels))
+
+
+def parse_preset(text: str, known_labels: Sequence[str]) -> LoadedPreset:
+    """Read a preset; species are matched case-insensitively against ``known_labels``.
+
+    Raises :class:`PresetError` when the text is not a preset at all.
+    """
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PresetError(f"not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    if not isinstance(document, dict) or not isinstance(document.get("thresholds"), dict):
+        raise PresetError('not a thresholds preset (no "thresholds" object)')
+    problems: list[str] = []
+    version = document.get("version", PRESET_VERSION)
+    if isinstance(version, int) and version > PRESET_VERSION:
+        problems.append(f"written by a newer version (format {version}); read as {PRESET_VERSION}")
+    combine = document.get("combine", DEFAULT_COMBINE)
+    if combine not in COMBINE_METHODS:
+        problems.append(
+            f"unknown combine method {combine!r}: using {DEFAULT_COMBINE} "
+            f"(choose one of {', '.join(COMBINE_METHODS)})"
+        )
+        combine = DEFAULT_COMBINE
+    by_lower = {label.lower(): label for label in known_labels}
+    thresholds: dict[str, float] = {}
+    for name, value in document["thresholds"].items():
+        label = by_lower.get(str(name).strip().lower())
+        if label is None:
+            problems.append(f"unknown species {name!r}: ignored")
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+            problems.append(f"{label}: threshold {value!r} is not a number: using default")
+            continue
+        if not 0.0 <= value <= 1.0:
+            problems.append(f"{label}: threshold {value} is outside 0..1: using default")
+            continue
+        thresholds[label] = float(value)
+    return LoadedPreset(
+        ThresholdSettings(thresholds, cast(CombineMethod, combine)), tuple(problems)
+    )
+
+
+def load_preset(path: Path, known_labels: Sequence[str]) -> LoadedPreset:
+    """:func:`parse_preset` on a file. Raises :class:`PresetError` with the reason."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PresetError(f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        raise PresetError(f"{path}: not a text file") from None
+    except OSError as exc:
+        raise PresetError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    try:
+        return parse_preset(text, known_labels)
+    except PresetError as exc:
+        raise PresetError(f"{path}: {exc}") from None
