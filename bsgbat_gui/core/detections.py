@@ -17,16 +17,20 @@ segment of each recording, so that no run crosses from one recording into the ne
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
+from bsgbat_gui.core.analysis import RecordingAnalysis
+from bsgbat_gui.core.ensemble import CombineMethod
 from bsgbat_gui.core.model_card import BACKGROUND_LABEL
 from bsgbat_gui.core.segments import SegmentWindow
 
 FloatArray = npt.NDArray[np.float64]
+FloatArray32 = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.intp]
 BoolArray = npt.NDArray[np.bool_]
 
@@ -193,3 +197,137 @@ def detection_events_of_many(
         np.asarray(segment_starts_s, dtype=np.float64),
         np.asarray(segment_ends_s, dtype=np.float64),
     )
+
+
+@dataclass(frozen=True)
+class SurveyDetections:
+    """The events of every analysed recording of a survey, found in one call.
+
+    ``recording_index[i]`` says which of ``paths`` event ``i`` belongs to.
+    """
+
+    events: DetectionEvents
+    recording_index: IntArray
+    paths: tuple[Path, ...]
+
+    def of_recording(self, path: Path) -> DetectionEvents:
+        try:
+            index = self.paths.index(path)
+        except ValueError:
+            return self.events.take(np.zeros(len(self.events), dtype=bool))
+        return self.events.take(self.recording_index == index)
+
+    def species_by_recording(self, labels: Sequence[str]) -> dict[Path, tuple[str, ...]]:
+        """Each recording's detected labels (in label order); recordings without events: ()."""
+        found: dict[Path, tuple[str, ...]] = {path: () for path in self.paths}
+        pairs = np.unique(np.stack([self.recording_index, self.events.label_index]), axis=1)
+        for recording, label_index in pairs.T:
+            path = self.paths[int(recording)]
+            found[path] = (*found[path], labels[int(label_index)])
+        return found
+
+
+class StackedAnalyses:
+    """Analyses of many recordings with their combined probabilities stacked in one array, so that
+    a threshold change finds every recording's events in one vectorised call.
+
+    Combined probabilities are computed once per recording and combine method; changing the
+    method recombines the stored per-model logits (no inference).
+    """
+
+    def __init__(self, combine: CombineMethod = "mean") -> None:
+        self._combine: CombineMethod = combine
+        self._analyses: dict[Path, RecordingAnalysis] = {}
+        self._probabilities: dict[Path, FloatArray32] = {}
+        self._stack: _Stack | None = None
+        self.labels: tuple[str, ...] = ()
+
+    @property
+    def combine(self) -> CombineMethod:
+        return self._combine
+
+    def __len__(self) -> int:
+        return len(self._analyses)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._analyses
+
+    def add(self, analysis: RecordingAnalysis) -> None:
+        """Add (or replace) a recording's analysis. An analysis whose labels differ from the
+        ones held (another model set) replaces everything held."""
+        if analysis.labels != self.labels:
+            self.clear()
+            self.labels = analysis.labels
+        path = analysis.info.path
+        self._analyses[path] = analysis
+        self._probabilities[path] = analysis.probabilities(self._combine)
+        self._stack = None
+
+    def clear(self) -> None:
+        self._analyses.clear()
+        self._probabilities.clear()
+        self._stack = None
+        self.labels = ()
+
+    def set_combine(self, method: CombineMethod) -> None:
+        if method == self._combine:
+            return
+        self._combine = method
+        for path, analysis in self._analyses.items():
+            self._probabilities[path] = analysis.probabilities(method)
+        self._stack = None
+
+    def probabilities(self, path: Path) -> FloatArray32 | None:
+        """A recording's combined probabilities ``[n_segments, n_labels]`` (None: not held)."""
+        return self._probabilities.get(path)
+
+    def detections(self, thresholds: npt.ArrayLike) -> SurveyDetections:
+        """Every held recording's events at ``thresholds`` (in :attr:`labels` order)."""
+        stack = self._stack
+        if stack is None:
+            stack = self._stack = _Stack.of(self._analyses, self._probabilities)
+        if not stack.paths:
+            events = find_runs(np.zeros((0, 0), np.float32), [], [])
+            return SurveyDetections(events, np.empty(0, np.intp), ())
+        events = detection_events_of_many(
+            stack.probabilities, stack.starts, stack.ends, stack.breaks, thresholds, self.labels
+        )
+        return SurveyDetections(events, stack.recording[events.first_segment], stack.paths)
+
+
+@dataclass(frozen=True)
+class _Stack:
+    paths: tuple[Path, ...]
+    probabilities: FloatArray32
+    starts: FloatArray
+    ends: FloatArray
+    breaks: BoolArray
+    recording: IntArray  # segment -> index into paths
+
+    @staticmethod
+    def of(
+        analyses: Mapping[Path, RecordingAnalysis], probabilities: Mapping[Path, FloatArray32]
+    ) -> _Stack:
+        paths = tuple(analyses)
+        if not paths:
+            empty = np.empty(0)
+            return _Stack(
+                (),
+                np.zeros((0, 0), np.float32),
+                empty,
+                empty,
+                empty.astype(bool),
+                empty.astype(np.intp),
+            )
+        bounds = [window_bounds(analyses[p].windows) for p in paths]
+        counts = [len(analyses[p].windows) for p in paths]
+        breaks = np.zeros(sum(counts), dtype=bool)
+        breaks[np.concatenate([[0], np.cumsum(counts)[:-1]])] = True
+        return _Stack(
+            paths,
+            np.concatenate([probabilities[p] for p in paths]),
+            np.concatenate([b[0] for b in bounds]),
+            np.concatenate([b[1] for b in bounds]),
+            breaks,
+            np.repeat(np.arange(len(paths), dtype=np.intp), counts),
+        )

@@ -6,18 +6,19 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDockWidget,
     QFileDialog,
     QLabel,
     QMainWindow,
     QProgressBar,
     QProgressDialog,
     QPushButton,
-    QSpinBox,
     QSplitter,
     QToolBar,
     QVBoxLayout,
@@ -32,10 +33,11 @@ from bsgbat_gui.core.analysis import (
     SegmentsAnalysed,
 )
 from bsgbat_gui.core.audio import LOSSLESS_EXTENSIONS, find_recordings
-from bsgbat_gui.core.ensemble import COMBINE_METHODS, CombineMethod
+from bsgbat_gui.core.detections import StackedAnalyses, SurveyDetections
 from bsgbat_gui.core.jobs import LoadedDetail, LoadedSpectrogram
 from bsgbat_gui.core.models import ModelSetError, locate_model_set, read_model_set, user_models_dir
 from bsgbat_gui.gui.about import show_about
+from bsgbat_gui.gui.detections_panel import DetectionsPanel, SelectedEvent
 from bsgbat_gui.gui.models_banner import ModelsBanner
 from bsgbat_gui.gui.recordings_panel import (
     STATUS_ANALYSING,
@@ -47,8 +49,11 @@ from bsgbat_gui.gui.recordings_panel import (
     RecordingsPanel,
 )
 from bsgbat_gui.gui.settings import AppSettings
+from bsgbat_gui.gui.species_style import species_colour
 from bsgbat_gui.gui.spectrogram_view import COLOUR_MAPS, SpectrogramView
-from bsgbat_gui.gui.track_view import DEFAULT_TOP_N, TrackView
+from bsgbat_gui.gui.threshold_model import ThresholdModel
+from bsgbat_gui.gui.threshold_panel import ThresholdPanel
+from bsgbat_gui.gui.track_view import TrackView
 from bsgbat_gui.gui.worker import AnalysisController, ModelDownloader, SpectrogramLoader
 
 
@@ -70,13 +75,21 @@ class MainWindow(QMainWindow):
         self.recordings = RecordingsModel(self)
         self.recordings_panel = RecordingsPanel(self.recordings, self)
         self.spectrogram_view = SpectrogramView(self)
-        self.track_view = TrackView()
+        # One model of thresholds/visibility/combine that every view reads (see threshold_model).
+        self.thresholds = ThresholdModel(parent=self)
+        self.track_view = TrackView(self.thresholds)
         self.spectrogram_view.add_track_plot(self.track_view)
+        self.survey = StackedAnalyses()  # every analysed recording, for the detection events
+        self.detections: SurveyDetections | None = None
+        self.threshold_panel = ThresholdPanel(self.thresholds, self)
+        self.detections_panel = DetectionsPanel(self)
+        self._pending_span: tuple[float, float] | None = None  # zoom once the spectrogram loads
         self.analysis = AnalysisController(self)
         self.spectrogram_loader = SpectrogramLoader(self)
 
         self._build_banner()
         self._build_layout()
+        self._build_docks()
         self._build_toolbar()
         self._build_menus()
         self._build_status_bar()
@@ -85,6 +98,9 @@ class MainWindow(QMainWindow):
         self._check_models()
         if paths:
             self.open_paths(paths)
+        # Keys start in the recordings list: PgUp/PgDown there change recordings, while in a
+        # threshold spin box they would step the threshold.
+        self.recordings_panel.table.setFocus()
 
     # -- construction ------------------------------------------------------------------------
 
@@ -98,13 +114,27 @@ class MainWindow(QMainWindow):
         self.main_splitter.addWidget(self.recordings_panel)
         self.main_splitter.addWidget(self.spectrogram_view)
         self.main_splitter.setStretchFactor(1, 3)
-        self.main_splitter.setSizes([520, 1000])
+        self.main_splitter.setSizes([440, 1000])
         central = QWidget(self)
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.banner)
         layout.addWidget(self.main_splitter, 1)
         self.setCentralWidget(central)
+
+    def _build_docks(self) -> None:
+        self.threshold_dock = QDockWidget("Thresholds", self)
+        self.threshold_dock.setObjectName("thresholds_dock")
+        self.threshold_dock.setWidget(self.threshold_panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.threshold_dock)
+        self.detections_dock = QDockWidget("Detections", self)
+        self.detections_dock.setObjectName("detections_dock")
+        self.detections_dock.setWidget(self.detections_panel)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.detections_dock)
+        # The thresholds run the full height; the detections sit under the recordings and views.
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.resizeDocks([self.threshold_dock], [370], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.detections_dock], [190], Qt.Orientation.Vertical)
 
     def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
         action = QAction(text, self)
@@ -164,23 +194,6 @@ class MainWindow(QMainWindow):
             "Show the normalised 0..6 input the network sees instead of the dB spectrogram"
         )
         toolbar.addWidget(self.model_input_box)
-        toolbar.addSeparator()
-        toolbar.addWidget(QLabel(" Tracks: top ", self))
-        self.top_n_box = QSpinBox(self)
-        self.top_n_box.setRange(1, 22)
-        self.top_n_box.setValue(DEFAULT_TOP_N)
-        self.top_n_box.setToolTip(
-            "Show the N species with the highest probability in this recording"
-        )
-        toolbar.addWidget(self.top_n_box)
-        self.background_box = QCheckBox("Background", self)
-        self.background_box.setToolTip("Also draw the Background class")
-        toolbar.addWidget(self.background_box)
-        toolbar.addWidget(QLabel(" Combine ", self))
-        self.combine_box = QComboBox(self)
-        self.combine_box.addItems(COMBINE_METHODS)
-        self.combine_box.setToolTip("How the models' logits are combined (no re-analysis)")
-        toolbar.addWidget(self.combine_box)
         self.addToolBar(toolbar)
 
     def _build_menus(self) -> None:
@@ -196,6 +209,9 @@ class MainWindow(QMainWindow):
         models_menu.addAction(self._action("Download models…", self.download_models))
         models_menu.addAction(self._action("Choose model folder…", self.choose_models_folder))
         view_menu = self.menuBar().addMenu("&View")
+        view_menu.addAction(self.threshold_dock.toggleViewAction())
+        view_menu.addAction(self.detections_dock.toggleViewAction())
+        view_menu.addSeparator()
         for action in (
             self.next_recording_action,
             self.prev_recording_action,
@@ -229,9 +245,16 @@ class MainWindow(QMainWindow):
         self.colour_map_box.currentTextChanged.connect(self._colour_map_changed)
         self.auto_levels_button.clicked.connect(self.spectrogram_view.auto_levels)
         self.model_input_box.toggled.connect(self.spectrogram_view.set_show_model_input)
-        self.top_n_box.valueChanged.connect(self._track_options_changed)
-        self.background_box.toggled.connect(self._track_options_changed)
-        self.combine_box.currentTextChanged.connect(self._combine_changed)
+        self.thresholds.thresholds_changed.connect(self._refresh_detections)
+        self.thresholds.visibility_changed.connect(self._visibility_changed)
+        self.thresholds.combine_changed.connect(self._combine_changed)
+        self.thresholds.thresholds_changed.connect(self._remember_thresholds)
+        self.thresholds.combine_changed.connect(self._remember_thresholds)
+        self.threshold_panel.focus_changed.connect(self.track_view.set_focus)
+        self.threshold_panel.per_model_mode_changed.connect(self._per_model_mode_changed)
+        self.threshold_panel.top_n_changed.connect(self._top_n_changed)
+        self.threshold_panel.message.connect(self.status_label.setText)
+        self.detections_panel.event_selected.connect(self.show_event)
         self.cancel_button.clicked.connect(self.cancel_analysis)
         self.spectrogram_loader.loaded.connect(self._spectrogram_loaded)
         self.spectrogram_loader.failed.connect(self._spectrogram_failed)
@@ -257,8 +280,18 @@ class MainWindow(QMainWindow):
         splitter = self.settings.geometry("main_splitter")
         if splitter is not None:
             self.main_splitter.restoreState(splitter)
+        state = self.settings.geometry("window_state")
+        if state is not None:
+            self.restoreState(state)
         self.colour_map_box.setCurrentText(self.settings.colour_map)
         self.spectrogram_view.set_colour_map(self.settings.colour_map)
+        remembered = self.settings.threshold_settings(self.thresholds.labels)
+        if remembered is not None:
+            self.thresholds.apply(remembered)
+        for label in self.settings.hidden_labels:
+            self.thresholds.set_visible(label, False)
+        for label in self.settings.shown_labels:
+            self.thresholds.set_visible(label, True)
 
     def _check_models(self) -> None:
         try:
@@ -375,6 +408,8 @@ class MainWindow(QMainWindow):
             )
             return
         self.recordings.set_paths(recordings, STATUS_QUEUED)
+        self.survey.clear()
+        self._refresh_detections()
         self._start_analysis(recordings)
         self.recordings_panel.select_row(0)
 
@@ -409,12 +444,29 @@ class MainWindow(QMainWindow):
     # -- selection and views -------------------------------------------------------------------
 
     def select_recording(self, path: Path) -> None:
+        if path != self.current_path:
+            self._pending_span = None
         self.current_path = path
         row = self.recordings.row_for(path)
         self.spectrogram_view.show_message(f"Loading {path.name}…")
         self.spectrogram_loader.request(path)
         self.analysis.prioritise(path)
         self.track_view.set_analysis(row.analysis if row else None)
+        self.detections_panel.set_current_recording(path)
+        self._shade_events()
+
+    def show_event(self, event: SelectedEvent) -> None:
+        """Show a detection: its recording, zoomed to it, outlined on the spectrogram."""
+        span = (event.start_s, event.end_s)
+        self.spectrogram_view.event_shading.set_selected(span)
+        if event.path != self.current_path:
+            self.recordings_panel.select_path(event.path)
+            if self.current_path != event.path:  # filtered out of the recordings table
+                self.select_recording(event.path)
+            self._pending_span = span  # applied when its spectrogram has loaded
+            self.spectrogram_view.event_shading.set_selected(span)
+            return
+        self.spectrogram_view.show_span(*span)
 
     def step_recording(self, step: int) -> None:
         table = self.recordings_panel.table
@@ -424,7 +476,14 @@ class MainWindow(QMainWindow):
     def _spectrogram_loaded(self, loaded: LoadedSpectrogram) -> None:
         if loaded.path != self.current_path:
             return
-        self.spectrogram_view.set_spectrogram(loaded.spectrogram, loaded.model_input, loaded.levels)
+        span = self._pending_span
+        self._pending_span = None
+        self.spectrogram_view.set_spectrogram(
+            loaded.spectrogram,
+            loaded.model_input,
+            loaded.levels,
+            view_range_s=self.spectrogram_view.span_with_margin(*span) if span else None,
+        )
         self.model_input_box.setEnabled(loaded.model_input is not None)
         row = self.recordings.row_for(loaded.path)
         if row is not None and row.info is None:
@@ -448,14 +507,53 @@ class MainWindow(QMainWindow):
         self.spectrogram_view.set_colour_map(name)
         self.settings.colour_map = name
 
-    def _track_options_changed(self) -> None:
-        self.track_view.top_n = self.top_n_box.value()
-        self.track_view.show_background = self.background_box.isChecked()
-        self.track_view.redraw()
+    # -- thresholds and detections --------------------------------------------------------------
+
+    def _refresh_detections(self) -> None:
+        """Find every analysed recording's events at the current thresholds and show them: the
+        detections table, the shading of the shown recording, the recordings' species column."""
+        labels = self.survey.labels
+        detections = self.survey.detections(self.thresholds.thresholds_array(labels))
+        self.detections = detections
+        self.detections_panel.set_detections(detections, labels)
+        self.recordings.set_species(detections.species_by_recording(labels))
+        self._shade_events()
+
+    def _shade_events(self) -> None:
+        shading = self.spectrogram_view.event_shading
+        if self.detections is None or self.current_path is None:
+            shading.set_events(np.empty(0), np.empty(0), [], np.empty(0))
+            return
+        labels = self.survey.labels
+        events = self.detections.of_recording(self.current_path)
+        visible = [self.thresholds.is_visible(labels[int(i)]) for i in events.label_index]
+        events = events.take(np.array(visible, dtype=bool))
+        present = sorted(set(events.label_index.tolist()))
+        lanes = np.array([present.index(int(i)) for i in events.label_index], dtype=int)
+        colours = [species_colour(int(i)) for i in events.label_index]
+        shading.set_events(events.start_s, events.end_s, colours, lanes)
+
+    def _visibility_changed(self, _label: str) -> None:
+        self.detections_panel.set_visible_labels(self.thresholds.visible_labels())
+        self._shade_events()
+        self.settings.set_label_visibility(
+            hidden=[x for x in self.thresholds.labels if not self.thresholds.is_visible(x)],
+            shown=[x for x in self.thresholds.labels if self.thresholds.is_visible(x)],
+        )
 
     def _combine_changed(self, method: str) -> None:
-        combine: CombineMethod = method  # type: ignore[assignment]
-        self.track_view.set_combine(combine)
+        self.survey.set_combine(self.thresholds.combine)
+        self._refresh_detections()
+
+    def _remember_thresholds(self) -> None:
+        self.settings.set_threshold_settings(self.thresholds.settings(), self.thresholds.labels)
+
+    def _per_model_mode_changed(self, mode: str) -> None:
+        self.track_view.set_focus(self.track_view.focus_label, mode)
+
+    def _top_n_changed(self, n: int) -> None:
+        self.track_view.top_n = n
+        self.track_view.redraw()
 
     # -- background analysis -------------------------------------------------------------------
 
@@ -478,8 +576,13 @@ class MainWindow(QMainWindow):
         path = analysis.info.path
         self.recordings.update_row(path, status=STATUS_DONE, analysis=analysis)
         self.progress_bar.setValue(self.progress_bar.value() + 1)
+        self.thresholds.set_labels(analysis.labels)
+        self.detections_panel.set_labels(analysis.labels)
+        self.survey.set_combine(self.thresholds.combine)
+        self.survey.add(analysis)
         if path == self.current_path:
             self.track_view.set_analysis(analysis)
+        self._refresh_detections()
 
     def _analysis_failed(self, run_id: int, event: RecordingFailed) -> None:
         if self._is_current_run(run_id):
@@ -519,6 +622,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.set_geometry("geometry", self.saveGeometry())
         self.settings.set_geometry("main_splitter", self.main_splitter.saveState())
+        self.settings.set_geometry("window_state", self.saveState())
         self.settings.sync()
         self.model_downloader.shutdown()
         self.analysis.shutdown()

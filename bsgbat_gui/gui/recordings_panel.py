@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
 
 from bsgbat_gui.core.analysis import RecordingAnalysis
 from bsgbat_gui.core.audio import RecordingInfo
-from bsgbat_gui.core.model_card import BACKGROUND_LABEL
 from bsgbat_gui.core.species import species_for_label
 
 STATUS_QUEUED = "queued"
@@ -35,11 +34,8 @@ STATUS_ANALYSING = "analysing"
 STATUS_DONE = "done"
 STATUS_FAILED = "failed"
 STATUS_NOT_ANALYSED = "not analysed"
-DETECTION_THRESHOLD = (
-    0.5  # the card's default; per-species thresholds come with the threshold panel
-)
-
-COLUMNS = ("Recording", "Duration", "Rate", "Status", "Species")
+COLUMNS = ("Recording", "Duration", "Status", "Species", "Rate")
+COL_NAME, COL_DURATION, COL_STATUS, COL_SPECIES, COL_RATE = range(len(COLUMNS))
 
 
 ModelIndex: TypeAlias = "QModelIndex | QPersistentModelIndex"
@@ -53,16 +49,7 @@ class RecordingRow:
     info: RecordingInfo | None = None
     analysis: RecordingAnalysis | None = None
     progress: float = 0.0
-    species: tuple[str, ...] = ()  # found at the current thresholds; set with the analysis
-
-
-def species_above_threshold(analysis: RecordingAnalysis) -> tuple[str, ...]:
-    peaks = analysis.probabilities().max(axis=0)
-    return tuple(
-        label
-        for i, label in enumerate(analysis.labels)
-        if label != BACKGROUND_LABEL and peaks[i] >= DETECTION_THRESHOLD
-    )
+    species: tuple[str, ...] = ()  # with detection events at the current thresholds
 
 
 class RecordingsModel(QAbstractTableModel):
@@ -85,11 +72,17 @@ class RecordingsModel(QAbstractTableModel):
         i = self._row_of.get(path)
         if i is None:
             return
-        if changes.get("analysis") is not None:
-            changes["species"] = species_above_threshold(changes["analysis"])
         for key, value in changes.items():
             setattr(self.rows[i], key, value)
         self.dataChanged.emit(self.index(i, 0), self.index(i, len(COLUMNS) - 1))
+
+    def set_species(self, species: dict[Path, tuple[str, ...]]) -> None:
+        """Each recording's detected species (recordings not listed have none)."""
+        for row in self.rows:
+            row.species = species.get(row.path, ())
+        if self.rows:
+            last = len(self.rows) - 1
+            self.dataChanged.emit(self.index(0, COL_SPECIES), self.index(last, COL_SPECIES))
 
     def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)
@@ -117,32 +110,32 @@ class RecordingsModel(QAbstractTableModel):
     @staticmethod
     def _display(row: RecordingRow, col: int) -> str:
         info = row.info
-        if col == 0:
+        if col == COL_NAME:
             return row.path.name
-        if col == 1:
+        if col == COL_DURATION:
             return f"{info.duration_s:.2f} s" if info else ""
-        if col == 2:
+        if col == COL_RATE:
             if info is None:
                 return ""
             rate = f"{info.true_rate_hz / 1000:g} kHz"
             return f"{rate} (TE ×{info.time_expansion:g})" if info.is_time_expanded else rate
-        if col == 3:
+        if col == COL_STATUS:
             if row.status == STATUS_ANALYSING:
                 return f"analysing {row.progress:.0%}"
             if row.status == STATUS_FAILED:
                 return f"failed: {row.reason}"
             return row.status
-        if col == 4:
+        if col == COL_SPECIES:
             return ", ".join(species_for_label(s).code for s in row.species)
         return ""
 
     @staticmethod
     def _tooltip(row: RecordingRow, col: int) -> str:
-        if col == 3 and row.reason:
+        if col == COL_STATUS and row.reason:
             return row.reason
-        if col == 4:
+        if col == COL_SPECIES:
             return "\n".join(row.species)
-        if col == 0:
+        if col == COL_NAME:
             lines = [str(row.path)]
             if row.info is not None:
                 lines += row.info.warnings
@@ -204,11 +197,12 @@ class RecordingsPanel(QWidget):
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(0, 190)
-        for col in (1, 2, 3):
+        header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(COL_NAME, 170)
+        for col in (COL_DURATION, COL_STATUS, COL_RATE):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(COL_SPECIES, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(COL_SPECIES, 110)
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
 
         filters = QHBoxLayout()
@@ -237,6 +231,15 @@ class RecordingsPanel(QWidget):
         if 0 <= proxy_row < self.proxy.rowCount():
             self.table.selectRow(proxy_row)
             self.table.setCurrentIndex(self.proxy.index(proxy_row, 0))
+
+    def select_path(self, path: Path) -> None:
+        """Select a recording's row (nothing happens when the filters hide it)."""
+        source_row = next((i for i, r in enumerate(self.model.rows) if r.path == path), None)
+        if source_row is None:
+            return
+        index = self.proxy.mapFromSource(self.model.index(source_row, 0))
+        if index.isValid():
+            self.select_row(index.row())
 
     def current_path(self) -> Path | None:
         index = self.table.currentIndex()

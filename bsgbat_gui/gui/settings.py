@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
+
+from bsgbat_gui.core.thresholds import PresetError, ThresholdSettings, parse_preset, preset_json
 
 MAX_RECENT_FOLDERS = 8
 
@@ -36,9 +39,7 @@ class AppSettings:
 
     @property
     def recent_folders(self) -> list[Path]:
-        value = self._s.value("files/recent_folders", [])
-        items: list[object] = [value] if isinstance(value, str) else list(value or [])  # type: ignore[call-overload]
-        return [Path(x) for x in items if isinstance(x, str) and x]
+        return [Path(x) for x in self._get_list("files/recent_folders")]
 
     def add_recent_folder(self, folder: Path) -> None:
         folders = [f for f in self.recent_folders if f != folder]
@@ -62,6 +63,36 @@ class AppSettings:
         from bsgbat_gui.core.download import DEFAULT_BASE_URL
 
         return self._get_str("models/base_url", DEFAULT_BASE_URL)
+
+    def threshold_settings(self, labels: Sequence[str]) -> ThresholdSettings | None:
+        """The thresholds and combine method in use when the app last ran (None: never set)."""
+        text = self._get_str("thresholds/preset")
+        if not text:
+            return None
+        try:
+            return parse_preset(text, labels).settings
+        except PresetError:
+            return None
+
+    def set_threshold_settings(self, settings: ThresholdSettings, labels: Sequence[str]) -> None:
+        self._s.setValue("thresholds/preset", preset_json(settings, labels))
+
+    @property
+    def hidden_labels(self) -> list[str]:
+        return self._get_list("thresholds/hidden")
+
+    @property
+    def shown_labels(self) -> list[str]:
+        return self._get_list("thresholds/shown")
+
+    def set_label_visibility(self, *, hidden: list[str], shown: list[str]) -> None:
+        self._s.setValue("thresholds/hidden", hidden)
+        self._s.setValue("thresholds/shown", shown)
+
+    def _get_list(self, key: str) -> list[str]:
+        value = self._s.value(key, [])
+        items: list[object] = [value] if isinstance(value, str) else list(value or [])  # type: ignore[call-overload]
+        return [x for x in items if isinstance(x, str) and x]
 
     def geometry(self, key: str) -> QByteArray | None:
         value = self._s.value(f"window/{key}")

@@ -13,6 +13,7 @@ from PySide6.QtCore import QTimer, Signal
 
 from bsgbat_gui.core.model_card import FRAME_S, N_MELS
 from bsgbat_gui.core.spectrogram import DB_FLOOR, DisplaySpectrogram, mel_band_centres_hz
+from bsgbat_gui.gui.event_shading import EventShading
 from bsgbat_gui.gui.track_view import AXIS_WIDTH_PX, TrackView
 
 COLOUR_MAPS = ("viridis", "inferno", "magma", "CET-L1", "CET-L16")
@@ -134,7 +135,10 @@ class SpectrogramView(pg.GraphicsLayoutWidget):
         self.addItem(self.histogram, row=1, col=1)
         self.histogram.sigLevelsChanged.connect(self._sync_secondary_images)
         self.histogram.sigLookupTableChanged.connect(self._sync_secondary_images)
+        self.event_shading = EventShading()
+        self.plot.addItem(self.event_shading)
         self.message = pg.TextItem(anchor=(0.5, 0.5), color="#cccccc")
+        self.message.setZValue(30)
         self.plot.addItem(self.message)
         self._spectrogram: DisplaySpectrogram | None = None
         self._detail: DisplaySpectrogram | None = None
@@ -332,6 +336,16 @@ class SpectrogramView(pg.GraphicsLayoutWidget):
         x0, x1 = self.visible_range()
         shift = (x1 - x0) * fraction
         self.plot.setXRange(x0 + shift, x1 + shift, padding=0)
+
+    @staticmethod
+    def span_with_margin(start_s: float, end_s: float) -> tuple[float, float]:
+        """``[start_s, end_s]`` with some context either side (for showing a detection)."""
+        margin = max(0.25 * (end_s - start_s), 0.2)
+        return max(0.0, start_s - margin), end_s + margin
+
+    def show_span(self, start_s: float, end_s: float) -> None:
+        """Zoom to a detection's span, with some context either side."""
+        self.plot.setXRange(*self.span_with_margin(start_s, end_s), padding=0)
 
     def zoom_fit(self) -> None:
         """Show the whole recording."""

@@ -14,11 +14,11 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from bsgbat_gui.core.analysis import RecordingAnalysis
-from bsgbat_gui.core.ensemble import CombineMethod
-from bsgbat_gui.core.model_card import BACKGROUND_LABEL
+from bsgbat_gui.core.ensemble import CombineMethod, sigmoid
 from bsgbat_gui.core.segments import SegmentWindow
 from bsgbat_gui.core.species import species_for_label
 from bsgbat_gui.gui.species_style import species_colour
+from bsgbat_gui.gui.threshold_model import ThresholdModel
 
 DEFAULT_TOP_N = 5
 
@@ -33,55 +33,118 @@ def step_edges(windows: tuple[SegmentWindow, ...], duration_s: float) -> np.ndar
     return np.concatenate([[0.0], inner, [max(duration_s, float(centres[-1]))]])
 
 
-class TrackView(pg.PlotItem):
-    """A plot item; it lives in the spectrogram view's layout, in the spectrogram's column."""
+PER_MODEL_OFF = "off"
+PER_MODEL_BAND = "spread band"
+PER_MODEL_TRACKS = "six tracks"
+PER_MODEL_MODES = (PER_MODEL_OFF, PER_MODEL_BAND, PER_MODEL_TRACKS)
 
-    def __init__(self) -> None:
+
+class ThresholdLine(pg.InfiniteLine):
+    """A species' threshold, drawn across the track plot in its colour; dragging it sets the
+    threshold in the :class:`ThresholdModel` (the line never keeps its own value)."""
+
+    def __init__(self, model: ThresholdModel, label: str, colour, label_position: float) -> None:
+        self.species_label = label
+        self._model = model
+        code = species_for_label(label).code
+        super().__init__(
+            pos=model.threshold(label),
+            angle=0,
+            movable=True,
+            bounds=(0.0, 1.0),
+            pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine),
+            hoverPen=pg.mkPen(colour, width=3),
+            label=code + " ≥ {value:.3f}",
+            labelOpts={"position": label_position, "color": colour, "anchors": [(0, 1), (0, 1)]},
+        )
+        self.setZValue(20)
+        self.setToolTip(f"{label}: drag to change its threshold")
+        self.label.setVisible(False)
+        self.sigPositionChanged.connect(self._dragged)
+
+    def _dragged(self) -> None:
+        self._model.set_threshold(self.species_label, float(self.value()))
+
+    def sync(self) -> None:
+        """Follow the model (without echoing the change back to it)."""
+        value = self._model.threshold(self.species_label)
+        if abs(float(self.value()) - value) > 1e-9:
+            self.blockSignals(True)
+            self.setValue(value)
+            self.blockSignals(False)
+            self.label.valueChanged()  # the text follows even with signals blocked
+
+
+class TrackView(pg.PlotItem):
+    """A plot item; it lives in the spectrogram view's layout, in the spectrogram's column.
+
+    What it draws comes from a :class:`ThresholdModel`: the combine method, which species are
+    visible (the top N of them by peak probability get a track), and each drawn species'
+    threshold as a draggable line.
+    """
+
+    def __init__(self, thresholds: ThresholdModel | None = None) -> None:
         super().__init__()
+        self.thresholds = thresholds if thresholds is not None else ThresholdModel()
         self.getAxis("left").setWidth(AXIS_WIDTH_PX)
         self.getAxis("bottom").enableAutoSIPrefix(False)
         self.setLabel("left", "Probability")
         self.setLabel("bottom", "Time (s, real time)")
-        self.setYRange(0, 1.02, padding=0)
+        # Headroom above 1.0 for the legend, so it never covers a track.
+        self.setYRange(-0.02, 1.16, padding=0)
         self.setMouseEnabled(x=True, y=False)
-        self.setLimits(yMin=-0.02, yMax=1.05)
+        self.setLimits(yMin=-0.02, yMax=1.16)
+        self.getAxis("left").setTicks([[(v / 5, f"{v / 5:.1f}") for v in range(6)]])
         self.showGrid(x=False, y=True, alpha=0.25)
-        # Two columns on a dark, mostly opaque box: readable over the curves, half as tall.
+        # One line of species codes on a dark box (full names are in the threshold panel): it
+        # covers as little of the curves as possible.
         self.legend = self.addLegend(
-            offset=(-10, 5), labelTextSize="8pt", colCount=2, brush=pg.mkBrush(20, 20, 20, 200)
+            offset=(-10, 2),
+            labelTextSize="8pt",
+            colCount=DEFAULT_TOP_N,
+            brush=pg.mkBrush(20, 20, 20, 200),
+            verSpacing=-6,
         )
-        self.default_line = pg.InfiniteLine(
-            pos=0.5, angle=0, pen=pg.mkPen("#888888", style=Qt.PenStyle.DashLine)
-        )
-        self.addItem(self.default_line)
         self._analysis: RecordingAnalysis | None = None
-        self._combine: CombineMethod = "mean"
         self.top_n = DEFAULT_TOP_N
-        self.selected_labels: set[str] | None = None  # None: top N
-        self.show_background = False
         self.species_curves: dict[str, pg.PlotDataItem] = {}
+        self.threshold_lines: dict[str, ThresholdLine] = {}
         self._legend_labels: list[str] = []
+        self.focus_label: str | None = None
+        self.per_model_mode = PER_MODEL_OFF
+        self._per_model_curves: list[pg.PlotDataItem] = []
+        self._band_edges = (pg.PlotDataItem(), pg.PlotDataItem())
+        self._band = pg.FillBetweenItem(*self._band_edges)
+        self._band.setZValue(-5)
+        self.addItem(self._band)
+        self._band.hide()
+        self.thresholds.threshold_changed.connect(self._threshold_changed)
+        self.thresholds.visibility_changed.connect(self.redraw)
+        self.thresholds.combine_changed.connect(self.redraw)
 
     def set_analysis(self, analysis: RecordingAnalysis | None) -> None:
         self._analysis = analysis
         self.redraw()
 
     def set_combine(self, method: CombineMethod) -> None:
-        self._combine = method
+        self.thresholds.set_combine(method)
+
+    def set_focus(self, label: str | None, mode: str | None = None) -> None:
+        """The species whose per-model tracks or spread band is drawn (``mode``: PER_MODEL_*)."""
+        self.focus_label = label
+        if mode is not None:
+            self.per_model_mode = mode
         self.redraw()
 
     def visible_labels(self, probabilities: np.ndarray, labels: tuple[str, ...]) -> list[int]:
-        """Indices of the labels to draw: the selection, or the top N by peak probability."""
-        candidates = [
-            i for i, label in enumerate(labels) if self.show_background or label != BACKGROUND_LABEL
-        ]
-        if self.selected_labels is not None:
-            return [i for i in candidates if labels[i] in self.selected_labels]
+        """Indices of the labels to draw: the visible ones, at most the top N by peak."""
+        candidates = [i for i, label in enumerate(labels) if self.thresholds.is_visible(label)]
         peaks = probabilities.max(axis=0)
-        ranked = sorted(candidates, key=lambda i: -peaks[i])
-        chosen = ranked[: self.top_n]
-        if self.show_background:
-            chosen += [i for i in candidates if labels[i] == BACKGROUND_LABEL and i not in chosen]
+        chosen = sorted(candidates, key=lambda i: -peaks[i])[: self.top_n]
+        if self.focus_label in labels:
+            focus = labels.index(self.focus_label)
+            if focus in candidates and focus not in chosen:
+                chosen.append(focus)  # the species being looked at is always drawn
         return chosen
 
     def redraw(self) -> None:
@@ -91,15 +154,16 @@ class TrackView(pg.PlotItem):
         recording only replaces data; the legend is rebuilt only when the visible set changes.
         """
         if self._analysis is None:
-            for curve in self.species_curves.values():
-                curve.hide()
+            for item in (*self.species_curves.values(), *self.threshold_lines.values()):
+                item.hide()
             self._set_legend([])
+            self._draw_per_model(None, None)
             return
         analysis = self._analysis
-        probabilities = analysis.probabilities(self._combine)
+        probabilities = analysis.probabilities(self.thresholds.combine)
         edges = step_edges(analysis.windows, analysis.info.duration_s)
         visible = self.visible_labels(probabilities, analysis.labels)
-        for i in visible:
+        for rank, i in enumerate(visible):
             label = analysis.labels[i]
             curve = self.species_curves.get(label)
             if curve is None:
@@ -110,11 +174,81 @@ class TrackView(pg.PlotItem):
                 self.species_curves[label] = curve
             curve.setData(edges, probabilities[:, i])
             curve.show()
+            self._show_threshold_line(label, i, rank)
         shown = {analysis.labels[i] for i in visible}
         for label, curve in self.species_curves.items():
             if label not in shown:
                 curve.hide()
+        for label, line in self.threshold_lines.items():
+            if label not in shown:
+                line.hide()
         self._set_legend([analysis.labels[i] for i in visible])
+        self._draw_per_model(analysis, edges)
+
+    def _show_threshold_line(self, label: str, label_index: int, rank: int) -> None:
+        line = self.threshold_lines.get(label)
+        if line is None:
+            # Labels staggered along the line, so lines at the same height stay readable.
+            line = ThresholdLine(
+                self.thresholds, label, species_colour(label_index), 0.02 + 0.16 * (rank % 6)
+            )
+            self.addItem(line)
+            self.threshold_lines[label] = line
+        line.sync()
+        focused = label == self.focus_label
+        line.setZValue(25 if focused else 20)
+        line.label.setVisible(focused)  # one value label: several at 0.5 would overprint
+        line.show()
+
+    def _threshold_changed(self, label: str) -> None:
+        line = self.threshold_lines.get(label)
+        if line is not None:
+            line.sync()
+
+    def _draw_per_model(self, analysis: RecordingAnalysis | None, edges) -> None:
+        """The focus species' probability under each model: six thin tracks, or the band
+        between the lowest and highest, so disagreement between checkpoints shows."""
+        focus = self.focus_label
+        show = (
+            analysis is not None
+            and edges is not None
+            and focus in analysis.labels
+            and self.thresholds.is_visible(focus)
+            and self.per_model_mode != PER_MODEL_OFF
+        )
+        if not show:
+            for curve in self._per_model_curves:
+                curve.hide()
+            self._band.hide()
+            return
+        assert analysis is not None and focus is not None
+        index = analysis.labels.index(focus)
+        per_model = sigmoid(analysis.per_model_logits[:, :, index])  # [n_models, n_segments]
+        colour = species_colour(index)
+        if self.per_model_mode == PER_MODEL_BAND:
+            for curve in self._per_model_curves:
+                curve.hide()
+            low, high = self._band_edges
+            low.setData(edges, per_model.min(axis=0), stepMode="center")
+            high.setData(edges, per_model.max(axis=0), stepMode="center")
+            fill = pg.mkColor(colour)
+            fill.setAlpha(70)
+            self._band.setBrush(pg.mkBrush(fill))
+            self._band.show()
+            return
+        self._band.hide()
+        while len(self._per_model_curves) < len(per_model):
+            curve = pg.PlotDataItem(stepMode="center")
+            curve.setZValue(-4)
+            self.addItem(curve)
+            self._per_model_curves.append(curve)
+        for k, curve in enumerate(self._per_model_curves):
+            if k < len(per_model):
+                curve.setPen(pg.mkPen(colour, width=1, style=Qt.PenStyle.DotLine))
+                curve.setData(edges, per_model[k])
+                curve.show()
+            else:
+                curve.hide()
 
     def _set_legend(self, labels: list[str]) -> None:
         if labels == self._legend_labels:
@@ -122,10 +256,9 @@ class TrackView(pg.PlotItem):
         self._legend_labels = labels
         self.legend.setVisible(bool(labels))  # no empty box while nothing is drawn
         self.legend.clear()
+        self.legend.setColumnCount(max(1, len(labels)))
         for label in labels:
-            self.legend.addItem(
-                self.species_curves[label], f"{label} ({species_for_label(label).common_name})"
-            )
+            self.legend.addItem(self.species_curves[label], species_for_label(label).code)
 
     def visible_curves(self) -> dict[str, pg.PlotDataItem]:
         return {k: c for k, c in self.species_curves.items() if c.isVisible()}

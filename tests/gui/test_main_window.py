@@ -10,7 +10,12 @@ import pytest
 from audio_factory import chirp_train, write_wav
 from PySide6.QtCore import QTimer
 
-from bsgbat_gui.gui.recordings_panel import STATUS_DONE, STATUS_FAILED, STATUS_NOT_ANALYSED
+from bsgbat_gui.gui.recordings_panel import (
+    COL_RATE,
+    STATUS_DONE,
+    STATUS_FAILED,
+    STATUS_NOT_ANALYSED,
+)
 
 FINISHED = (STATUS_DONE, STATUS_FAILED, STATUS_NOT_ANALYSED)
 
@@ -67,7 +72,7 @@ def test_real_recordings_folder(
     te_row = next(r for r in window.recordings.rows if r.path.name.startswith("Car370293"))
     assert te_row.info is not None and te_row.info.true_rate_hz == 384_000
     assert "TE ×10" in window.recordings.data(
-        window.recordings.index(window.recordings.rows.index(te_row), 2)
+        window.recordings.index(window.recordings.rows.index(te_row), COL_RATE)
     )
 
 

@@ -1,0 +1,341 @@
+"""The detections table: every event at the current thresholds, sortable and filterable;
+selecting a row shows the event in the spectrogram and tracks.
+
+Sorting and filtering are done with numpy on the event columns inside the model (not with a
+QSortFilterProxyModel, which would call ``data()`` from Python for every comparison): a threshold
+drag over a 60-minute recording re-sorts thousands of rows on each step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeAlias
+
+import numpy as np
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from bsgbat_gui.core.detections import SurveyDetections
+from bsgbat_gui.core.model_card import BACKGROUND_LABEL
+from bsgbat_gui.core.species import species_for_label
+from bsgbat_gui.gui.species_style import species_colour
+
+ModelIndex: TypeAlias = "QModelIndex | QPersistentModelIndex"
+
+COLUMNS = ("Recording", "Species", "Start (s)", "End (s)", "Max p", "Mean p", "n")
+ALL_SPECIES = "all species"
+
+
+@dataclass(frozen=True)
+class SelectedEvent:
+    path: Path
+    label: str
+    start_s: float
+    end_s: float
+
+
+class DetectionsModel(QAbstractTableModel):
+    """Rows = the events of a :class:`SurveyDetections`, filtered and sorted with numpy."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.detections: SurveyDetections | None = None
+        self.labels: tuple[str, ...] = ()
+        self.rows = np.empty(0, dtype=np.intp)  # table row -> event index
+        self.species_filter = ""  # a label, or "" for all
+        self.recording_filter: Path | None = None
+        self.visible_labels: set[str] | None = None  # None: all
+        self.sort_column = 2
+        self.sort_order = Qt.SortOrder.AscendingOrder
+        self._names: list[str] = []
+
+    # -- content ----------------------------------------------------------------------------
+
+    def set_detections(self, detections: SurveyDetections, labels: tuple[str, ...]) -> None:
+        self.beginResetModel()
+        self.detections, self.labels = detections, labels
+        self._names = [p.name for p in detections.paths]
+        self.rows = self._ordered_rows()
+        self.endResetModel()
+
+    def set_filters(
+        self,
+        *,
+        species: str | None = None,
+        recording: Path | bool | None = False,
+        visible_labels: set[str] | bool | None = False,
+    ) -> None:
+        """Change some filters (arguments left at their defaults are unchanged)."""
+        if species is not None:
+            self.species_filter = species
+        if recording is not False:
+            self.recording_filter = recording  # type: ignore[assignment]
+        if visible_labels is not False:
+            self.visible_labels = visible_labels  # type: ignore[assignment]
+        self.beginResetModel()
+        self.rows = self._ordered_rows()
+        self.endResetModel()
+
+    def _ordered_rows(self) -> np.ndarray:
+        d = self.detections
+        if d is None or len(d.events) == 0:
+            return np.empty(0, dtype=np.intp)
+        ev = d.events
+        keep = np.ones(len(ev), dtype=bool)
+        if self.visible_labels is not None:
+            shown = [i for i, x in enumerate(self.labels) if x in self.visible_labels]
+            keep &= np.isin(ev.label_index, shown)
+        if self.species_filter and self.species_filter in self.labels:
+            keep &= ev.label_index == self.labels.index(self.species_filter)
+        if self.recording_filter is not None:
+            if self.recording_filter in d.paths:
+                keep &= d.recording_index == d.paths.index(self.recording_filter)
+            else:
+                keep[:] = False
+        rows = np.flatnonzero(keep)
+        key = self._sort_key(rows)
+        # Ties broken by recording then start time, so the order is stable while thresholds move.
+        order = np.lexsort((ev.start_s[rows], d.recording_index[rows], key))
+        if self.sort_order == Qt.SortOrder.DescendingOrder:
+            order = np.lexsort((ev.start_s[rows], d.recording_index[rows], -key))
+        return rows[order]
+
+    def _sort_key(self, rows: np.ndarray) -> np.ndarray:
+        d = self.detections
+        assert d is not None
+        ev = d.events
+        column = self.sort_column
+        if column == 0:
+            ranks = np.argsort(np.argsort(self._names))  # recording name order
+            return ranks[d.recording_index[rows]].astype(float)
+        if column == 1:
+            ranks = np.argsort(np.argsort(self.labels))
+            return ranks[ev.label_index[rows]].astype(float)
+        columns = {2: ev.start_s, 3: ev.end_s, 4: ev.max_prob, 5: ev.mean_prob}
+        if column in columns:
+            return columns[column][rows]
+        return ev.n_segments[rows].astype(float)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        self.sort_column, self.sort_order = column, order
+        self.layoutAboutToBeChanged.emit()
+        self.rows = self._ordered_rows()
+        self.layoutChanged.emit()
+
+    # -- rows -----------------------------------------------------------------------------
+
+    def event_at(self, row: int) -> SelectedEvent | None:
+        d = self.detections
+        if d is None or not 0 <= row < len(self.rows):
+            return None
+        i = int(self.rows[row])
+        ev = d.events
+        return SelectedEvent(
+            d.paths[int(d.recording_index[i])],
+            self.labels[int(ev.label_index[i])],
+            float(ev.start_s[i]),
+            float(ev.end_s[i]),
+        )
+
+    def row_of(self, wanted: SelectedEvent) -> int | None:
+        """The row of the same species in the same recording whose span overlaps ``wanted``
+        (the same detection after a threshold change), preferring the largest overlap."""
+        d = self.detections
+        if d is None or wanted.path not in d.paths or wanted.label not in self.labels:
+            return None
+        ev = d.events
+        rows = self.rows
+        overlap = np.minimum(ev.end_s[rows], wanted.end_s) - np.maximum(
+            ev.start_s[rows], wanted.start_s
+        )
+        same = (
+            (d.recording_index[rows] == d.paths.index(wanted.path))
+            & (ev.label_index[rows] == self.labels.index(wanted.label))
+            & (overlap > 0)
+        )
+        if not same.any():
+            return None
+        return int(np.argmax(np.where(same, overlap, -np.inf)))
+
+    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: ModelIndex, role: int = 0) -> Any:
+        d = self.detections
+        if d is None or not index.isValid():
+            return None
+        i = int(self.rows[index.row()])
+        ev = d.events
+        col = index.column()
+        label_index = int(ev.label_index[i])
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == 0:
+                return self._names[int(d.recording_index[i])]
+            if col == 1:
+                return species_for_label(self.labels[label_index]).code
+            if col in (2, 3):
+                return f"{(ev.start_s if col == 2 else ev.end_s)[i]:.3f}"
+            if col in (4, 5):
+                return f"{(ev.max_prob if col == 4 else ev.mean_prob)[i]:.3f}"
+            return str(int(ev.last_segment[i] - ev.first_segment[i] + 1))
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col == 0:
+                return str(d.paths[int(d.recording_index[i])])
+            if col == 1:
+                species = species_for_label(self.labels[label_index])
+                return f"{species.scientific_name} ({species.common_name})"
+        if role == Qt.ItemDataRole.DecorationRole and col == 1:
+            return species_colour(label_index)
+        if role == Qt.ItemDataRole.TextAlignmentRole and col >= 2:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+
+class DetectionsPanel(QWidget):
+    """Filters over the detections table. Emits :attr:`event_selected` when the user selects a
+    row (not when a threshold change re-selects the same detection)."""
+
+    event_selected = Signal(object)  # SelectedEvent
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.model = DetectionsModel(self)
+        self.species_box = QComboBox(self)
+        self.species_box.addItem(ALL_SPECIES, "")
+        self.species_box.setToolTip("Show the detections of one species")
+        self.current_only_box = QCheckBox("This recording only", self)
+        self.count_label = QLabel("", self)
+        self.table = QTableView(self)
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(2, Qt.SortOrder.AscendingOrder)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in range(1, len(COLUMNS)):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+            header.resizeSection(col, 90 if col == 1 else 64)
+        filters = QHBoxLayout()
+        filters.addWidget(self.species_box)
+        filters.addWidget(self.current_only_box)
+        filters.addStretch(1)
+        filters.addWidget(self.count_label)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(filters)
+        layout.addWidget(self.table, 1)
+        self.current_path: Path | None = None
+        self.selected: SelectedEvent | None = None
+        self._reselecting = False
+        self.species_box.currentIndexChanged.connect(self._species_filter_changed)
+        self.current_only_box.toggled.connect(self._recording_filter_changed)
+        self.table.selectionModel().currentRowChanged.connect(self._current_row_changed)
+
+    def set_labels(self, labels: tuple[str, ...]) -> None:
+        current = self.species_box.currentData()
+        self.species_box.blockSignals(True)
+        self.species_box.clear()
+        self.species_box.addItem(ALL_SPECIES, "")
+        for i, label in enumerate(labels):
+            if label != BACKGROUND_LABEL:
+                self.species_box.addItem(species_colour_icon(i), label, label)
+        self.species_box.setCurrentIndex(max(0, self.species_box.findData(current)))
+        self.species_box.blockSignals(False)
+
+    def set_detections(self, detections: SurveyDetections, labels: tuple[str, ...]) -> None:
+        self.model.set_detections(detections, labels)
+        self._after_reset()
+
+    def set_visible_labels(self, labels: set[str]) -> None:
+        self.model.set_filters(visible_labels=labels)
+        self._after_reset()
+
+    def set_current_recording(self, path: Path | None) -> None:
+        self.current_path = path
+        if self.current_only_box.isChecked():
+            self.model.set_filters(recording=path)
+            self._after_reset()
+
+    def _species_filter_changed(self) -> None:
+        self.model.set_filters(species=self.species_box.currentData() or "")
+        self._after_reset()
+
+    def _recording_filter_changed(self, only_current: bool) -> None:
+        self.model.set_filters(recording=self.current_path if only_current else None)
+        self._after_reset()
+
+    def _after_reset(self) -> None:
+        """Keep the selected detection selected (by species, recording and overlapping span)
+        across a reset, without moving the views; update the count."""
+        total = len(self.model.detections.events) if self.model.detections else 0
+        shown = self.model.rowCount()
+        self.count_label.setText(
+            f"{shown} detection{'s' if shown != 1 else ''}"
+            + (f" (of {total})" if shown != total else "")
+        )
+        if self.selected is None:
+            return
+        row = self.model.row_of(self.selected)
+        if row is None:
+            return
+        self._reselecting = True
+        self.table.selectionModel().setCurrentIndex(
+            self.model.index(row, 0),
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
+        )
+        self._reselecting = False
+
+    def _current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        event = self.model.event_at(current.row()) if current.isValid() else None
+        if event is None:
+            return
+        self.selected = event
+        if not self._reselecting:
+            self.event_selected.emit(event)
+
+    def select_row(self, row: int) -> None:
+        if 0 <= row < self.model.rowCount():
+            self.table.selectRow(row)
+            self.table.setCurrentIndex(self.model.index(row, 0))
+
+
+def species_colour_icon(label_index: int):
+    """A small square of the species' colour, for combo boxes."""
+    from PySide6.QtGui import QIcon, QPixmap
+
+    pixmap = QPixmap(12, 12)
+    pixmap.fill(species_colour(label_index))
+    return QIcon(pixmap)
