@@ -14,11 +14,11 @@ from pathlib import Path
 
 from bsgbat_gui import __version__
 
-SUBCOMMANDS = ("analyze", "models", "render")
+SUBCOMMANDS = ("analyze", "benchmark", "models", "render")
 
 
 def _subcommand_parser() -> argparse.ArgumentParser:
-    from bsgbat_gui.commands import analyze, models, render
+    from bsgbat_gui.commands import analyze, benchmark, models, render
 
     parser = argparse.ArgumentParser(
         prog="bsgbat-gui", description="Review bat recordings with BSG-BAT."
@@ -27,6 +27,7 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     analyze.add_parser(subparsers)
+    benchmark.add_parser(subparsers)
     models.add_parser(subparsers)
     render.add_parser(subparsers)
     return parser

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -36,14 +36,24 @@ class RecordingAnalysis:
     per_model_logits: FloatArray  # [n_models, n_segments, n_classes]
     labels: tuple[str, ...]
     model_names: tuple[str, ...]
+    # Probabilities per combine method, computed once: the tracks, the detection events and the
+    # exports all ask for them, and the window on every change of method.
+    _probabilities: dict[str, FloatArray] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def combined_logits(self, method: CombineMethod = "mean") -> FloatArray:
         """[n_segments, n_classes] logits combined over models."""
         return combine_logits(self.per_model_logits, method)
 
     def probabilities(self, method: CombineMethod = "mean") -> FloatArray:
-        """[n_segments, n_classes] probabilities: sigmoid of the combined logits."""
-        return sigmoid(self.combined_logits(method))
+        """[n_segments, n_classes] probabilities: sigmoid of the combined logits (read-only)."""
+        cached = self._probabilities.get(method)
+        if cached is None:
+            cached = sigmoid(self.combined_logits(method))
+            cached.flags.writeable = False  # shared between callers
+            self._probabilities[method] = cached
+        return cached
 
 
 @dataclass(frozen=True)

@@ -219,12 +219,12 @@ class SurveyDetections:
 
     def species_by_recording(self, labels: Sequence[str]) -> dict[Path, tuple[str, ...]]:
         """Each recording's detected labels (in label order); recordings without events: ()."""
-        found: dict[Path, tuple[str, ...]] = {path: () for path in self.paths}
-        pairs = np.unique(np.stack([self.recording_index, self.events.label_index]), axis=1)
-        for recording, label_index in pairs.T:
-            path = self.paths[int(recording)]
-            found[path] = (*found[path], labels[int(label_index)])
-        return found
+        present = np.zeros((len(self.paths), len(labels)), dtype=bool)
+        present[self.recording_index, self.events.label_index] = True
+        return {
+            path: tuple(labels[int(j)] for j in np.flatnonzero(present[i]))
+            for i, path in enumerate(self.paths)
+        }
 
 
 class StackedAnalyses:

@@ -34,7 +34,7 @@ def combine_logits(per_model_logits: FloatArray, method: CombineMethod) -> Float
     if method == "mean":
         return np.mean(per_model_logits, axis=0)
     if method == "median":
-        return np.median(per_model_logits, axis=0).astype(np.float32)
+        return median_over_models(per_model_logits)
     if method == "min":
         return np.min(per_model_logits, axis=0)
     if method == "max":
@@ -44,14 +44,41 @@ def combine_logits(per_model_logits: FloatArray, method: CombineMethod) -> Float
     )
 
 
-def sigmoid(logits: FloatArray) -> FloatArray:
-    """The card's multi-label activation, ``1 / (1 + exp(-logit))``, without overflow warnings.
+SORTING_NETWORK_MAX_MODELS = 8
 
-    Written as ``exp(-log(1 + exp(-x)))`` with numpy's stable ``logaddexp``: the same values,
-    no ``exp`` overflow for very negative logits, and no scipy import on the GUI thread.
+
+def median_over_models(per_model_logits: FloatArray) -> FloatArray:
+    """``np.median(x, axis=0)``, equal to it bit for bit, several times faster for an ensemble.
+
+    np.median partitions along a short, strided axis (17 ms for 6 models × 7,200 segments × 22
+    labels; the window recombines on every change of method). For a handful of models an
+    odd-even transposition sort of whole ``[n_seg, n_classes]`` slices with elementwise
+    min/max does the same work in a few vectorised passes.
+    """
+    x = np.asarray(per_model_logits)
+    n = x.shape[0]
+    if n > SORTING_NETWORK_MAX_MODELS or n == 0:
+        return np.median(x, axis=0).astype(x.dtype, copy=False)
+    rows = [x[i] for i in range(n)]
+    for round_ in range(n):
+        for i in range(round_ % 2, n - 1, 2):
+            low, high = np.minimum(rows[i], rows[i + 1]), np.maximum(rows[i], rows[i + 1])
+            rows[i], rows[i + 1] = low, high
+    if n % 2:
+        return rows[n // 2].copy()
+    return (rows[n // 2 - 1] + rows[n // 2]) / x.dtype.type(2)
+
+
+def sigmoid(logits: FloatArray) -> FloatArray:
+    """The card's multi-label activation, ``1 / (1 + exp(-logit))``, in float32.
+
+    ``exp`` overflows to ``inf`` for logits below about -88, which gives exactly 0, the right
+    limit: the overflow warning is silenced rather than worked around (a ``logaddexp`` form is
+    twenty times slower, and the window recomputes this on every change of combine method).
     """
     x = np.asarray(logits, dtype=np.float32)
-    return np.exp(-np.logaddexp(np.float32(0.0), -x)).astype(np.float32, copy=False)
+    with np.errstate(over="ignore"):
+        return (np.float32(1.0) / (np.float32(1.0) + np.exp(-x))).astype(np.float32, copy=False)
 
 
 def available_providers() -> list[str]:

@@ -520,18 +520,21 @@ class MainWindow(QMainWindow):
         self._shade_events()
 
     def _shade_events(self) -> None:
+        """Shade the shown recording's events of the visible species, one lane per species."""
         shading = self.spectrogram_view.event_shading
         if self.detections is None or self.current_path is None:
-            shading.set_events(np.empty(0), np.empty(0), [], np.empty(0))
+            shading.set_events([])
             return
         labels = self.survey.labels
         events = self.detections.of_recording(self.current_path)
-        visible = [self.thresholds.is_visible(labels[int(i)]) for i in events.label_index]
-        events = events.take(np.array(visible, dtype=bool))
-        present = sorted(set(events.label_index.tolist()))
-        lanes = np.array([present.index(int(i)) for i in events.label_index], dtype=int)
-        colours = [species_colour(int(i)) for i in events.label_index]
-        shading.set_events(events.start_s, events.end_s, colours, lanes)
+        lanes = []
+        for label_index in np.unique(events.label_index):
+            if self.thresholds.is_visible(labels[int(label_index)]):
+                mine = events.label_index == label_index
+                lanes.append(
+                    (species_colour(int(label_index)), events.start_s[mine], events.end_s[mine])
+                )
+        shading.set_events(lanes)
 
     def _visibility_changed(self, _label: str) -> None:
         self.detections_panel.set_visible_labels(self.thresholds.visible_labels())
@@ -573,9 +576,13 @@ class MainWindow(QMainWindow):
     def _analysis_done(self, run_id: int, analysis: RecordingAnalysis) -> None:
         if not self._is_current_run(run_id):
             return
+        self.progress_bar.setValue(self.progress_bar.value() + 1)
+        self.add_analysis(analysis)
+
+    def add_analysis(self, analysis: RecordingAnalysis) -> None:
+        """Show a recording's analysis: its row, tracks, and detection events."""
         path = analysis.info.path
         self.recordings.update_row(path, status=STATUS_DONE, analysis=analysis)
-        self.progress_bar.setValue(self.progress_bar.value() + 1)
         self.thresholds.set_labels(analysis.labels)
         self.detections_panel.set_labels(analysis.labels)
         self.survey.set_combine(self.thresholds.combine)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 
 from bsgbat_gui.core.analysis import RecordingAnalysis
 from bsgbat_gui.core.ensemble import CombineMethod, sigmoid
@@ -31,6 +31,52 @@ def step_edges(windows: tuple[SegmentWindow, ...], duration_s: float) -> np.ndar
     centres = np.array([(w.start_s + min(w.end_s, duration_s)) / 2 for w in windows])
     inner = (centres[:-1] + centres[1:]) / 2
     return np.concatenate([[0.0], inner, [max(duration_s, float(centres[-1]))]])
+
+
+def pool_steps(
+    edges: np.ndarray, values: np.ndarray, factor: int, *, use_min: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Merge every ``factor`` consecutive steps into one holding their maximum (or minimum).
+
+    Groups sit on a fixed grid from the first step, so panning does not make the curve shimmer.
+    The maximum keeps what matters on a probability track: a pooled step reaches a threshold
+    exactly when one of its segments does.
+    """
+    if factor <= 1 or len(values) <= 1:
+        return edges, values
+    starts = np.arange(0, len(values), factor)
+    reduce = np.minimum if use_min else np.maximum
+    return np.append(edges[starts], edges[-1]), reduce.reduceat(values, starts)
+
+
+class StepCurve:
+    """One step curve whose full data is kept, and drawn pooled to about one step per pixel for
+    the visible range (plus one view-width either side, for panning).
+
+    Stroking thousands of steps with a 2-pixel pen cost ~40 ms per repaint of a 60-minute
+    recording; pooled, a repaint stays a few milliseconds however long the recording.
+    """
+
+    def __init__(self, item: pg.PlotDataItem, *, use_min: bool = False) -> None:
+        self.item = item
+        self.use_min = use_min
+        self.edges = np.zeros(2)
+        self.values = np.zeros(1)
+
+    def set_data(self, edges: np.ndarray, values: np.ndarray) -> None:
+        self.edges, self.values = edges, np.asarray(values)
+
+    def refresh(self, x0: float, x1: float, width_px: int) -> None:
+        span = max(x1 - x0, 1e-9)
+        first = max(0, int(np.searchsorted(self.edges, x0 - span, side="right")) - 1)
+        stop = min(len(self.values), int(np.searchsorted(self.edges, x1 + span)) + 1)
+        visible_steps = np.searchsorted(self.edges, x1) - np.searchsorted(self.edges, x0)
+        factor = max(1, int(visible_steps // max(width_px, 1)))
+        first -= first % factor
+        edges, values = pool_steps(
+            self.edges[first : stop + 1], self.values[first:stop], factor, use_min=self.use_min
+        )
+        self.item.setData(edges, values, stepMode="center")
 
 
 PER_MODEL_OFF = "off"
@@ -75,12 +121,16 @@ class ThresholdLine(pg.InfiniteLine):
             self.label.valueChanged()  # the text follows even with signals blocked
 
 
+REFRESH_DELAY_MS = 30  # re-pool the curves once a burst of range changes has settled
+
+
 class TrackView(pg.PlotItem):
     """A plot item; it lives in the spectrogram view's layout, in the spectrogram's column.
 
     What it draws comes from a :class:`ThresholdModel`: the combine method, which species are
     visible (the top N of them by peak probability get a track), and each drawn species'
-    threshold as a draggable line.
+    threshold as a draggable line. Curves are :class:`StepCurve` s, re-pooled for the visible
+    range after zooming or panning.
     """
 
     def __init__(self, thresholds: ThresholdModel | None = None) -> None:
@@ -108,16 +158,26 @@ class TrackView(pg.PlotItem):
         self._analysis: RecordingAnalysis | None = None
         self.top_n = DEFAULT_TOP_N
         self.species_curves: dict[str, pg.PlotDataItem] = {}
+        self._species_steps: dict[str, StepCurve] = {}
         self.threshold_lines: dict[str, ThresholdLine] = {}
         self._legend_labels: list[str] = []
         self.focus_label: str | None = None
         self.per_model_mode = PER_MODEL_OFF
-        self._per_model_curves: list[pg.PlotDataItem] = []
-        self._band_edges = (pg.PlotDataItem(), pg.PlotDataItem())
-        self._band = pg.FillBetweenItem(*self._band_edges)
+        self._per_model_steps: list[StepCurve] = []
+        self._band_edges = (
+            StepCurve(pg.PlotDataItem(), use_min=True),
+            StepCurve(pg.PlotDataItem()),
+        )
+        self._band = pg.FillBetweenItem(*(edge.item for edge in self._band_edges))
         self._band.setZValue(-5)
         self.addItem(self._band)
         self._band.hide()
+        self._refresh_timer = QTimer()
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(REFRESH_DELAY_MS)
+        self._refresh_timer.timeout.connect(self._refresh_steps)
+        self.vb.sigXRangeChanged.connect(self._refresh_timer.start)
+        self.vb.sigResized.connect(self._refresh_timer.start)
         self.thresholds.threshold_changed.connect(self._threshold_changed)
         self.thresholds.visibility_changed.connect(self.redraw)
         self.thresholds.combine_changed.connect(self.redraw)
@@ -147,6 +207,19 @@ class TrackView(pg.PlotItem):
                 chosen.append(focus)  # the species being looked at is always drawn
         return chosen
 
+    def track_data(self, label: str) -> tuple[np.ndarray, np.ndarray]:
+        """A drawn species' full-resolution track: step edges and one value per segment."""
+        steps = self._species_steps[label]
+        return steps.edges, steps.values
+
+    def per_model_data(self) -> list[np.ndarray]:
+        """The per-model tracks drawn for the focus species (full resolution)."""
+        return [s.values for s in self._per_model_steps if s.item.isVisible()]
+
+    def band_data(self) -> tuple[np.ndarray, np.ndarray]:
+        low, high = self._band_edges
+        return low.values, high.values
+
     def redraw(self) -> None:
         """Update the curves in place: one PlotDataItem per label, created once and reused.
 
@@ -165,15 +238,15 @@ class TrackView(pg.PlotItem):
         visible = self.visible_labels(probabilities, analysis.labels)
         for rank, i in enumerate(visible):
             label = analysis.labels[i]
-            curve = self.species_curves.get(label)
-            if curve is None:
+            if label not in self.species_curves:
                 colour = species_colour(i)
                 curve = pg.PlotDataItem(pen=pg.mkPen(colour, width=2), stepMode="center")
                 curve.setObjectName(label)
                 self.addItem(curve)
                 self.species_curves[label] = curve
-            curve.setData(edges, probabilities[:, i])
-            curve.show()
+                self._species_steps[label] = StepCurve(curve)
+            self._species_steps[label].set_data(edges, probabilities[:, i])
+            self.species_curves[label].show()
             self._show_threshold_line(label, i, rank)
         shown = {analysis.labels[i] for i in visible}
         for label, curve in self.species_curves.items():
@@ -184,6 +257,18 @@ class TrackView(pg.PlotItem):
                 line.hide()
         self._set_legend([analysis.labels[i] for i in visible])
         self._draw_per_model(analysis, edges)
+        self._refresh_steps()
+
+    def _refresh_steps(self) -> None:
+        """Re-pool every shown curve for the visible range."""
+        (x0, x1), _ = self.vb.viewRange()
+        width_px = int(self.vb.width()) or 800
+        steps = [s for s in self._species_steps.values() if s.item.isVisible()]
+        steps += [s for s in self._per_model_steps if s.item.isVisible()]
+        if self._band.isVisible():
+            steps += list(self._band_edges)
+        for step in steps:
+            step.refresh(float(x0), float(x1), width_px)
 
     def _show_threshold_line(self, label: str, label_index: int, rank: int) -> None:
         line = self.threshold_lines.get(label)
@@ -217,8 +302,8 @@ class TrackView(pg.PlotItem):
             and self.per_model_mode != PER_MODEL_OFF
         )
         if not show:
-            for curve in self._per_model_curves:
-                curve.hide()
+            for step in self._per_model_steps:
+                step.item.hide()
             self._band.hide()
             return
         assert analysis is not None and focus is not None
@@ -226,29 +311,29 @@ class TrackView(pg.PlotItem):
         per_model = sigmoid(analysis.per_model_logits[:, :, index])  # [n_models, n_segments]
         colour = species_colour(index)
         if self.per_model_mode == PER_MODEL_BAND:
-            for curve in self._per_model_curves:
-                curve.hide()
+            for step in self._per_model_steps:
+                step.item.hide()
             low, high = self._band_edges
-            low.setData(edges, per_model.min(axis=0), stepMode="center")
-            high.setData(edges, per_model.max(axis=0), stepMode="center")
+            low.set_data(edges, per_model.min(axis=0))
+            high.set_data(edges, per_model.max(axis=0))
             fill = pg.mkColor(colour)
             fill.setAlpha(70)
             self._band.setBrush(pg.mkBrush(fill))
             self._band.show()
             return
         self._band.hide()
-        while len(self._per_model_curves) < len(per_model):
+        while len(self._per_model_steps) < len(per_model):
             curve = pg.PlotDataItem(stepMode="center")
             curve.setZValue(-4)
             self.addItem(curve)
-            self._per_model_curves.append(curve)
-        for k, curve in enumerate(self._per_model_curves):
+            self._per_model_steps.append(StepCurve(curve))
+        for k, step in enumerate(self._per_model_steps):
             if k < len(per_model):
-                curve.setPen(pg.mkPen(colour, width=1, style=Qt.PenStyle.DotLine))
-                curve.setData(edges, per_model[k])
-                curve.show()
+                step.item.setPen(pg.mkPen(colour, width=1, style=Qt.PenStyle.DotLine))
+                step.set_data(edges, per_model[k])
+                step.item.show()
             else:
-                curve.hide()
+                step.item.hide()
 
     def _set_legend(self, labels: list[str]) -> None:
         if labels == self._legend_labels:

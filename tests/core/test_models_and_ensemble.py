@@ -100,5 +100,23 @@ def test_combine_methods_over_models() -> None:
     assert sigmoid(np.array([0.0, -1000.0, 1000.0], np.float32)).tolist() == [0.5, 0.0, 1.0]
 
 
+@pytest.mark.parametrize("n_models", range(1, 11))
+def test_median_equals_numpy_bit_for_bit(n_models: int) -> None:
+    rng = np.random.default_rng(n_models)
+    for scale in (0.1, 5.0, 1e4):
+        logits = (rng.normal(size=(n_models, 300, 22)) * scale).astype(np.float32)
+        logits[:, :10] = np.round(logits[:, :10])  # ties
+        combined = combine_logits(logits, "median")
+        assert combined.dtype == np.float32
+        assert np.array_equal(combined, np.median(logits, axis=0))
+
+
+def test_sigmoid_matches_scipy_expit() -> None:
+    from scipy.special import expit
+
+    x = np.linspace(-120, 120, 100_001, dtype=np.float32)
+    assert np.max(np.abs(sigmoid(x) - expit(x))) <= 2e-7
+
+
 def test_ensemble_keeps_labels_in_model_order(model_set_dir: Path) -> None:
     assert Ensemble(read_model_set(model_set_dir)).labels == tuple(LABELS)

@@ -80,12 +80,12 @@ def test_slider_moves_the_line_and_updates_table_and_shading(analysed_window) ->
     assert table_rows_for(window, label, window.current_path) == expected
     shading = window.spectrogram_view.event_shading
     colour = window.track_view.species_curves[label].opts["pen"].color().name()
-    assert sum(c.name() == colour for c in shading.colours) == expected
+    assert sum(len(a) for c, a, _ in shading.lanes if c.name() == colour) == expected
 
     # Raising it above the track's peak removes this species' events everywhere.
     row.spin.setValue(min(1.0, float(track.max()) + 0.01))
     assert table_rows_for(window, label, window.current_path) == 0
-    assert sum(c.name() == colour for c in shading.colours) == 0
+    assert all(c.name() != colour for c, _, _ in shading.lanes)
 
 
 def test_dragging_the_line_moves_slider_and_spin_box(analysed_window) -> None:
@@ -126,9 +126,9 @@ def test_combine_switch_recombines_without_reanalysis(analysed_window) -> None:
     runs_before = window.analysis.run_id
     window.threshold_panel.combine_box.setCurrentText("max")
     assert window.thresholds.combine == "max"
-    label, curve = next(iter(window.track_view.visible_curves().items()))
+    label = next(iter(window.track_view.visible_curves()))
     j = analysis.labels.index(label)
-    _, y = curve.getData()
+    _, y = window.track_view.track_data(label)
     expected = sigmoid(combine_logits(analysis.per_model_logits, "max"))[:, j]
     np.testing.assert_allclose(y, expected, rtol=1e-6)
     assert window.recordings.row_for(window.current_path).analysis is analysis
@@ -140,12 +140,15 @@ def test_per_model_view_shows_each_checkpoint(analysed_window) -> None:
     label, _ = busiest_species(window)
     window.threshold_panel.set_focus(label)
     window.threshold_panel.per_model_box.setCurrentText(PER_MODEL_TRACKS)
-    shown = [c for c in window.track_view._per_model_curves if c.isVisible()]
-    assert len(shown) == 6
+    per_model = window.track_view.per_model_data()
+    assert len(per_model) == 6
+    analysis = window.recordings.row_for(window.current_path).analysis
+    j = analysis.labels.index(label)
+    np.testing.assert_allclose(per_model[2], sigmoid(analysis.per_model_logits[2, :, j]))
     window.threshold_panel.per_model_box.setCurrentText(PER_MODEL_BAND)
     assert window.track_view._band.isVisible()
-    low, high = window.track_view._band_edges
-    assert np.all(high.getData()[1] >= low.getData()[1])
+    low, high = window.track_view.band_data()
+    assert np.all(high >= low) and np.any(high > low)
 
 
 def test_hiding_a_species_hides_its_track_and_rows(analysed_window) -> None:

@@ -1,0 +1,1 @@
+"""Measurements behind ``bsgbat-gui benchmark``: reproducible numbers, never timed tests."""

@@ -1,0 +1,32 @@
+"""`bsgbat-gui benchmark` runs end to end and writes its numbers (their values are not asserted:
+performance is reported by the command, never checked by a timed test)."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from bsgbat_gui.__main__ import _subcommand_parser
+
+
+def test_benchmark_writes_the_latency_numbers(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    args = _subcommand_parser().parse_args(["benchmark", "--repeats", "2", "--json", str(out)])
+    stdout, stderr = io.StringIO(), io.StringIO()
+    assert args.run(args, stdout=stdout, stderr=stderr) == 0, stderr.getvalue()
+    numbers = json.loads(out.read_text(encoding="utf-8"))
+    for key in ("threshold_update_ms", "combine_update_ms"):
+        assert isinstance(numbers[key], float) and numbers[key] > 0
+    assert numbers["latency_segments"] == 7199  # 60 minutes at the card's 0.5 s hop, plus tail
+    assert numbers["latency_events"] > 1000
+    assert "threshold change" in stdout.getvalue()
+
+
+def test_benchmark_json_folder_must_exist(tmp_path: Path) -> None:
+    args = _subcommand_parser().parse_args(
+        ["benchmark", "--json", str(tmp_path / "missing" / "b.json")]
+    )
+    stderr = io.StringIO()
+    assert args.run(args, stdout=io.StringIO(), stderr=stderr) == 1
+    assert "does not exist" in stderr.getvalue()
