@@ -21,11 +21,13 @@ from bsgbat_gui.core.analysis import (
     windows_for,
 )
 from bsgbat_gui.core.audio import ModelRateSignal, RecordingError, RecordingInfo, probe_recording
+from bsgbat_gui.core.detections import detection_events
 from bsgbat_gui.core.ensemble import COMBINE_METHODS, Ensemble
 from bsgbat_gui.core.model_card import FRAME_S
 from bsgbat_gui.core.models import ModelSet, ModelSetError, locate_model_set
 from bsgbat_gui.core.segments import SegmentWindow
 from bsgbat_gui.core.spectrogram import DisplaySpectrogram, display_spectrogram, frame_count
+from bsgbat_gui.core.thresholds import PresetError, ThresholdSettings, load_preset
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -68,7 +70,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--width", type=pixel_size, default=1600, metavar="PX", help="default 1600")
     p.add_argument("--height", type=pixel_size, default=900, metavar="PX", help="default 900")
     p.add_argument(
-        "--combine", choices=COMBINE_METHODS, default="mean", help="model combination (mean)"
+        "--combine",
+        choices=COMBINE_METHODS,
+        help="model combination (default: the preset's, else mean)",
+    )
+    p.add_argument(
+        "--thresholds",
+        type=Path,
+        metavar="PRESET.json",
+        help="per-species thresholds for the shaded detections (default: 0.5)",
     )
     p.add_argument("--top", type=int, default=5, metavar="N", help="species tracks drawn (5)")
     p.add_argument("--colour-map", default="viridis", metavar="NAME", help="viridis, magma, …")
@@ -119,6 +129,7 @@ def _draw(
     info: RecordingInfo,
     spectrogram: DisplaySpectrogram,
     analysis: RecordingAnalysis | None,
+    settings: ThresholdSettings,
     models_text: str,
     end_s: float,
 ) -> bool:
@@ -127,6 +138,7 @@ def _draw(
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
+    from bsgbat_gui.gui.event_shading import lanes_for
     from bsgbat_gui.gui.spectrogram_view import SpectrogramView
     from bsgbat_gui.gui.track_view import TrackView
 
@@ -143,7 +155,9 @@ def _draw(
     layout.addWidget(view, 1)
     view.set_colour_map(args.colour_map)
     tracks.top_n = max(1, args.top)
-    tracks.set_combine(args.combine)
+    if analysis is not None:
+        tracks.thresholds.set_labels(analysis.labels)
+    tracks.thresholds.apply(settings)
     figure.resize(args.width, args.height)
     figure.show()
     # Let Qt lay the widgets out at their final size before drawing the data into them.
@@ -158,6 +172,17 @@ def _draw(
         overview=False,
     )
     tracks.set_analysis(analysis)
+    if analysis is not None:
+        # The same events the window shades (the rule of core.detections).
+        events = detection_events(
+            analysis.probabilities(settings.combine),
+            analysis.windows,
+            settings.array_for(analysis.labels),
+            analysis.labels,
+        )
+        view.event_shading.set_events(
+            lanes_for(events, analysis.labels, tracks.thresholds.is_visible)
+        )
     QTimer.singleShot(100, settle.quit)
     settle.exec()
     image = figure.grab()
@@ -199,12 +224,22 @@ def run(
     assert spectrogram is not None  # no should_stop given
 
     analysis = None
+    settings = ThresholdSettings()
     try:
         model_set = locate_model_set(args.models)
     except ModelSetError as exc:
         err.write(f"warning: no probability tracks: {exc}\n")
         models_text = "no model set: spectrogram only"
     else:
+        if args.thresholds is not None:
+            try:
+                loaded = load_preset(args.thresholds, model_set.labels)
+            except PresetError as exc:
+                err.write(f"error: {exc}\n")
+                return EXIT_USAGE
+            for problem in loaded.problems:
+                err.write(f"warning: {args.thresholds}: {problem}\n")
+            settings = loaded.settings
         models_text = f"models: {model_set.folder}"
         try:
             analysis = _analyse_span(info, model_set, args.start, end_s)
@@ -215,7 +250,8 @@ def run(
             err.write(f"error: {args.recording}: {exc}\n")
             return EXIT_FAILED
 
-    if not _draw(args, info, spectrogram, analysis, models_text, end_s):
+    settings = ThresholdSettings(settings.thresholds, args.combine or settings.combine)
+    if not _draw(args, info, spectrogram, analysis, settings, models_text, end_s):
         err.write(f"error: cannot write {args.out} (permissions? disk full?)\n")
         return EXIT_FAILED
     for warning in info.warnings:

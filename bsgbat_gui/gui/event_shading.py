@@ -11,15 +11,20 @@ thousand.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 
+from bsgbat_gui.core.detections import DetectionEvents
 from bsgbat_gui.core.model_card import N_MELS
+from bsgbat_gui.gui.species_style import species_colour
 
 WASH_ALPHA = 40
-BAR_HEIGHT = 2.5  # mel bins
+BAR_HEIGHT_PX = 5  # per species lane, on screen
+MAX_BARS_FRACTION = 0.2  # of the plot's height, however many species have events
 SELECTED_PEN_WIDTH = 2
 MAX_RASTER_PX = 8192
 
@@ -40,13 +45,30 @@ def span_coverage(
     return np.cumsum(change[:-1]) > 0
 
 
+Lane = tuple[QColor, np.ndarray, np.ndarray]  # colour, starts, ends
+
+
+def lanes_for(
+    events: DetectionEvents, labels: Sequence[str], is_visible: Callable[[str], bool]
+) -> list[Lane]:
+    """One lane per species with events (label order), leaving out species not shown."""
+    lanes = []
+    for label_index in np.unique(events.label_index):
+        if is_visible(labels[int(label_index)]):
+            mine = events.label_index == label_index
+            lanes.append(
+                (species_colour(int(label_index)), events.start_s[mine], events.end_s[mine])
+            )
+    return lanes
+
+
 class EventShading(pg.GraphicsObject):
     """Paints ``[start_s, end_s]`` spans in (seconds × mel bin) coordinates, one lane per
     species (see the module docstring)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.lanes: list[tuple[QColor, np.ndarray, np.ndarray]] = []  # colour, starts, ends
+        self.lanes: list[Lane] = []
         self.selected: tuple[float, float] | None = None
         self._extent = QRectF(0, 0, 1, N_MELS)
         self.setZValue(5)  # over the images, under the message text
@@ -55,7 +77,7 @@ class EventShading(pg.GraphicsObject):
     def n_events(self) -> int:
         return sum(len(starts) for _, starts, _ in self.lanes)
 
-    def set_events(self, lanes: list[tuple[QColor, np.ndarray, np.ndarray]]) -> None:
+    def set_events(self, lanes: list[Lane]) -> None:
         """One lane per species, topmost first: its colour and its events' starts and ends."""
         self.prepareGeometryChange()
         self.lanes = [
@@ -115,7 +137,10 @@ class EventShading(pg.GraphicsObject):
         images = self.rasterise(x0, x1, width_px)
         if images is not None:
             bars, wash = images
-            bars_height = BAR_HEIGHT * len(self.lanes)
+            px_per_bin = abs(painter.transform().m22()) or 1.0
+            bars_height = min(
+                BAR_HEIGHT_PX * len(self.lanes) / px_per_bin, MAX_BARS_FRACTION * N_MELS
+            )
             # The view's y axis points up; image rows go down: flip the bars so lane 0 is on top.
             painter.drawImage(
                 QRectF(x0, N_MELS - bars_height, x1 - x0, bars_height),

@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -38,6 +37,7 @@ from bsgbat_gui.core.jobs import LoadedDetail, LoadedSpectrogram
 from bsgbat_gui.core.models import ModelSetError, locate_model_set, read_model_set, user_models_dir
 from bsgbat_gui.gui.about import show_about
 from bsgbat_gui.gui.detections_panel import DetectionsPanel, SelectedEvent
+from bsgbat_gui.gui.event_shading import lanes_for
 from bsgbat_gui.gui.models_banner import ModelsBanner
 from bsgbat_gui.gui.recordings_panel import (
     STATUS_ANALYSING,
@@ -49,7 +49,6 @@ from bsgbat_gui.gui.recordings_panel import (
     RecordingsPanel,
 )
 from bsgbat_gui.gui.settings import AppSettings
-from bsgbat_gui.gui.species_style import species_colour
 from bsgbat_gui.gui.spectrogram_view import COLOUR_MAPS, SpectrogramView
 from bsgbat_gui.gui.threshold_model import ThresholdModel
 from bsgbat_gui.gui.threshold_panel import ThresholdPanel
@@ -525,16 +524,8 @@ class MainWindow(QMainWindow):
         if self.detections is None or self.current_path is None:
             shading.set_events([])
             return
-        labels = self.survey.labels
         events = self.detections.of_recording(self.current_path)
-        lanes = []
-        for label_index in np.unique(events.label_index):
-            if self.thresholds.is_visible(labels[int(label_index)]):
-                mine = events.label_index == label_index
-                lanes.append(
-                    (species_colour(int(label_index)), events.start_s[mine], events.end_s[mine])
-                )
-        shading.set_events(lanes)
+        shading.set_events(lanes_for(events, self.survey.labels, self.thresholds.is_visible))
 
     def _visibility_changed(self, _label: str) -> None:
         self.detections_panel.set_visible_labels(self.thresholds.visible_labels())

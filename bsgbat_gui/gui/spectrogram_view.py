@@ -198,6 +198,7 @@ class SpectrogramView(pg.GraphicsLayoutWidget):
         self._set_overview_shown(False)
         self._spectrogram = self._detail = None
         self._model_input = None
+        self.event_shading.hide()  # events belong to a picture; none is shown
         self.message.setText(text)
         self.message.setPos(0.5, N_MELS / 2)
         self.plot.setLimits(xMin=None, xMax=None)
@@ -217,6 +218,7 @@ class SpectrogramView(pg.GraphicsLayoutWidget):
         ``view_range_s`` sets the initial view (default: everything the image covers).
         """
         self.message.setText("")
+        self.event_shading.show()
         self._spectrogram = spectrogram
         self._detail = None
         self.detail_layer.set_data(None, 0.0, 1.0, DB_FLOOR)

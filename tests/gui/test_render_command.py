@@ -18,8 +18,9 @@ from bsgbat_gui.core.segments import segment_windows
 def image_of(path: Path) -> np.ndarray:
     image = QImage(str(path)).convertToFormat(QImage.Format.Format_RGB32)
     assert not image.isNull()
-    ptr = image.constBits()
-    return np.frombuffer(ptr, np.uint8).reshape(image.height(), image.bytesPerLine() // 4, 4)
+    pixels = np.frombuffer(image.constBits(), np.uint8)
+    # Copied while the QImage is alive: the buffer belongs to it.
+    return pixels.reshape(image.height(), image.bytesPerLine() // 4, 4).copy()
 
 
 @pytest.mark.real_recordings
@@ -74,3 +75,28 @@ def test_windows_around_a_span_include_one_neighbour_each_side() -> None:
     assert chosen[0].end_s <= 3.0 < chosen[1].end_s
     assert chosen[-1].start_s >= 4.0 > chosen[-2].start_s
     assert windows_around(windows, 20.0, 21.0) == []
+
+
+@pytest.mark.real_recordings
+def test_thresholds_shade_the_detections_in_the_figure(
+    qapp, tmp_path: Path, model_set_dir: Path
+) -> None:
+    """Every species detected everywhere (threshold 0) puts a bar per species along the top of
+    the spectrogram, where a figure without detections shows the spectrogram's own colours."""
+    import json
+
+    source = real_recording("M500-20190704_030003.wav")
+    labels = (model_set_dir / "bsgbat_labels.txt").read_text(encoding="utf-8").splitlines()
+    preset = tmp_path / "zero.json"
+    preset.write_text(json.dumps({"thresholds": dict.fromkeys(labels, 0.0)}), encoding="utf-8")
+    size = ["--width", "800", "--height", "600"]
+    shaded, plain = tmp_path / "shaded.png", tmp_path / "plain.png"
+    base = ["render", str(source), *size]
+    models = ["--models", str(model_set_dir)]
+    assert main([*base, *models, "--thresholds", str(preset), "--out", str(shaded)]) == 0
+    assert main([*base, "--models", str(tmp_path / "none"), "--out", str(plain)]) == 0
+    top_band = (slice(42, 90), slice(100, 640))  # the top of the spectrogram plot
+    with_bars, without = image_of(shaded)[top_band][..., :3], image_of(plain)[top_band][..., :3]
+    rows_with_bars = {tuple(row) for row in with_bars[:, 270]}
+    assert len(rows_with_bars) >= 15  # one colour per species lane
+    assert np.mean(np.abs(with_bars.astype(int) - without.astype(int))) > 20
