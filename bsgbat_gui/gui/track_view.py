@@ -49,9 +49,13 @@ def pool_steps(
     return np.append(edges[starts], edges[-1]), reduce.reduceat(values, starts)
 
 
+PAN_MARGIN = 0.25  # of the view's width, drawn either side of it
+
+
 class StepCurve:
     """One step curve whose full data is kept, and drawn pooled to about one step per pixel for
-    the visible range (plus one view-width either side, for panning).
+    the visible range (plus a quarter view-width either side, so a pan shows no gap before the
+    curve is re-pooled).
 
     Stroking thousands of steps with a 2-pixel pen cost ~40 ms per repaint of a 60-minute
     recording; pooled, a repaint stays a few milliseconds however long the recording.
@@ -67,9 +71,9 @@ class StepCurve:
         self.edges, self.values = edges, np.asarray(values)
 
     def refresh(self, x0: float, x1: float, width_px: int) -> None:
-        span = max(x1 - x0, 1e-9)
-        first = max(0, int(np.searchsorted(self.edges, x0 - span, side="right")) - 1)
-        stop = min(len(self.values), int(np.searchsorted(self.edges, x1 + span)) + 1)
+        margin = PAN_MARGIN * max(x1 - x0, 1e-9)
+        first = max(0, int(np.searchsorted(self.edges, x0 - margin, side="right")) - 1)
+        stop = min(len(self.values), int(np.searchsorted(self.edges, x1 + margin)) + 1)
         visible_steps = np.searchsorted(self.edges, x1) - np.searchsorted(self.edges, x0)
         factor = max(1, int(visible_steps // max(width_px, 1)))
         first -= first % factor
