@@ -54,8 +54,8 @@ def test_folder_is_analysed_in_the_background_and_tracks_appear(
     qtbot.waitUntil(lambda: len(window.track_view.visible_curves()) == 5, timeout=30_000)
     current = window.recordings.row_for(window.current_path)
     assert current is not None and current.analysis is not None
-    curve = next(iter(window.track_view.visible_curves().values()))
-    x, y = curve.getData()
+    label = next(iter(window.track_view.visible_curves()))
+    x, y = window.track_view.track_data(label)
     # Steps: one value per window, edges from 0 s to the recording's end.
     assert len(y) == len(current.analysis.windows) and len(x) == len(y) + 1
     assert x[0] == 0 and x[-1] == pytest.approx(current.info.duration_s)
