@@ -22,6 +22,7 @@ from bsgbat_gui.core.detections import DetectionEvents, detection_events
 from bsgbat_gui.core.ensemble import COMBINE_METHODS, DEFAULT_PROVIDER, Ensemble
 from bsgbat_gui.core.export import AtomicTextFile, DetectionsCsvWriter, SegmentsCsvWriter
 from bsgbat_gui.core.models import ModelSetError, locate_model_set
+from bsgbat_gui.core.review_store import ReviewStore, StoreCache, StoreError
 from bsgbat_gui.core.thresholds import (
     PresetError,
     ThresholdSettings,
@@ -61,6 +62,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         type=Path,
         metavar="PRESET.json",
         help="per-species thresholds and combine method saved from the window (default: 0.5)",
+    )
+    p.add_argument(
+        "--project",
+        type=Path,
+        metavar="STORE.sqlite",
+        help="review store to fill (and to read earlier analyses from): analyse overnight, "
+        "review in the window the next day",
     )
     p.add_argument(
         "--segments",
@@ -153,8 +161,17 @@ def run(
         stderr.write(f"error: {exc}\n")
         return EXIT_USAGE
     thresholds = settings.array_for(ensemble.labels)
+    cache: StoreCache | None = None
+    if args.project is not None:
+        try:
+            store = ReviewStore.open(args.project, exclusive=False)
+        except StoreError as exc:
+            stderr.write(f"error: {exc}\n")
+            return EXIT_USAGE
+        cache = StoreCache(store, model_set)
 
     failed = len(missing)
+    from_cache = 0
     progress = ProgressBar(len(recordings), stream=stderr)
     try:
         with ExitStack() as stack:
@@ -166,7 +183,11 @@ def run(
                 out = stack.enter_context(AtomicTextFile(args.detections))
                 detections_writer = DetectionsCsvWriter(out)
             for event in analyse_recordings(
-                recordings, ensemble, time_expansion=args.time_expansion, batch_size=args.batch_size
+                recordings,
+                ensemble,
+                time_expansion=args.time_expansion,
+                batch_size=args.batch_size,
+                cache=cache,
             ):
                 if isinstance(event, RecordingStarted):
                     for warning in event.info.warnings:
@@ -177,6 +198,7 @@ def run(
                     failed += 1
                     progress.message(f"error: {event.path}: {event.reason}")
                 elif isinstance(event, RecordingAnalysed):
+                    from_cache += event.from_cache
                     analysis = event.analysis
                     file_label = str(analysis.info.path)
                     probabilities = analysis.probabilities(settings.combine)
@@ -203,5 +225,11 @@ def run(
         stderr.write(f"error: cannot write {outputs}: {exc.strerror or exc}\n")
         return EXIT_SOME_FAILED
     analysed = len(recordings) + len(missing) - failed
-    stderr.write(f"{analysed} analysed, {failed} failed\n")
+    if cache is not None:
+        if cache.problem:
+            stderr.write(f"warning: {args.project}: {cache.problem}\n")
+        cache.store.close()
+        stderr.write(f"{analysed} analysed ({from_cache} from {args.project}), {failed} failed\n")
+    else:
+        stderr.write(f"{analysed} analysed, {failed} failed\n")
     return EXIT_SOME_FAILED if failed else EXIT_OK

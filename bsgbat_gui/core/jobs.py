@@ -6,6 +6,7 @@ yields crosses back to the GUI process, so it is an immutable, picklable core ob
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +17,11 @@ from bsgbat_gui.core.analysis import AnalysisEvent, analyse_recordings, windows_
 from bsgbat_gui.core.audio import ModelRateSignal, RecordingInfo, probe_recording
 from bsgbat_gui.core.ensemble import Ensemble
 from bsgbat_gui.core.models import ModelSet
+from bsgbat_gui.core.review_store import ReviewStore, StoreCache, StoreError
 from bsgbat_gui.core.segments import model_input_image
 from bsgbat_gui.core.spectrogram import DisplaySpectrogram, display_spectrogram
+
+log = logging.getLogger(__name__)
 
 # One ensemble per compute process, kept across jobs: creating the ONNX Runtime sessions for six
 # ~83 MB models takes seconds.
@@ -65,17 +69,42 @@ def analysis_job(
     model_set: ModelSet,
     time_expansion: float | None,
     intra_op_threads: int,
+    store_path: Path | None = None,
     *,
     should_stop: Callable[[], bool],
 ) -> Iterator[AnalysisEvent]:
     """Analyse one recording (see :func:`analyse_recordings`); a bad file yields a failure event.
 
+    With ``store_path``, the review store is the analysis cache: a recording analysed before by
+    this model set is read from it (no model runs, the models are not even loaded), a new
+    analysis is saved to it.
+
     Raises :class:`~bsgbat_gui.core.models.ModelSetError` when the models cannot be loaded.
     """
-    ensemble = ensemble_for(model_set, intra_op_threads)
+    cache = _store_cache(store_path, model_set) if store_path is not None else None
     yield from analyse_recordings(
-        [path], ensemble, time_expansion=time_expansion, should_stop=should_stop
+        [path],
+        lambda: ensemble_for(model_set, intra_op_threads),
+        time_expansion=time_expansion,
+        cache=cache,
+        should_stop=should_stop,
     )
+
+
+# One store connection and model-set identity per compute process, kept across jobs.
+_store_caches: dict[tuple[Path, Path], StoreCache] = {}
+
+
+def _store_cache(store_path: Path, model_set: ModelSet) -> StoreCache | None:
+    key = (store_path, model_set.folder)
+    if key not in _store_caches:
+        try:
+            store = ReviewStore.open(store_path, exclusive=False)
+        except StoreError as exc:
+            log.warning("analysing without the review store: %s", exc)
+            return None
+        _store_caches[key] = StoreCache(store, model_set)
+    return _store_caches[key]
 
 
 @dataclass(frozen=True)
