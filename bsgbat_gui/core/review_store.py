@@ -52,6 +52,7 @@ STATUS_CONFIRMED = "confirmed"
 STATUS_REJECTED = "rejected"
 STATUS_RELABELLED = "relabelled"
 DECISION_STATUSES = (STATUS_CONFIRMED, STATUS_REJECTED, STATUS_RELABELLED)
+MIN_OVERLAP_FRACTION = 0.25  # of the shorter span: see attach_decisions
 # Relabel targets besides the model's species.
 OTHER_LABELS = ("unidentified bat", "social call", "noise", "feeding buzz", "not a bat")
 
@@ -538,9 +539,10 @@ def attach_decisions(
     """For each event, the index (into ``decisions``) of the decision attached to it, or -1.
 
     A decision is attached to the events of the same recording and species whose span overlaps
-    the span it was made on — so it survives a threshold change that moves, shrinks, splits or
-    merges the event. When several decisions overlap one event, the one with the largest
-    overlap wins (ties: the most recent).
+    the span it was made on by more than a quarter of the shorter of the two — so it survives a
+    threshold change that moves, shrinks, splits or merges the event, but does not spill onto
+    the neighbouring event (which shares 24 ms of window with it). When several decisions overlap
+    one event, the one with the largest overlap wins (ties: the most recent).
     """
     decision_list = list(decisions)
     starts_a = np.asarray(starts, dtype=np.float64)
@@ -566,8 +568,13 @@ def attach_decisions(
         overlap = np.minimum(ends_a[rows_a, None], d_end[None]) - np.maximum(
             starts_a[rows_a, None], d_start[None]
         )  # [events, decisions]
+        # Windows two apart overlap by 24 ms, so neighbouring events of one species do too:
+        # that is adjacency, not the same event. A real overlap covers a good part of the
+        # shorter span (a shrunk or split event keeps at least one whole window of it).
+        shorter = np.minimum((ends_a - starts_a)[rows_a, None], (d_end - d_start)[None])
+        same_event = overlap > MIN_OVERLAP_FRACTION * shorter
         # Largest overlap first; among equal overlaps the later decision (higher index) wins.
-        score = np.where(overlap > 0, overlap, -np.inf)
+        score = np.where(same_event, overlap, -np.inf)
         best = score.shape[1] - 1 - np.argmax(score[:, ::-1], axis=1)
         has_one = np.isfinite(score[np.arange(len(rows_a)), best])
         attached[rows_a[has_one]] = np.array(candidates)[best[has_one]]

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
+    QDoubleSpinBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -35,13 +36,23 @@ from PySide6.QtWidgets import (
 
 from bsgbat_gui.core.detections import SurveyDetections
 from bsgbat_gui.core.model_card import BACKGROUND_LABEL
+from bsgbat_gui.core.review_store import STATUS_RELABELLED, Decision, attach_decisions
 from bsgbat_gui.core.species import species_for_label
 from bsgbat_gui.gui.species_style import species_colour
 
 ModelIndex: TypeAlias = "QModelIndex | QPersistentModelIndex"
 
-COLUMNS = ("Recording", "Species", "Start (s)", "End (s)", "Max p", "Mean p", "n")
+COLUMNS = ("Recording", "Species", "Start (s)", "End (s)", "Max p", "Mean p", "n", "Status")
+COL_STATUS = COLUMNS.index("Status")
 ALL_SPECIES = "all species"
+
+
+def status_text(decision: Decision | None) -> str:
+    if decision is None:
+        return "unreviewed"
+    if decision.status == STATUS_RELABELLED:
+        return f"→ {species_for_label(decision.final_species).code}"
+    return decision.status
 
 
 @dataclass(frozen=True)
@@ -63,6 +74,10 @@ class DetectionsModel(QAbstractTableModel):
         self.species_filter = ""  # a label, or "" for all
         self.recording_filter: Path | None = None
         self.visible_labels: set[str] | None = None  # None: all
+        self.unreviewed_only = False
+        self.min_prob = 0.0  # rows whose max probability is at least this
+        self.decisions: list[Decision] = []
+        self.attached = np.empty(0, dtype=np.intp)  # event -> index into decisions, or -1
         self.sort_column = 2
         self.sort_order = Qt.SortOrder.AscendingOrder
         self._names: list[str] = []
@@ -73,8 +88,55 @@ class DetectionsModel(QAbstractTableModel):
         self.beginResetModel()
         self.detections, self.labels = detections, labels
         self._names = [p.name for p in detections.paths]
+        self._attach()
         self.rows = self._ordered_rows()
         self.endResetModel()
+
+    def set_decisions(self, decisions: list[Decision]) -> None:
+        """The store's decisions; each event shows the one attached to it."""
+        self.decisions = decisions
+        self._attach()
+        if self.unreviewed_only or self.sort_column == COL_STATUS:
+            self.layoutAboutToBeChanged.emit()
+            self.rows = self._ordered_rows()
+            self.layoutChanged.emit()
+        elif len(self.rows):
+            self.dataChanged.emit(
+                self.index(0, COL_STATUS), self.index(len(self.rows) - 1, COL_STATUS)
+            )
+
+    def _attach(self) -> None:
+        d = self.detections
+        if d is None or not len(d.events):
+            self.attached = np.empty(0, dtype=np.intp)
+            return
+        ev = d.events
+        self.attached = attach_decisions(
+            [d.paths[i] for i in d.recording_index],
+            [self.labels[i] for i in ev.label_index],
+            ev.start_s,
+            ev.end_s,
+            self.decisions,
+        )
+
+    def decision_at(self, row: int) -> Decision | None:
+        if not 0 <= row < len(self.rows):
+            return None
+        k = int(self.attached[self.rows[row]])
+        return self.decisions[k] if k >= 0 else None
+
+    def is_reviewed(self, row: int) -> bool:
+        return self.decision_at(row) is not None
+
+    def reviewed_counts(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per recording (index into ``detections.paths``): events, and events with a decision."""
+        d = self.detections
+        if d is None or not len(d.paths):
+            return np.zeros(0, int), np.zeros(0, int)
+        n = len(d.paths)
+        total = np.bincount(d.recording_index, minlength=n)
+        done = np.bincount(d.recording_index, weights=self.attached >= 0, minlength=n)
+        return total, done.astype(int)
 
     def set_filters(
         self,
@@ -82,8 +144,14 @@ class DetectionsModel(QAbstractTableModel):
         species: str | None = None,
         recording: Path | bool | None = False,
         visible_labels: set[str] | bool | None = False,
+        unreviewed_only: bool | None = None,
+        min_prob: float | None = None,
     ) -> None:
         """Change some filters (arguments left at their defaults are unchanged)."""
+        if unreviewed_only is not None:
+            self.unreviewed_only = unreviewed_only
+        if min_prob is not None:
+            self.min_prob = min_prob
         if species is not None:
             self.species_filter = species
         if recording is not False:
@@ -110,6 +178,10 @@ class DetectionsModel(QAbstractTableModel):
                 keep &= d.recording_index == d.paths.index(self.recording_filter)
             else:
                 keep[:] = False
+        if self.unreviewed_only and len(self.attached) == len(ev):
+            keep &= self.attached < 0
+        if self.min_prob > 0:
+            keep &= ev.max_prob >= self.min_prob
         rows = np.flatnonzero(keep)
         key = self._sort_key(rows)
         # Ties broken by recording then start time, so the order is stable while thresholds move.
@@ -132,6 +204,12 @@ class DetectionsModel(QAbstractTableModel):
         columns = {2: ev.start_s, 3: ev.end_s, 4: ev.max_prob, 5: ev.mean_prob}
         if column in columns:
             return columns[column][rows]
+        if column == COL_STATUS:  # unreviewed first, then by status
+            order = {None: 0, "confirmed": 1, STATUS_RELABELLED: 2, "rejected": 3}
+            return np.array(
+                [order[self.decisions[k].status] if k >= 0 else 0 for k in self.attached[rows]],
+                dtype=float,
+            )
         return ev.n_segments[rows].astype(float)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
@@ -203,6 +281,8 @@ class DetectionsModel(QAbstractTableModel):
                 return f"{(ev.start_s if col == 2 else ev.end_s)[i]:.3f}"
             if col in (4, 5):
                 return f"{(ev.max_prob if col == 4 else ev.mean_prob)[i]:.3f}"
+            if col == COL_STATUS:
+                return status_text(self.decision_at(index.row()))
             return str(int(ev.last_segment[i] - ev.first_segment[i] + 1))
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == 0:
@@ -210,6 +290,15 @@ class DetectionsModel(QAbstractTableModel):
             if col == 1:
                 species = species_for_label(self.labels[label_index])
                 return f"{species.scientific_name} ({species.common_name})"
+            if col == COL_STATUS and (decision := self.decision_at(index.row())) is not None:
+                lines = [
+                    f"{decision.status} by {decision.reviewer or '?'} at {decision.decided_at}"
+                ]
+                if decision.final_species:
+                    lines.append(f"species: {decision.final_species}")
+                if decision.note:
+                    lines.append(f"note: {decision.note}")
+                return "\n".join(lines)
         if role == Qt.ItemDataRole.DecorationRole and col == 1:
             return species_colour(label_index)
         if role == Qt.ItemDataRole.TextAlignmentRole and col >= 2:
@@ -230,6 +319,13 @@ class DetectionsPanel(QWidget):
         self.species_box.addItem(ALL_SPECIES, "")
         self.species_box.setToolTip("Show the detections of one species")
         self.current_only_box = QCheckBox("This recording only", self)
+        self.unreviewed_box = QCheckBox("Unreviewed only", self)
+        self.min_prob_box = QDoubleSpinBox(self)
+        self.min_prob_box.setRange(0.0, 1.0)
+        self.min_prob_box.setSingleStep(0.05)
+        self.min_prob_box.setDecimals(2)
+        self.min_prob_box.setPrefix("max p ≥ ")
+        self.min_prob_box.setToolTip("Show detections whose highest probability is at least this")
         self.count_label = QLabel("", self)
         self.table = QTableView(self)
         self.table.setModel(self.model)
@@ -250,6 +346,8 @@ class DetectionsPanel(QWidget):
         filters = QHBoxLayout()
         filters.addWidget(self.species_box)
         filters.addWidget(self.current_only_box)
+        filters.addWidget(self.unreviewed_box)
+        filters.addWidget(self.min_prob_box)
         filters.addStretch(1)
         filters.addWidget(self.count_label)
         layout = QVBoxLayout(self)
@@ -261,6 +359,8 @@ class DetectionsPanel(QWidget):
         self._reselecting = False
         self.species_box.currentIndexChanged.connect(self._species_filter_changed)
         self.current_only_box.toggled.connect(self._recording_filter_changed)
+        self.unreviewed_box.toggled.connect(self._review_filters_changed)
+        self.min_prob_box.valueChanged.connect(self._review_filters_changed)
         self.table.selectionModel().currentRowChanged.connect(self._current_row_changed)
 
     def set_labels(self, labels: tuple[str, ...]) -> None:
@@ -296,15 +396,56 @@ class DetectionsPanel(QWidget):
         self.model.set_filters(recording=self.current_path if only_current else None)
         self._after_reset()
 
-    def _after_reset(self) -> None:
-        """Keep the selected detection selected (by species, recording and overlapping span)
-        across a reset, without moving the views; update the count."""
+    def _review_filters_changed(self) -> None:
+        self.model.set_filters(
+            unreviewed_only=self.unreviewed_box.isChecked(), min_prob=self.min_prob_box.value()
+        )
+        self._after_reset()
+
+    def set_decisions(self, decisions: list[Decision]) -> None:
+        self.model.set_decisions(decisions)
+        if self.model.unreviewed_only:
+            self._after_reset()
+        else:
+            self._update_count()
+
+    def current_row(self) -> int:
+        index = self.table.currentIndex()
+        return index.row() if index.isValid() else -1
+
+    def step(self, step: int, *, unreviewed: bool = False) -> bool:
+        """Select the next (step 1) or previous (-1) row, optionally the next unreviewed one
+        (wrapping around); False when there is none."""
+        n = self.model.rowCount()
+        if n == 0:
+            return False
+        start = self.current_row()
+        if start < 0:
+            start = -1 if step > 0 else n
+        for k in range(1, n + 1):
+            row = start + step * k
+            if not unreviewed and not 0 <= row < n:
+                return False
+            row %= n
+            if not unreviewed or not self.model.is_reviewed(row):
+                self.select_row(row)
+                return True
+        return False
+
+    def _update_count(self) -> None:
         total = len(self.model.detections.events) if self.model.detections else 0
         shown = self.model.rowCount()
+        reviewed = int((self.model.attached >= 0).sum())
         self.count_label.setText(
             f"{shown} detection{'s' if shown != 1 else ''}"
             + (f" (of {total})" if shown != total else "")
+            + f" · {reviewed} of {total} reviewed"
         )
+
+    def _after_reset(self) -> None:
+        """Keep the selected detection selected (by species, recording and overlapping span)
+        across a reset, without moving the views; update the count."""
+        self._update_count()
         if self.selected is None:
             return
         row = self.model.row_of(self.selected)

@@ -3,16 +3,20 @@ computing happens in ``core`` (called from the worker threads of ``gui/worker.py
 
 from __future__ import annotations
 
+import contextlib
 import html
+import json
+import logging
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDockWidget,
     QFileDialog,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QProgressBar,
@@ -26,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from bsgbat_gui import __version__
 from bsgbat_gui.core.analysis import (
+    RecordingAnalysed,
     RecordingAnalysis,
     RecordingFailed,
     RecordingStarted,
@@ -35,6 +40,17 @@ from bsgbat_gui.core.audio import LOSSLESS_EXTENSIONS, find_recordings
 from bsgbat_gui.core.detections import StackedAnalyses, SurveyDetections
 from bsgbat_gui.core.jobs import LoadedDetail, LoadedSpectrogram
 from bsgbat_gui.core.models import ModelSetError, locate_model_set, read_model_set, user_models_dir
+from bsgbat_gui.core.review_store import (
+    STATUS_CONFIRMED,
+    STATUS_REJECTED,
+    STATUS_RELABELLED,
+    RecordingReview,
+    ReviewStore,
+    StoreError,
+    default_store_path,
+    writable_store_path,
+)
+from bsgbat_gui.core.thresholds import PresetError, parse_preset, preset_json
 from bsgbat_gui.gui.about import show_about
 from bsgbat_gui.gui.detections_panel import DetectionsPanel, SelectedEvent
 from bsgbat_gui.gui.event_shading import lanes_for
@@ -48,12 +64,15 @@ from bsgbat_gui.gui.recordings_panel import (
     RecordingsModel,
     RecordingsPanel,
 )
+from bsgbat_gui.gui.review import ReviewController, SpeciesPicker
 from bsgbat_gui.gui.settings import AppSettings
 from bsgbat_gui.gui.spectrogram_view import COLOUR_MAPS, SpectrogramView
 from bsgbat_gui.gui.threshold_model import ThresholdModel
 from bsgbat_gui.gui.threshold_panel import ThresholdPanel
 from bsgbat_gui.gui.track_view import TrackView
 from bsgbat_gui.gui.worker import AnalysisController, ModelDownloader, SpectrogramLoader
+
+log = logging.getLogger(__name__)
 
 
 class MainWindow(QMainWindow):
@@ -83,6 +102,15 @@ class MainWindow(QMainWindow):
         self.threshold_panel = ThresholdPanel(self.thresholds, self)
         self.detections_panel = DetectionsPanel(self)
         self._pending_span: tuple[float, float] | None = None  # zoom once the spectrogram loads
+        self.review = ReviewController(self)
+        self.review.reviewer = self.settings.reviewer
+        self._pending_selection: SelectedEvent | None = None  # restored once its events exist
+        # Thresholds go to the review store once a drag has settled, not on every step of it.
+        self._store_thresholds_timer = QTimer(self)
+        self._store_thresholds_timer.setSingleShot(True)
+        self._store_thresholds_timer.setInterval(500)
+        self._store_thresholds_timer.timeout.connect(self._save_thresholds_to_store)
+        self._dialog: QWidget | None = None  # the open relabel / note dialog
         self.analysis = AnalysisController(self)
         self.spectrogram_loader = SpectrogramLoader(self)
 
@@ -90,6 +118,7 @@ class MainWindow(QMainWindow):
         self._build_layout()
         self._build_docks()
         self._build_toolbar()
+        self._build_review_actions()
         self._build_menus()
         self._build_status_bar()
         self._connect()
@@ -195,6 +224,49 @@ class MainWindow(QMainWindow):
         toolbar.addWidget(self.model_input_box)
         self.addToolBar(toolbar)
 
+    def _build_review_actions(self) -> None:
+        self.next_detection_action = self._action(
+            "Next detection", lambda: self.detections_panel.step(1), "Right",
+            "Select the next detection and show it",
+        )  # fmt: skip
+        self.prev_detection_action = self._action(
+            "Previous detection", lambda: self.detections_panel.step(-1), "Left",
+            "Select the previous detection and show it",
+        )  # fmt: skip
+        self.confirm_action = self._action(
+            "Confirm", lambda: self.decide(STATUS_CONFIRMED), "A",
+            "Confirm the selected detection, then go to the next unreviewed one",
+        )  # fmt: skip
+        self.reject_action = self._action(
+            "Reject", lambda: self.decide(STATUS_REJECTED), "R",
+            "Reject the selected detection, then go to the next unreviewed one",
+        )  # fmt: skip
+        self.relabel_action = self._action(
+            "Relabel…", self.relabel, "L", "Give the selected detection another species"
+        )
+        self.note_action = self._action(
+            "Note…", self.edit_note, "N", "Add a note to the selected detection's decision"
+        )
+        self.undo_action = self.review.undo_stack.createUndoAction(self, "Undo")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.redo_action = self.review.undo_stack.createRedoAction(self, "Redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.addAction(self.undo_action)
+        self.addAction(self.redo_action)
+        self.mark_reviewed_action = self._action(
+            "Mark recording reviewed", self.toggle_recording_reviewed, "Ctrl+R",
+            "Mark the shown recording as reviewed (or not)",
+        )  # fmt: skip
+        self.no_bats_action = self._action(
+            "No bats in this recording", self.toggle_no_bats, "Ctrl+B",
+            "Mark the shown recording as holding no bat calls (or not)",
+        )  # fmt: skip
+        self.manual_species_action = self._action(
+            "Species in this recording…", self.edit_manual_species, "Ctrl+Shift+L",
+            "Your own list of the species in the shown recording",
+        )  # fmt: skip
+        self.reviewer_action = self._action("Reviewer name…", self.edit_reviewer)
+
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.open_files_action)
@@ -221,12 +293,42 @@ class MainWindow(QMainWindow):
             self.pan_right_action,
         ):
             view_menu.addAction(action)
+        review_menu = self.menuBar().addMenu("&Review")
+        for review_action in (
+            self.next_detection_action,
+            self.prev_detection_action,
+            None,
+            self.confirm_action,
+            self.reject_action,
+            self.relabel_action,
+            self.note_action,
+            None,
+            self.undo_action,
+            self.redo_action,
+            None,
+            self.mark_reviewed_action,
+            self.no_bats_action,
+            self.manual_species_action,
+            None,
+            self.reviewer_action,
+        ):
+            if review_action is None:
+                review_menu.addSeparator()
+            else:
+                review_menu.addAction(review_action)
         help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(
+            self._action(
+                "Keyboard shortcuts", self.show_shortcuts, QKeySequence.StandardKey.HelpContents
+            )
+        )
         help_menu.addAction(self._action("About bsgbat-gui", lambda: show_about(self)))
         self._refresh_recent_menu()
 
     def _build_status_bar(self) -> None:
         self.status_label = QLabel("", self)
+        self.store_label = QLabel("", self)
+        self.store_label.setToolTip("The review store: decisions and cached analyses")
         self.progress_bar = QProgressBar(self)
         self.progress_bar.setMaximumWidth(260)
         self.progress_bar.setFormat("%v / %m recordings")
@@ -236,6 +338,7 @@ class MainWindow(QMainWindow):
         self.cancel_button.hide()
         bar = self.statusBar()
         bar.addWidget(self.status_label, 1)
+        bar.addPermanentWidget(self.store_label)
         bar.addPermanentWidget(self.progress_bar)
         bar.addPermanentWidget(self.cancel_button)
 
@@ -254,6 +357,10 @@ class MainWindow(QMainWindow):
         self.threshold_panel.top_n_changed.connect(self._top_n_changed)
         self.threshold_panel.message.connect(self.status_label.setText)
         self.detections_panel.event_selected.connect(self.show_event)
+        self.review.decisions_changed.connect(self._decisions_changed)
+        self.review.problem.connect(self._review_problem)
+        self.thresholds.thresholds_changed.connect(self._store_thresholds_timer.start)
+        self.thresholds.combine_changed.connect(self._store_thresholds_timer.start)
         self.cancel_button.clicked.connect(self.cancel_analysis)
         self.spectrogram_loader.loaded.connect(self._spectrogram_loaded)
         self.spectrogram_loader.failed.connect(self._spectrogram_failed)
@@ -408,9 +515,39 @@ class MainWindow(QMainWindow):
             return
         self.recordings.set_paths(recordings, STATUS_QUEUED)
         self.survey.clear()
+        self._open_store(paths)
         self._refresh_detections()
         self._start_analysis(recordings)
         self.recordings_panel.select_row(0)
+
+    def _open_store(self, paths: list[Path]) -> None:
+        """Open the survey's review store (decisions, cached analyses, thresholds, selection):
+        in the opened folder, or the user data folder when that one is read-only."""
+        self._store_thresholds_timer.stop()
+        self._save_thresholds_to_store()
+        path = writable_store_path(paths)
+        try:
+            store = ReviewStore.open(path)
+        except StoreError as exc:
+            self.review.set_store(None)
+            self.store_label.setText("No review store")
+            self._review_problem(f"Decisions cannot be saved: {exc}")
+            return
+        self.review.set_store(store)
+        where = f"Review store: {store.path}"
+        if store.path != default_store_path(paths):
+            where += " (the folder is read-only)"
+        if store.read_only:
+            where += " — READ-ONLY: another bsgbat-gui window is using it"
+            self._review_problem(
+                f"{store.path} is in use by another bsgbat-gui window: opened read-only."
+            )
+        self.store_label.setText(where)
+        text = store.get_meta("thresholds")
+        if text:
+            with contextlib.suppress(PresetError):  # unreadable: keep the current thresholds
+                self.thresholds.apply(parse_preset(text, self.thresholds.labels).settings)
+        self._pending_selection = _selection_from_json(store.get_meta("selection"))
 
     def _start_analysis(self, recordings: list[Path]) -> None:
         for path in recordings:
@@ -419,7 +556,12 @@ class MainWindow(QMainWindow):
         self.progress_bar.setValue(0)
         self.progress_bar.show()
         self.cancel_button.show()
-        self.analysis.start(recordings, models_dir=self.models_dir)
+        store = self.review.store
+        self.analysis.start(
+            recordings,
+            models_dir=self.models_dir,
+            store_path=store.path if store is not None and not store.read_only else None,
+        )
         if self.current_path is not None:
             self.analysis.prioritise(self.current_path)
 
@@ -458,6 +600,12 @@ class MainWindow(QMainWindow):
         """Show a detection: its recording, zoomed to it, outlined on the spectrogram."""
         span = (event.start_s, event.end_s)
         self.spectrogram_view.event_shading.set_selected(span)
+        if self.review.can_write:
+            assert self.review.store is not None
+            try:
+                self.review.store.set_meta("selection", _selection_to_json(event))
+            except Exception:  # the selection is a convenience; never fail on it
+                log.warning("could not save the selection", exc_info=True)
         if event.path != self.current_path:
             self.recordings_panel.select_path(event.path)
             if self.current_path != event.path:  # filtered out of the recordings table
@@ -517,6 +665,8 @@ class MainWindow(QMainWindow):
         self.detections_panel.set_detections(detections, labels)
         self.recordings.set_species(detections.species_by_recording(labels))
         self._shade_events()
+        self._update_review_progress()
+        self._restore_selection()
 
     def _shade_events(self) -> None:
         """Shade the shown recording's events of the visible species, one lane per species."""
@@ -526,6 +676,166 @@ class MainWindow(QMainWindow):
             return
         events = self.detections.of_recording(self.current_path)
         shading.set_events(lanes_for(events, self.survey.labels, self.thresholds.is_visible))
+
+    # -- review --------------------------------------------------------------------------------
+
+    def decide(self, status: str, final_species: str | None = None) -> None:
+        """Decide on the selected detection (the first unreviewed one if none is selected),
+        then select the next unreviewed detection."""
+        panel = self.detections_panel
+        row = panel.current_row()
+        if row < 0:
+            if not panel.step(1, unreviewed=True):
+                self.status_label.setText("No detection to review at these thresholds")
+                return
+            row = panel.current_row()
+        event = panel.model.event_at(row)
+        if event is None:
+            return
+        current = panel.model.decision_at(row)
+        final = final_species if final_species is not None else event.label
+        if status == STATUS_REJECTED:
+            final = ""
+        if self.review.decide(event, current, status, final):
+            panel.step(1, unreviewed=True)
+
+    def relabel(self) -> None:
+        row = self.detections_panel.current_row()
+        event = self.detections_panel.model.event_at(row)
+        if event is None:
+            self.status_label.setText("Select a detection to relabel")
+            return
+        picker = SpeciesPicker(self.survey.labels or self.thresholds.labels, event.label, self)
+        picker.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def chosen() -> None:
+            label = picker.chosen()
+            if label:
+                self.decide(STATUS_RELABELLED, label)
+
+        picker.accepted.connect(chosen)
+        self._dialog = picker
+        picker.open()
+
+    def edit_note(self) -> None:
+        row = self.detections_panel.current_row()
+        current = self.detections_panel.model.decision_at(row)
+        if current is None:
+            self.status_label.setText(
+                "Confirm, reject or relabel the detection first (A / R / L), then add a note"
+            )
+            return
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Note")
+        dialog.setLabelText(f"Note on this {current.status} detection:")
+        dialog.setTextValue(current.note)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.textValueSelected.connect(lambda text: self.review.set_note(current, text))
+        self._dialog = dialog
+        dialog.open()
+
+    def edit_reviewer(self) -> None:
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Reviewer")
+        dialog.setLabelText("Your name or initials (saved with every decision):")
+        dialog.setTextValue(self.review.reviewer)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.textValueSelected.connect(self._set_reviewer)
+        self._dialog = dialog
+        dialog.open()
+
+    def _set_reviewer(self, name: str) -> None:
+        self.review.reviewer = name.strip()
+        self.settings.reviewer = name.strip()
+
+    def _change_recording_review(self, **changes: object) -> None:
+        path = self.current_path
+        if path is None:
+            return
+        review = self.review.recording_review(path)
+        self.review.set_recording_review(path, RecordingReview(**{**review.__dict__, **changes}))
+
+    def toggle_recording_reviewed(self) -> None:
+        if self.current_path is not None:
+            was = self.review.recording_review(self.current_path).reviewed
+            self._change_recording_review(reviewed=not was)
+
+    def toggle_no_bats(self) -> None:
+        if self.current_path is not None:
+            was = self.review.recording_review(self.current_path).no_bats
+            self._change_recording_review(no_bats=not was)
+
+    def edit_manual_species(self) -> None:
+        if self.current_path is None:
+            return
+        current = self.review.recording_review(self.current_path).manual_species
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Species in this recording")
+        dialog.setLabelText("Species you identified here (codes or names, separated by ';'):")
+        dialog.setTextValue("; ".join(current))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.textValueSelected.connect(
+            lambda text: self._change_recording_review(
+                manual_species=tuple(x.strip() for x in text.split(";") if x.strip())
+            )
+        )
+        self._dialog = dialog
+        dialog.open()
+
+    def _decisions_changed(self) -> None:
+        self.detections_panel.set_decisions(self.review.decisions)
+        self._update_review_progress()
+
+    def _update_review_progress(self) -> None:
+        model = self.detections_panel.model
+        total, done = model.reviewed_counts()
+        paths = self.detections.paths if self.detections is not None else ()
+        counts = {p: (int(done[i]), int(total[i])) for i, p in enumerate(paths)}
+        marks = {}
+        if self.review.store is not None:
+            for row in self.recordings.rows:
+                review = self.review.recording_review(row.path)
+                marks[row.path] = (review.reviewed, review.no_bats)
+        self.recordings.set_review_progress(counts, marks)
+
+    def _review_problem(self, message: str) -> None:
+        self.status_label.setText(f"⚠ {message}")
+
+    def _restore_selection(self) -> None:
+        wanted = self._pending_selection
+        if wanted is None or self.detections is None or wanted.path not in self.detections.paths:
+            return
+        row = self.detections_panel.model.row_of(wanted)
+        if row is not None:
+            self._pending_selection = None
+            self.detections_panel.select_row(row)
+
+    def _save_thresholds_to_store(self) -> None:
+        if self.review.can_write:
+            assert self.review.store is not None
+            text = preset_json(self.thresholds.settings(), self.thresholds.labels)
+            try:
+                self.review.store.set_meta("thresholds", text)
+            except Exception as exc:  # keep working; say why once
+                self._review_problem(f"Thresholds not saved to the review store: {exc}")
+
+    def show_shortcuts(self) -> None:
+        """Every action with a shortcut, in a window that does not block."""
+        from PySide6.QtWidgets import QMessageBox
+
+        lines = [
+            f"<tr><td><b>{html.escape(a.shortcut().toString())}</b></td>"
+            f"<td>{html.escape(a.text().replace('&', ''))}</td></tr>"
+            for a in self.actions()
+            if not a.shortcut().isEmpty()
+        ]
+        box = QMessageBox(self)
+        box.setWindowTitle("Keyboard shortcuts")
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setText("<table cellspacing=6>" + "".join(lines) + "</table>")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._dialog = box
+        box.open()
 
     def _visibility_changed(self, _label: str) -> None:
         self.detections_panel.set_visible_labels(self.thresholds.visible_labels())
@@ -564,11 +874,12 @@ class MainWindow(QMainWindow):
         if self._is_current_run(run_id):
             self.recordings.update_row(event.path, progress=event.done / event.total)
 
-    def _analysis_done(self, run_id: int, analysis: RecordingAnalysis) -> None:
+    def _analysis_done(self, run_id: int, event: RecordingAnalysed) -> None:
         if not self._is_current_run(run_id):
             return
         self.progress_bar.setValue(self.progress_bar.value() + 1)
-        self.add_analysis(analysis)
+        self.recordings.update_row(event.analysis.info.path, from_cache=event.from_cache)
+        self.add_analysis(event.analysis)
 
     def add_analysis(self, analysis: RecordingAnalysis) -> None:
         """Show a recording's analysis: its row, tracks, and detection events."""
@@ -622,7 +933,29 @@ class MainWindow(QMainWindow):
         self.settings.set_geometry("main_splitter", self.main_splitter.saveState())
         self.settings.set_geometry("window_state", self.saveState())
         self.settings.sync()
+        self._store_thresholds_timer.stop()
+        self._save_thresholds_to_store()
+        self.review.set_store(None)  # closes it (every decision is already committed)
         self.model_downloader.shutdown()
         self.analysis.shutdown()
         self.spectrogram_loader.shutdown()
         super().closeEvent(event)
+
+
+def _selection_to_json(event: SelectedEvent) -> str:
+    return json.dumps(
+        {"path": str(event.path), "label": event.label, "start_s": event.start_s,
+         "end_s": event.end_s}
+    )  # fmt: skip
+
+
+def _selection_from_json(text: str | None) -> SelectedEvent | None:
+    if not text:
+        return None
+    try:
+        d = json.loads(text)
+        return SelectedEvent(
+            Path(d["path"]), str(d["label"]), float(d["start_s"]), float(d["end_s"])
+        )
+    except (ValueError, KeyError, TypeError):
+        return None

@@ -34,8 +34,8 @@ STATUS_ANALYSING = "analysing"
 STATUS_DONE = "done"
 STATUS_FAILED = "failed"
 STATUS_NOT_ANALYSED = "not analysed"
-COLUMNS = ("Recording", "Duration", "Status", "Species", "Rate")
-COL_NAME, COL_DURATION, COL_STATUS, COL_SPECIES, COL_RATE = range(len(COLUMNS))
+COLUMNS = ("Recording", "Duration", "Status", "Species", "Reviewed", "Rate")
+COL_NAME, COL_DURATION, COL_STATUS, COL_SPECIES, COL_REVIEWED, COL_RATE = range(len(COLUMNS))
 
 
 ModelIndex: TypeAlias = "QModelIndex | QPersistentModelIndex"
@@ -50,6 +50,11 @@ class RecordingRow:
     analysis: RecordingAnalysis | None = None
     progress: float = 0.0
     species: tuple[str, ...] = ()  # with detection events at the current thresholds
+    from_cache: bool = False  # the analysis came from the review store
+    events_reviewed: int = 0
+    events_total: int = 0
+    marked_reviewed: bool = False  # the whole recording, by the reviewer
+    no_bats: bool = False
 
 
 class RecordingsModel(QAbstractTableModel):
@@ -83,6 +88,19 @@ class RecordingsModel(QAbstractTableModel):
         if self.rows:
             last = len(self.rows) - 1
             self.dataChanged.emit(self.index(0, COL_SPECIES), self.index(last, COL_SPECIES))
+
+    def set_review_progress(
+        self,
+        counts: dict[Path, tuple[int, int]],
+        marks: dict[Path, tuple[bool, bool]],
+    ) -> None:
+        """Per recording: (events reviewed, events) and (marked reviewed, no bats)."""
+        for row in self.rows:
+            row.events_reviewed, row.events_total = counts.get(row.path, (0, 0))
+            row.marked_reviewed, row.no_bats = marks.get(row.path, (False, False))
+        if self.rows:
+            last = len(self.rows) - 1
+            self.dataChanged.emit(self.index(0, COL_REVIEWED), self.index(last, COL_REVIEWED))
 
     def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)
@@ -119,7 +137,18 @@ class RecordingsModel(QAbstractTableModel):
                 return ""
             rate = f"{info.true_rate_hz / 1000:g} kHz"
             return f"{rate} (TE ×{info.time_expansion:g})" if info.is_time_expanded else rate
+        if col == COL_REVIEWED:
+            parts = []
+            if row.events_total:
+                parts.append(f"{row.events_reviewed}/{row.events_total}")
+            if row.no_bats:
+                parts.append("no bats")
+            if row.marked_reviewed:
+                parts.append("✓")
+            return " ".join(parts)
         if col == COL_STATUS:
+            if row.status == STATUS_DONE and row.from_cache:
+                return "done (cached)"
             if row.status == STATUS_ANALYSING:
                 return f"analysing {row.progress:.0%}"
             if row.status == STATUS_FAILED:
@@ -199,7 +228,7 @@ class RecordingsPanel(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Interactive)
         header.resizeSection(COL_NAME, 170)
-        for col in (COL_DURATION, COL_STATUS, COL_RATE):
+        for col in (COL_DURATION, COL_STATUS, COL_REVIEWED, COL_RATE):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(COL_SPECIES, QHeaderView.ResizeMode.Interactive)
         header.resizeSection(COL_SPECIES, 110)

@@ -94,6 +94,21 @@ class AppSettings:
         items: list[object] = [value] if isinstance(value, str) else list(value or [])  # type: ignore[call-overload]
         return [x for x in items if isinstance(x, str) and x]
 
+    @property
+    def reviewer(self) -> str:
+        """The name saved with every review decision (default: the login name)."""
+        import getpass
+
+        try:
+            default = getpass.getuser()
+        except Exception:  # no login name (some containers): leave it empty
+            default = ""
+        return self._get_str("review/reviewer", default)
+
+    @reviewer.setter
+    def reviewer(self, name: str) -> None:
+        self._s.setValue("review/reviewer", name)
+
     def geometry(self, key: str) -> QByteArray | None:
         value = self._s.value(f"window/{key}")
         return value if isinstance(value, QByteArray) else None

@@ -93,7 +93,7 @@ class RecordingQueue:
 class _AnalysisWorker(QObject):
     started = Signal(int, object)  # run id, RecordingStarted
     progress = Signal(int, object)  # run id, SegmentsAnalysed
-    analysed = Signal(int, object)  # run id, RecordingAnalysis
+    analysed = Signal(int, object)  # run id, RecordingAnalysed
     failed = Signal(int, object)  # run id, RecordingFailed
     model_set_failed = Signal(int, str)  # run id, message
     # run id, cancelled (0/1): an int, not a bool: Python bools sent through queued PySide6
@@ -107,8 +107,10 @@ class _AnalysisWorker(QObject):
         models_dir: Path | None,
         time_expansion: float | None,
         process: ComputeProcess,
+        store_path: Path | None = None,
     ) -> None:
         super().__init__()
+        self.store_path = store_path
         self.run_id = run_id
         self.queue = queue
         self.models_dir = models_dir
@@ -132,14 +134,19 @@ class _AnalysisWorker(QObject):
     def _analyse(self, rid: int, index: int, path: Path, model_set: object) -> None:
         try:
             for event in self._process.iterate(
-                analysis_job, path, model_set, self.time_expansion, inference_threads()
+                analysis_job,
+                path,
+                model_set,
+                self.time_expansion,
+                inference_threads(),
+                self.store_path,
             ):
                 if isinstance(event, RecordingStarted):
                     self.started.emit(rid, event)
                 elif isinstance(event, SegmentsAnalysed):
                     self.progress.emit(rid, event)
                 elif isinstance(event, RecordingAnalysed):
-                    self.analysed.emit(rid, event.analysis)
+                    self.analysed.emit(rid, event)
                 elif isinstance(event, RecordingFailed):
                     self.failed.emit(rid, event)
         except ComputeProcessDied as exc:  # e.g. killed for memory: this file fails, others go on
@@ -179,13 +186,23 @@ class AnalysisController(QObject):
         return self.process.is_ready
 
     def start(
-        self, paths: list[Path], *, models_dir: Path | None, time_expansion: float | None = None
+        self,
+        paths: list[Path],
+        *,
+        models_dir: Path | None,
+        time_expansion: float | None = None,
+        store_path: Path | None = None,
     ) -> int:
-        """Analyse ``paths`` in a new run (a running one is cancelled first); returns its id."""
+        """Analyse ``paths`` in a new run (a running one is cancelled first); returns its id.
+
+        With ``store_path`` the review store is the analysis cache (see ``analysis_job``).
+        """
         self.cancel()
         self.run_id += 1
         self._queue = RecordingQueue(paths)
-        worker = _AnalysisWorker(self.run_id, self._queue, models_dir, time_expansion, self.process)
+        worker = _AnalysisWorker(
+            self.run_id, self._queue, models_dir, time_expansion, self.process, store_path
+        )
         thread = QThread()
         thread.setObjectName(f"analysis-run-{self.run_id}")
         worker.moveToThread(thread)

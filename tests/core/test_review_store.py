@@ -204,8 +204,9 @@ def test_decisions_stay_attached_when_events_change() -> None:
         (a, "Nyctalus noctula", 1.0, 3.0),  # another species: none
         (b, "Myotis daubentonii", 10.5, 12.0),  # the other recording's
         (b, "Myotis daubentonii", 11.0, 12.0),  # touching is not overlapping
+        (b, "Myotis daubentonii", 10.976, 12.0),  # the next event: shares 24 ms of window
     ]
     paths, labels, starts, ends = zip(*events, strict=True)
     attached = attach_decisions(paths, labels, starts, ends, decisions)
-    assert attached.tolist() == [0, 3, 3, -1, 2, -1]
+    assert attached.tolist() == [0, 3, 3, -1, 2, -1, -1]
     assert np.all(attach_decisions(paths, labels, starts, ends, []) == -1)

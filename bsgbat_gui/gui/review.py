@@ -1,0 +1,223 @@
+"""Reviewing detections: decisions written to the review store at once, undo/redo, the species
+picker. The window's actions call :class:`ReviewController`; what is decided and how it attaches
+to events is core (:mod:`bsgbat_gui.core.review_store`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from bsgbat_gui.core.model_card import BACKGROUND_LABEL
+from bsgbat_gui.core.review_store import (
+    OTHER_LABELS,
+    Decision,
+    RecordingReview,
+    ReviewStore,
+)
+from bsgbat_gui.core.species import species_for_label
+from bsgbat_gui.gui.detections_panel import SelectedEvent
+
+
+class DecisionCommand(QUndoCommand):
+    """Replace one decision (or none) by another (or none), in the store; undoable."""
+
+    def __init__(
+        self,
+        controller: ReviewController,
+        before: Decision | None,
+        after: Decision | None,
+        text: str,
+    ) -> None:
+        super().__init__(text)
+        self.controller = controller
+        self.before = before
+        self.after = after
+
+    def redo(self) -> None:
+        self.after = self.controller._apply(self.before, self.after)
+
+    def undo(self) -> None:
+        self.before = self.controller._apply(self.after, self.before)
+
+
+class ReviewController(QObject):
+    """The review decisions of the open store: made, undone, redone, each committed at once.
+
+    Signals
+    -------
+    decisions_changed()
+        After every change (the table, shading and progress re-read :attr:`decisions`).
+    problem(str)
+        A decision could not be saved (read-only store, disk error): said once, nothing lost
+        silently.
+    """
+
+    decisions_changed = Signal()
+    problem = Signal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.store: ReviewStore | None = None
+        self.decisions: list[Decision] = []
+        self.reviewer = ""
+        self.undo_stack = QUndoStack(self)
+
+    @property
+    def can_write(self) -> bool:
+        return self.store is not None and not self.store.read_only
+
+    def set_store(self, store: ReviewStore | None) -> None:
+        if self.store is not None and self.store is not store:
+            self.store.close()
+        self.store = store
+        self.undo_stack.clear()
+        self.decisions = store.decisions() if store is not None else []
+        self.decisions_changed.emit()
+
+    def decide(
+        self,
+        event: SelectedEvent,
+        current: Decision | None,
+        status: str,
+        final_species: str,
+        *,
+        note: str | None = None,
+    ) -> bool:
+        """Record a decision on ``event`` (replacing ``current``, the one attached to it)."""
+        if not self._writable():
+            return False
+        after = Decision(
+            path=event.path,
+            species=event.label,
+            start_s=event.start_s,
+            end_s=event.end_s,
+            status=status,
+            final_species=final_species,
+            note=note if note is not None else (current.note if current else ""),
+            reviewer=self.reviewer,
+            id=current.id if current else None,
+        )
+        code = species_for_label(final_species or event.label).code
+        self.undo_stack.push(DecisionCommand(self, current, after, f"{status} {code}"))
+        return True
+
+    def set_note(self, current: Decision, note: str) -> bool:
+        if not self._writable():
+            return False
+        after = replace(current, note=note, decided_at="")
+        self.undo_stack.push(DecisionCommand(self, current, after, "note"))
+        return True
+
+    def _writable(self) -> bool:
+        if self.store is None:
+            self.problem.emit("No review store is open: open a folder first.")
+            return False
+        if self.store.read_only:
+            self.problem.emit(
+                f"{self.store.path} is open read-only (another bsgbat-gui window is using it):"
+                " decisions cannot be saved here."
+            )
+            return False
+        return True
+
+    def _apply(self, old: Decision | None, new: Decision | None) -> Decision | None:
+        """Write ``new`` in place of ``old``; returns ``new`` as stored (with its id)."""
+        store = self.store
+        if store is None:
+            return new
+        try:
+            if new is None:
+                if old is not None and old.id is not None:
+                    store.delete_decision(old.id)
+            else:
+                new = store.put_decision(replace(new, id=new.id or (old.id if old else None)))
+        except Exception as exc:  # sqlite3/OS errors: say so, keep the window working
+            self.problem.emit(f"The decision was not saved: {exc}")
+            return new
+        self.decisions = store.decisions()
+        self.decisions_changed.emit()
+        return new
+
+    # -- recording level -----------------------------------------------------------------------
+
+    def recording_review(self, path: Path) -> RecordingReview:
+        return self.store.recording_review(path) if self.store is not None else RecordingReview()
+
+    def set_recording_review(self, path: Path, review: RecordingReview) -> bool:
+        if not self._writable():
+            return False
+        assert self.store is not None
+        try:
+            self.store.set_recording_review(path, review)
+        except Exception as exc:
+            self.problem.emit(f"Not saved: {exc}")
+            return False
+        self.decisions_changed.emit()
+        return True
+
+
+class SpeciesPicker(QDialog):
+    """Choose a species (or another label such as "noise") by typing part of any of its names."""
+
+    def __init__(self, labels: tuple[str, ...], current: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Relabel detection")
+        self.filter = QLineEdit(self)
+        self.filter.setPlaceholderText("type to search: code, scientific or common name")
+        self.list = QListWidget(self)
+        choices = [x for x in labels if x != BACKGROUND_LABEL] + list(OTHER_LABELS)
+        for label in choices:
+            species = species_for_label(label)
+            text = (
+                label
+                if label in OTHER_LABELS
+                else f"{species.code}  {species.scientific_name} ({species.common_name})"
+            )
+            item = QListWidgetItem(text, self.list)
+            item.setData(Qt.ItemDataRole.UserRole, label)
+            if label == current:
+                self.list.setCurrentItem(item)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Relabel as:", self))
+        layout.addWidget(self.filter)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(buttons)
+        self.filter.textChanged.connect(self._filter)
+        self.filter.returnPressed.connect(self.accept)
+        self.list.itemActivated.connect(self.accept)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        self.resize(420, 480)
+
+    def _filter(self, text: str) -> None:
+        needle = text.strip().lower()
+        first_shown = None
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            shown = needle in item.text().lower()
+            item.setHidden(not shown)
+            if shown and first_shown is None:
+                first_shown = item
+        if first_shown is not None:
+            self.list.setCurrentItem(first_shown)
+
+    def chosen(self) -> str:
+        item = self.list.currentItem()
+        return "" if item is None or item.isHidden() else str(item.data(Qt.ItemDataRole.UserRole))
