@@ -342,7 +342,7 @@ class DetectionsPanel(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for col in range(1, len(COLUMNS)):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
-            header.resizeSection(col, 90 if col == 1 else 64)
+            header.resizeSection(col, {1: 90, COL_STATUS: 96}.get(col, 64))
         filters = QHBoxLayout()
         filters.addWidget(self.species_box)
         filters.addWidget(self.current_only_box)
