@@ -341,6 +341,16 @@ class ReviewStore:
             return RecordingReview()
         return RecordingReview(bool(row[0]), bool(row[1]), tuple(json.loads(row[2])))
 
+    def recording_reviews(self) -> dict[Path, RecordingReview]:
+        """Every recording's review marks, in one query (recordings never marked: absent)."""
+        rows = self._conn.execute(
+            "SELECT path, reviewed, no_bats, manual_species_json FROM recordings"
+        ).fetchall()
+        return {
+            Path(r[0]): RecordingReview(bool(r[1]), bool(r[2]), tuple(json.loads(r[3])))
+            for r in rows
+        }
+
     def set_recording_review(self, path: Path, review: RecordingReview) -> None:
         rid = self._recording_id(path, create=True)
         self._write(
@@ -478,14 +488,16 @@ class ReviewStore:
                 " final_species, note, reviewer, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 values,
             )
-            return replace(decision, id=cursor.lastrowid, decided_at=decided_at)
+            return replace(
+                decision, path=decision.path.resolve(), id=cursor.lastrowid, decided_at=decided_at
+            )
         self._write(
             "INSERT OR REPLACE INTO decisions(recording_id, species, start_s, end_s, status,"
             " final_species, note, reviewer, decided_at, id)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (*values, decision.id),
         )
-        return replace(decision, decided_at=decided_at)
+        return replace(decision, path=decision.path.resolve(), decided_at=decided_at)
 
     def delete_decision(self, decision_id: int) -> None:
         self._write("DELETE FROM decisions WHERE id = ?", (decision_id,))
@@ -543,6 +555,9 @@ def attach_decisions(
     threshold change that moves, shrinks, splits or merges the event, but does not spill onto
     the neighbouring event (which shares 24 ms of window with it). When several decisions overlap
     one event, the one with the largest overlap wins (ties: the most recent).
+
+    Paths are compared as given: pass resolved paths (the store returns resolved ones), so this
+    stays free of file-system calls — the window runs it on every threshold change.
     """
     decision_list = list(decisions)
     starts_a = np.asarray(starts, dtype=np.float64)
@@ -550,14 +565,12 @@ def attach_decisions(
     attached = np.full(len(starts_a), -1, dtype=np.intp)
     by_key: dict[tuple[Path, str], list[int]] = {}
     for k, d in enumerate(decision_list):
-        by_key.setdefault((d.path.resolve(), d.species), []).append(k)
+        by_key.setdefault((d.path, d.species), []).append(k)
     if not by_key:
         return attached
     event_keys: dict[tuple[Path, str], list[int]] = {}
-    resolved: dict[Path, Path] = {}
-    for i, (path, label) in enumerate(zip(event_paths, event_labels, strict=True)):
-        key_path = resolved.setdefault(path, path.resolve())
-        event_keys.setdefault((key_path, label), []).append(i)
+    for i, key in enumerate(zip(event_paths, event_labels, strict=True)):
+        event_keys.setdefault(key, []).append(i)
     for key, rows in event_keys.items():
         candidates = by_key.get(key)
         if not candidates:

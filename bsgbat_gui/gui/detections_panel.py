@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QItemSelectionModel,
     QModelIndex,
-    QPersistentModelIndex,
     Qt,
     Signal,
 )
@@ -39,8 +37,7 @@ from bsgbat_gui.core.model_card import BACKGROUND_LABEL
 from bsgbat_gui.core.review_store import STATUS_RELABELLED, Decision, attach_decisions
 from bsgbat_gui.core.species import species_for_label
 from bsgbat_gui.gui.species_style import species_colour
-
-ModelIndex: TypeAlias = "QModelIndex | QPersistentModelIndex"
+from bsgbat_gui.gui.table_model import ColumnsTableModel, ModelIndex
 
 COLUMNS = ("Recording", "Species", "Start (s)", "End (s)", "Max p", "Mean p", "n", "Status")
 COL_STATUS = COLUMNS.index("Status")
@@ -63,8 +60,10 @@ class SelectedEvent:
     end_s: float
 
 
-class DetectionsModel(QAbstractTableModel):
+class DetectionsModel(ColumnsTableModel):
     """Rows = the events of a :class:`SurveyDetections`, filtered and sorted with numpy."""
+
+    columns = COLUMNS
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -107,8 +106,8 @@ class DetectionsModel(QAbstractTableModel):
 
     def _attach(self) -> None:
         d = self.detections
-        if d is None or not len(d.events):
-            self.attached = np.empty(0, dtype=np.intp)
+        if d is None or not len(d.events) or not self.decisions:
+            self.attached = np.full(len(d.events) if d is not None else 0, -1, dtype=np.intp)
             return
         ev = d.events
         self.attached = attach_decisions(
@@ -252,17 +251,6 @@ class DetectionsModel(QAbstractTableModel):
         if not same.any():
             return None
         return int(np.argmax(np.where(same, overlap, -np.inf)))
-
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
 
     def data(self, index: ModelIndex, role: int = 0) -> Any:
         d = self.detections

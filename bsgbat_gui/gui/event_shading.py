@@ -73,10 +73,6 @@ class EventShading(pg.GraphicsObject):
         self._extent = QRectF(0, 0, 1, N_MELS)
         self.setZValue(5)  # over the images, under the message text
 
-    @property
-    def n_events(self) -> int:
-        return sum(len(starts) for _, starts, _ in self.lanes)
-
     def set_events(self, lanes: list[Lane]) -> None:
         """One lane per species, topmost first: its colour and its events' starts and ends."""
         self.prepareGeometryChange()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import html
 import json
-import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
@@ -72,8 +72,6 @@ from bsgbat_gui.gui.threshold_panel import ThresholdPanel
 from bsgbat_gui.gui.track_view import TrackView
 from bsgbat_gui.gui.worker import AnalysisController, ModelDownloader, SpectrogramLoader
 
-log = logging.getLogger(__name__)
-
 
 class MainWindow(QMainWindow):
     def __init__(
@@ -105,11 +103,12 @@ class MainWindow(QMainWindow):
         self.review = ReviewController(self)
         self.review.reviewer = self.settings.reviewer
         self._pending_selection: SelectedEvent | None = None  # restored once its events exist
-        # Thresholds go to the review store once a drag has settled, not on every step of it.
-        self._store_thresholds_timer = QTimer(self)
-        self._store_thresholds_timer.setSingleShot(True)
-        self._store_thresholds_timer.setInterval(500)
-        self._store_thresholds_timer.timeout.connect(self._save_thresholds_to_store)
+        # Thresholds and the selection are saved (settings, review store) once a drag or a run of
+        # key presses has settled, not on every step of it; closing saves them at once.
+        self._save_view_timer = QTimer(self)
+        self._save_view_timer.setSingleShot(True)
+        self._save_view_timer.setInterval(500)
+        self._save_view_timer.timeout.connect(self._save_view_state)
         self._dialog: QWidget | None = None  # the open relabel / note dialog
         self.analysis = AnalysisController(self)
         self.spectrogram_loader = SpectrogramLoader(self)
@@ -350,8 +349,6 @@ class MainWindow(QMainWindow):
         self.thresholds.thresholds_changed.connect(self._refresh_detections)
         self.thresholds.visibility_changed.connect(self._visibility_changed)
         self.thresholds.combine_changed.connect(self._combine_changed)
-        self.thresholds.thresholds_changed.connect(self._remember_thresholds)
-        self.thresholds.combine_changed.connect(self._remember_thresholds)
         self.threshold_panel.focus_changed.connect(self.track_view.set_focus)
         self.threshold_panel.per_model_mode_changed.connect(self._per_model_mode_changed)
         self.threshold_panel.top_n_changed.connect(self._top_n_changed)
@@ -359,8 +356,8 @@ class MainWindow(QMainWindow):
         self.detections_panel.event_selected.connect(self.show_event)
         self.review.decisions_changed.connect(self._decisions_changed)
         self.review.problem.connect(self._review_problem)
-        self.thresholds.thresholds_changed.connect(self._store_thresholds_timer.start)
-        self.thresholds.combine_changed.connect(self._store_thresholds_timer.start)
+        self.thresholds.thresholds_changed.connect(self._save_view_timer.start)
+        self.thresholds.combine_changed.connect(self._save_view_timer.start)
         self.cancel_button.clicked.connect(self.cancel_analysis)
         self.spectrogram_loader.loaded.connect(self._spectrogram_loaded)
         self.spectrogram_loader.failed.connect(self._spectrogram_failed)
@@ -500,7 +497,10 @@ class MainWindow(QMainWindow):
             self.open_paths([Path(folder)])
 
     def open_paths(self, paths: list[Path]) -> None:
-        recordings, missing = find_recordings(paths)
+        found, missing = find_recordings(paths)
+        # Resolved once here, so every path the window holds compares equal to the review
+        # store's (decisions are matched to events on every threshold change).
+        recordings = [p.resolve() for p in found]
         folders = [p for p in paths if p.is_dir()]
         if folders:
             self.settings.last_folder = folders[0]
@@ -523,8 +523,8 @@ class MainWindow(QMainWindow):
     def _open_store(self, paths: list[Path]) -> None:
         """Open the survey's review store (decisions, cached analyses, thresholds, selection):
         in the opened folder, or the user data folder when that one is read-only."""
-        self._store_thresholds_timer.stop()
-        self._save_thresholds_to_store()
+        self._save_view_timer.stop()
+        self._save_view_state()  # into the store being left
         path = writable_store_path(paths)
         try:
             store = ReviewStore.open(path)
@@ -600,18 +600,12 @@ class MainWindow(QMainWindow):
         """Show a detection: its recording, zoomed to it, outlined on the spectrogram."""
         span = (event.start_s, event.end_s)
         self.spectrogram_view.event_shading.set_selected(span)
-        if self.review.can_write:
-            assert self.review.store is not None
-            try:
-                self.review.store.set_meta("selection", _selection_to_json(event))
-            except Exception:  # the selection is a convenience; never fail on it
-                log.warning("could not save the selection", exc_info=True)
+        self._save_view_timer.start()  # the selection is restored on reopening
         if event.path != self.current_path:
             self.recordings_panel.select_path(event.path)
             if self.current_path != event.path:  # filtered out of the recordings table
                 self.select_recording(event.path)
             self._pending_span = span  # applied when its spectrogram has loaded
-            self.spectrogram_view.event_shading.set_selected(span)
             return
         self.spectrogram_view.show_span(*span)
 
@@ -725,22 +719,29 @@ class MainWindow(QMainWindow):
                 "Confirm, reject or relabel the detection first (A / R / L), then add a note"
             )
             return
-        dialog = QInputDialog(self)
-        dialog.setWindowTitle("Note")
-        dialog.setLabelText(f"Note on this {current.status} detection:")
-        dialog.setTextValue(current.note)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.textValueSelected.connect(lambda text: self.review.set_note(current, text))
-        self._dialog = dialog
-        dialog.open()
+        self._ask_text(
+            "Note",
+            f"Note on this {current.status} detection:",
+            current.note,
+            lambda text: self.review.set_note(current, text),
+        )
 
     def edit_reviewer(self) -> None:
+        self._ask_text(
+            "Reviewer",
+            "Your name or initials (saved with every decision):",
+            self.review.reviewer,
+            self._set_reviewer,
+        )
+
+    def _ask_text(self, title: str, label: str, value: str, done: Callable[[str], object]) -> None:
+        """A text dialog that does not block the event loop; ``done`` gets the accepted text."""
         dialog = QInputDialog(self)
-        dialog.setWindowTitle("Reviewer")
-        dialog.setLabelText("Your name or initials (saved with every decision):")
-        dialog.setTextValue(self.review.reviewer)
+        dialog.setWindowTitle(title)
+        dialog.setLabelText(label)
+        dialog.setTextValue(value)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.textValueSelected.connect(self._set_reviewer)
+        dialog.textValueSelected.connect(done)
         self._dialog = dialog
         dialog.open()
 
@@ -769,18 +770,14 @@ class MainWindow(QMainWindow):
         if self.current_path is None:
             return
         current = self.review.recording_review(self.current_path).manual_species
-        dialog = QInputDialog(self)
-        dialog.setWindowTitle("Species in this recording")
-        dialog.setLabelText("Species you identified here (codes or names, separated by ';'):")
-        dialog.setTextValue("; ".join(current))
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.textValueSelected.connect(
+        self._ask_text(
+            "Species in this recording",
+            "Species you identified here (codes or names, separated by ';'):",
+            "; ".join(current),
             lambda text: self._change_recording_review(
                 manual_species=tuple(x.strip() for x in text.split(";") if x.strip())
-            )
+            ),
         )
-        self._dialog = dialog
-        dialog.open()
 
     def _decisions_changed(self) -> None:
         self.detections_panel.set_decisions(self.review.decisions)
@@ -810,14 +807,20 @@ class MainWindow(QMainWindow):
             self._pending_selection = None
             self.detections_panel.select_row(row)
 
-    def _save_thresholds_to_store(self) -> None:
-        if self.review.can_write:
-            assert self.review.store is not None
-            text = preset_json(self.thresholds.settings(), self.thresholds.labels)
-            try:
-                self.review.store.set_meta("thresholds", text)
-            except Exception as exc:  # keep working; say why once
-                self._review_problem(f"Thresholds not saved to the review store: {exc}")
+    def _save_view_state(self) -> None:
+        """Thresholds to the settings and, with the selection, to the review store."""
+        settings, labels = self.thresholds.settings(), self.thresholds.labels
+        self.settings.set_threshold_settings(settings, labels)
+        if not self.review.can_write:
+            return
+        assert self.review.store is not None
+        try:
+            self.review.store.set_meta("thresholds", preset_json(settings, labels))
+            selected = self.detections_panel.selected
+            if selected is not None:
+                self.review.store.set_meta("selection", _selection_to_json(selected))
+        except Exception as exc:  # keep working; say why once
+            self._review_problem(f"Thresholds and selection not saved to the review store: {exc}")
 
     def show_shortcuts(self) -> None:
         """Every action with a shortcut, in a window that does not block."""
@@ -848,9 +851,6 @@ class MainWindow(QMainWindow):
     def _combine_changed(self, method: str) -> None:
         self.survey.set_combine(self.thresholds.combine)
         self._refresh_detections()
-
-    def _remember_thresholds(self) -> None:
-        self.settings.set_threshold_settings(self.thresholds.settings(), self.thresholds.labels)
 
     def _per_model_mode_changed(self, mode: str) -> None:
         self.track_view.set_focus(self.track_view.focus_label, mode)
@@ -933,8 +933,8 @@ class MainWindow(QMainWindow):
         self.settings.set_geometry("main_splitter", self.main_splitter.saveState())
         self.settings.set_geometry("window_state", self.saveState())
         self.settings.sync()
-        self._store_thresholds_timer.stop()
-        self._save_thresholds_to_store()
+        self._save_view_timer.stop()
+        self._save_view_state()
         self.review.set_store(None)  # closes it (every decision is already committed)
         self.model_downloader.shutdown()
         self.analysis.shutdown()

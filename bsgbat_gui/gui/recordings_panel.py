@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
-    QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
     Signal,
@@ -28,6 +26,7 @@ from PySide6.QtWidgets import (
 from bsgbat_gui.core.analysis import RecordingAnalysis
 from bsgbat_gui.core.audio import RecordingInfo
 from bsgbat_gui.core.species import species_for_label
+from bsgbat_gui.gui.table_model import ColumnsTableModel, ModelIndex
 
 STATUS_QUEUED = "queued"
 STATUS_ANALYSING = "analysing"
@@ -36,9 +35,6 @@ STATUS_FAILED = "failed"
 STATUS_NOT_ANALYSED = "not analysed"
 COLUMNS = ("Recording", "Duration", "Status", "Species", "Reviewed", "Rate")
 COL_NAME, COL_DURATION, COL_STATUS, COL_SPECIES, COL_REVIEWED, COL_RATE = range(len(COLUMNS))
-
-
-ModelIndex: TypeAlias = "QModelIndex | QPersistentModelIndex"
 
 
 @dataclass
@@ -57,7 +53,9 @@ class RecordingRow:
     no_bats: bool = False
 
 
-class RecordingsModel(QAbstractTableModel):
+class RecordingsModel(ColumnsTableModel):
+    columns = COLUMNS
+
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.rows: list[RecordingRow] = []
@@ -101,17 +99,6 @@ class RecordingsModel(QAbstractTableModel):
         if self.rows:
             last = len(self.rows) - 1
             self.dataChanged.emit(self.index(0, COL_REVIEWED), self.index(last, COL_REVIEWED))
-
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
 
     def data(self, index: ModelIndex, role: int = 0) -> Any:
         if not index.isValid():

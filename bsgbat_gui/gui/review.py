@@ -73,6 +73,7 @@ class ReviewController(QObject):
         super().__init__(parent)
         self.store: ReviewStore | None = None
         self.decisions: list[Decision] = []
+        self.recording_reviews: dict[Path, RecordingReview] = {}
         self.reviewer = ""
         self.undo_stack = QUndoStack(self)
 
@@ -86,6 +87,7 @@ class ReviewController(QObject):
         self.store = store
         self.undo_stack.clear()
         self.decisions = store.decisions() if store is not None else []
+        self.recording_reviews = store.recording_reviews() if store is not None else {}
         self.decisions_changed.emit()
 
     def decide(
@@ -148,14 +150,19 @@ class ReviewController(QObject):
         except Exception as exc:  # sqlite3/OS errors: say so, keep the window working
             self.problem.emit(f"The decision was not saved: {exc}")
             return new
-        self.decisions = store.decisions()
+        # Mirror the store's change in memory (ordered by id, as the store lists them).
+        gone = {d.id for d in (old, new) if d is not None and d.id is not None}
+        self.decisions = [d for d in self.decisions if d.id not in gone]
+        if new is not None:
+            self.decisions.append(new)
+            self.decisions.sort(key=lambda d: d.id or 0)
         self.decisions_changed.emit()
         return new
 
     # -- recording level -----------------------------------------------------------------------
 
     def recording_review(self, path: Path) -> RecordingReview:
-        return self.store.recording_review(path) if self.store is not None else RecordingReview()
+        return self.recording_reviews.get(path, RecordingReview())
 
     def set_recording_review(self, path: Path, review: RecordingReview) -> bool:
         if not self._writable():
@@ -166,6 +173,7 @@ class ReviewController(QObject):
         except Exception as exc:
             self.problem.emit(f"Not saved: {exc}")
             return False
+        self.recording_reviews[path] = review
         self.decisions_changed.emit()
         return True
 

@@ -105,7 +105,7 @@ class ThresholdModel(QObject):
 
     def thresholds_array(self, labels: Sequence[str] | None = None) -> npt.NDArray[np.float64]:
         """Thresholds in ``labels`` order (default: the model's labels)."""
-        return np.array([self.threshold(x) for x in labels or self._labels], dtype=np.float64)
+        return self.settings().array_for(labels or self._labels)
 
     # -- visibility -----------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 
 from bsgbat_gui.core.analysis import RecordingAnalysis
-from bsgbat_gui.core.ensemble import CombineMethod, sigmoid
+from bsgbat_gui.core.ensemble import sigmoid
 from bsgbat_gui.core.segments import SegmentWindow
 from bsgbat_gui.core.species import species_for_label
 from bsgbat_gui.gui.species_style import species_colour
@@ -189,9 +189,6 @@ class TrackView(pg.PlotItem):
     def set_analysis(self, analysis: RecordingAnalysis | None) -> None:
         self._analysis = analysis
         self.redraw()
-
-    def set_combine(self, method: CombineMethod) -> None:
-        self.thresholds.set_combine(method)
 
     def set_focus(self, label: str | None, mode: str | None = None) -> None:
         """The species whose per-model tracks or spread band is drawn (``mode``: PER_MODEL_*)."""
