@@ -18,7 +18,7 @@ segment of each recording, so that no run crosses from one recording into the ne
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -231,14 +231,13 @@ class StackedAnalyses:
     """Analyses of many recordings with their combined probabilities stacked in one array, so that
     a threshold change finds every recording's events in one vectorised call.
 
-    Combined probabilities are computed once per recording and combine method; changing the
-    method recombines the stored per-model logits (no inference).
+    Combined probabilities are computed once per recording and combine method (each analysis
+    keeps them); changing the method recombines the stored per-model logits (no inference).
     """
 
     def __init__(self, combine: CombineMethod = "mean") -> None:
         self._combine: CombineMethod = combine
         self._analyses: dict[Path, RecordingAnalysis] = {}
-        self._probabilities: dict[Path, FloatArray32] = {}
         self._stack: _Stack | None = None
         self.labels: tuple[str, ...] = ()
 
@@ -260,12 +259,10 @@ class StackedAnalyses:
             self.labels = analysis.labels
         path = analysis.info.path
         self._analyses[path] = analysis
-        self._probabilities[path] = analysis.probabilities(self._combine)
         self._stack = None
 
     def clear(self) -> None:
         self._analyses.clear()
-        self._probabilities.clear()
         self._stack = None
         self.labels = ()
 
@@ -273,19 +270,16 @@ class StackedAnalyses:
         if method == self._combine:
             return
         self._combine = method
-        for path, analysis in self._analyses.items():
-            self._probabilities[path] = analysis.probabilities(method)
-        self._stack = None
-
-    def probabilities(self, path: Path) -> FloatArray32 | None:
-        """A recording's combined probabilities ``[n_segments, n_labels]`` (None: not held)."""
-        return self._probabilities.get(path)
+        if self._stack is not None and self._stack.paths:
+            # Only the probabilities change; the windows' spans and the boundaries stay.
+            probabilities = _stacked_probabilities(self._analyses, self._stack.paths, method)
+            self._stack = replace(self._stack, probabilities=probabilities)
 
     def detections(self, thresholds: npt.ArrayLike) -> SurveyDetections:
         """Every held recording's events at ``thresholds`` (in :attr:`labels` order)."""
         stack = self._stack
         if stack is None:
-            stack = self._stack = _Stack.of(self._analyses, self._probabilities)
+            stack = self._stack = _Stack.of(self._analyses, self._combine)
         if not stack.paths:
             events = find_runs(np.zeros((0, 0), np.float32), [], [])
             return SurveyDetections(events, np.empty(0, np.intp), ())
@@ -305,9 +299,7 @@ class _Stack:
     recording: IntArray  # segment -> index into paths
 
     @staticmethod
-    def of(
-        analyses: Mapping[Path, RecordingAnalysis], probabilities: Mapping[Path, FloatArray32]
-    ) -> _Stack:
+    def of(analyses: Mapping[Path, RecordingAnalysis], combine: CombineMethod) -> _Stack:
         paths = tuple(analyses)
         if not paths:
             empty = np.empty(0)
@@ -325,9 +317,16 @@ class _Stack:
         breaks[np.concatenate([[0], np.cumsum(counts)[:-1]])] = True
         return _Stack(
             paths,
-            np.concatenate([probabilities[p] for p in paths]),
+            _stacked_probabilities(analyses, paths, combine),
             np.concatenate([b[0] for b in bounds]),
             np.concatenate([b[1] for b in bounds]),
             breaks,
             np.repeat(np.arange(len(paths), dtype=np.intp), counts),
         )
+
+
+def _stacked_probabilities(
+    analyses: Mapping[Path, RecordingAnalysis], paths: Sequence[Path], combine: CombineMethod
+) -> FloatArray32:
+    # Each analysis computes (and keeps) its probabilities per method once.
+    return np.concatenate([analyses[p].probabilities(combine) for p in paths])

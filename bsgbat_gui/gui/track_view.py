@@ -160,6 +160,7 @@ class TrackView(pg.PlotItem):
             verSpacing=-6,
         )
         self._analysis: RecordingAnalysis | None = None
+        self._edges: np.ndarray | None = None
         self.top_n = DEFAULT_TOP_N
         self.species_curves: dict[str, pg.PlotDataItem] = {}
         self._species_steps: dict[str, StepCurve] = {}
@@ -188,6 +189,10 @@ class TrackView(pg.PlotItem):
 
     def set_analysis(self, analysis: RecordingAnalysis | None) -> None:
         self._analysis = analysis
+        # The steps depend on the windows only: computed once, not on every redraw.
+        self._edges = (
+            step_edges(analysis.windows, analysis.info.duration_s) if analysis is not None else None
+        )
         self.redraw()
 
     def set_focus(self, label: str | None, mode: str | None = None) -> None:
@@ -235,7 +240,8 @@ class TrackView(pg.PlotItem):
             return
         analysis = self._analysis
         probabilities = analysis.probabilities(self.thresholds.combine)
-        edges = step_edges(analysis.windows, analysis.info.duration_s)
+        edges = self._edges
+        assert edges is not None  # set with the analysis
         visible = self.visible_labels(probabilities, analysis.labels)
         for rank, i in enumerate(visible):
             label = analysis.labels[i]

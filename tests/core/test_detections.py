@@ -242,3 +242,30 @@ def test_unusable_presets_raise_one_clear_error(tmp_path: Path, content, message
         load_preset(path, LABELS)
     with pytest.raises(PresetError, match="no such file"):
         load_preset(tmp_path / "missing.json", LABELS)
+
+
+def test_stacked_analyses_follow_the_combine_method() -> None:
+    from bsgbat_gui.benchmark.synthetic import long_recording_info, synthetic_analysis
+    from bsgbat_gui.core.detections import StackedAnalyses
+
+    analyses = [
+        synthetic_analysis(long_recording_info(Path(f"/s/r{i}.wav"), 0.5), seed=i) for i in range(3)
+    ]
+    stacked = StackedAnalyses()
+    for analysis in analyses:
+        stacked.add(analysis)
+    thresholds = np.full(len(analyses[0].labels), 0.5)
+    stacked.detections(thresholds)  # builds the stack under "mean"
+    for method in ("max", "median", "mean"):
+        stacked.set_combine(method)
+        survey = stacked.detections(thresholds)
+        for i, analysis in enumerate(analyses):
+            alone = detection_events(
+                analysis.probabilities(method), analysis.windows, thresholds, analysis.labels
+            )
+            mine = survey.of_recording(analysis.info.path)
+            # Segment indices are the stack's; labels, spans and probabilities must agree.
+            assert np.array_equal(mine.label_index, alone.label_index), (method, i)
+            assert np.array_equal(mine.n_segments, alone.n_segments)
+            for column in ("start_s", "end_s", "max_prob", "mean_prob"):
+                assert np.array_equal(getattr(mine, column), getattr(alone, column))
