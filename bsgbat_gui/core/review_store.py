@@ -31,7 +31,7 @@ import logging
 import os
 import sqlite3
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
@@ -40,7 +40,8 @@ import numpy as np
 import numpy.typing as npt
 
 from bsgbat_gui.core.analysis import RecordingAnalysis, windows_for
-from bsgbat_gui.core.audio import RecordingInfo
+from bsgbat_gui.core.audio import RecordingError, RecordingInfo, probe_recording
+from bsgbat_gui.core.metadata import RecordingMetadata
 from bsgbat_gui.core.models import APP_NAME, ModelSet
 
 log = logging.getLogger(__name__)
@@ -411,6 +412,9 @@ class ReviewStore:
         logits = np.ascontiguousarray(analysis.per_model_logits, dtype="<f4")
         metadata = {
             "header_rate_hz": info.header_rate_hz,
+            "header_frames": info.header_frames,
+            "format": info.format,
+            "subtype": info.subtype,
             "channels": info.channels,
             "time_expansion_source": info.time_expansion_source,
             "timestamp": info.metadata.timestamp.isoformat() if info.metadata.timestamp else "",
@@ -451,6 +455,61 @@ class ReviewStore:
         except BaseException:
             self._conn.execute("ROLLBACK")
             raise
+
+    def stored_analyses(self) -> Iterator[tuple[Path, str, RecordingAnalysis | str]]:
+        """Every recording's latest stored analysis, by path: ``(path, model_set_id, analysis)``,
+        or ``(path, model_set_id, reason)`` when it cannot be rebuilt.
+
+        The recording is described from what the store kept (header, time expansion, GUANO), so
+        an export works without the recordings at hand; a store written before the header was
+        kept probes the file's header instead.
+        """
+        rows = self._conn.execute(
+            "SELECT r.path, r.metadata_json, a.model_set_id, a.time_expansion, a.labels_json,"
+            " a.model_names_json, a.n_models, a.n_segments, a.n_labels, a.logits"
+            " FROM recordings r JOIN analyses a ON a.recording_id = r.id"
+            " WHERE a.created_at = (SELECT MAX(created_at) FROM analyses b"
+            "                       WHERE b.recording_id = r.id)"
+            " ORDER BY r.path"
+        )
+        seen: set[str] = set()
+        for path_text, meta_json, set_id, te, labels_json, names_json, n_models, n_seg, n_labels, \
+                blob in rows:  # fmt: skip
+            if path_text in seen:  # two analyses made in the same second: the first is enough
+                continue
+            seen.add(path_text)
+            path = Path(path_text)
+            try:
+                info = _info_from_metadata(path, float(te), json.loads(meta_json))
+            except RecordingError as exc:
+                yield path, set_id, f"not in the store and cannot be read: {exc}"
+                continue
+            windows = windows_for(info)
+            if len(windows) != n_seg or len(blob) != 4 * n_models * n_seg * n_labels:
+                yield path, set_id, "stored analysis does not fit the recording (file changed?)"
+                continue
+            logits = np.frombuffer(blob, dtype="<f4").reshape(n_models, n_seg, n_labels)
+            yield (
+                path,
+                set_id,
+                RecordingAnalysis(
+                    info=info,
+                    windows=tuple(windows),
+                    per_model_logits=logits.astype(np.float32),
+                    labels=tuple(json.loads(labels_json)),
+                    model_names=tuple(json.loads(names_json)),
+                ),
+            )
+
+    def file_rewritten(self, path: Path, content_sha256: str) -> None:
+        """Record that ``path`` was rewritten by us with its audio unchanged (GUANO write-back),
+        so its cached analyses stay valid."""
+        path = path.resolve()
+        stat = path.stat()
+        self._write(
+            "UPDATE recordings SET size = ?, mtime_ns = ?, content_sha256 = ? WHERE path = ?",
+            (stat.st_size, stat.st_mtime_ns, content_sha256, str(path)),
+        )
 
     def model_file_sha256(self, path: Path) -> str:
         """SHA-256 of a (large) model file, remembered by path, size and modification time."""
@@ -502,6 +561,30 @@ class ReviewStore:
     def delete_decision(self, decision_id: int) -> None:
         self._write("DELETE FROM decisions WHERE id = ?", (decision_id,))
 
+    def apply_changes(
+        self, changes: Sequence[tuple[Decision | None, Decision | None]]
+    ) -> list[Decision | None]:
+        """Replace each ``before`` by its ``after`` (None: no decision), all in one transaction
+        (an import of many rows is either all in the store or not at all). Returns the stored
+        ``after`` decisions (with their ids)."""
+        if self.read_only:
+            raise StoreReadOnly(f"{self.path} is open read-only")
+        stored: list[Decision | None] = []
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            for before, after in changes:
+                if after is None:
+                    if before is not None and before.id is not None:
+                        self.delete_decision(before.id)
+                    stored.append(None)
+                else:
+                    stored.append(self.put_decision(after))
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        return stored
+
     def decisions(self) -> list[Decision]:
         rows = self._conn.execute(
             "SELECT r.path, d.species, d.start_s, d.end_s, d.status, d.final_species, d.note,"
@@ -521,6 +604,31 @@ class ReviewStore:
 
     def schema_version(self) -> int:
         return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _info_from_metadata(path: Path, time_expansion: float, meta: dict[str, Any]) -> RecordingInfo:
+    if "header_frames" not in meta:
+        return probe_recording(path, time_expansion=time_expansion)
+    timestamp = None
+    if meta.get("timestamp"):
+        with contextlib.suppress(ValueError):
+            timestamp = dt.datetime.fromisoformat(meta["timestamp"])
+    return RecordingInfo(
+        path=path,
+        header_rate_hz=int(meta["header_rate_hz"]),
+        channels=int(meta.get("channels", 1)),
+        header_frames=int(meta["header_frames"]),
+        format=str(meta.get("format", "")),
+        subtype=str(meta.get("subtype", "")),
+        time_expansion=time_expansion,
+        time_expansion_source=str(meta.get("time_expansion_source", "")),
+        metadata=RecordingMetadata(
+            guano=dict(meta.get("guano") or {}),
+            timestamp=timestamp,
+            latitude=meta.get("latitude"),
+            longitude=meta.get("longitude"),
+        ),
+    )
 
 
 def migrate(conn: sqlite3.Connection, from_version: int, to_version: int = SCHEMA_VERSION) -> None:

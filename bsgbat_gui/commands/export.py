@@ -1,0 +1,222 @@
+"""``bsgbat-gui export`` and ``bsgbat-gui import-decisions``: a review store's verified
+detections to files, and decisions edited in a spreadsheet back into the store."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import IO
+
+from bsgbat_gui.core.decision_import import DecisionImportError, plan_import
+from bsgbat_gui.core.guano_write import GuanoWriteError, write_manual_id
+from bsgbat_gui.core.review_store import ReviewStore, StoreError
+from bsgbat_gui.core.survey import (
+    RECORDING_SCOPES,
+    SCOPES,
+    Survey,
+    load_survey,
+    manual_ids,
+    recording_rows,
+)
+from bsgbat_gui.core.survey_export import (
+    EXPORT_FORMATS,
+    FOLDER_FORMATS,
+    ExportError,
+    export_survey,
+)
+from bsgbat_gui.core.thresholds import PresetError, ThresholdSettings, load_preset
+
+EXIT_OK = 0
+EXIT_SOME_FAILED = 1
+EXIT_USAGE = 2
+
+
+def add_parsers(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "export",
+        help="write a review store's detections (verified by default) to CSV, Raven, Audacity, "
+        "Kaleidoscope id.csv, BriteKit or a summary",
+        description="Write the detections of a review store (bsgbat-review.sqlite) at the "
+        "thresholds saved by the window. Refuses to replace an existing file unless --overwrite.",
+    )
+    p.add_argument("store", type=Path, metavar="STORE.sqlite", help="review store")
+    p.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="PATH",
+        help=f"file to write (a folder for {' and '.join(FOLDER_FORMATS)})",
+    )
+    p.add_argument("--format", choices=EXPORT_FORMATS, default="csv", help="default: csv")
+    p.add_argument(
+        "--scope",
+        choices=SCOPES,
+        default="verified",
+        help="verified: confirmed + relabelled (default); detections: every event at the "
+        "thresholds except rejected ones; all: rejected ones too",
+    )
+    p.add_argument(
+        "--recordings",
+        choices=RECORDING_SCOPES,
+        default="all",
+        help="all (default), or only reviewed ones (marked reviewed or no bats, or every "
+        "detection decided)",
+    )
+    p.add_argument(
+        "--thresholds",
+        type=Path,
+        metavar="PRESET.json",
+        help="use these thresholds instead of the ones saved in the store",
+    )
+    p.add_argument("--overwrite", action="store_true", help="replace existing files")
+    p.add_argument(
+        "--write-guano",
+        action="store_true",
+        help="also write each reviewed recording's species into its WAV file's GUANO "
+        "'Species Manual ID' (asks for confirmation; audio untouched)",
+    )
+    p.add_argument("--yes", action="store_true", help="do not ask before --write-guano")
+    p.set_defaults(run=run_export)
+
+    p = subparsers.add_parser(
+        "import-decisions",
+        help="read statuses, final species and notes edited in an exported CSV back into a store",
+        description="Update a review store from an exported detections CSV: rows are matched by "
+        "path, species and span; rows that match nothing are reported, not guessed.",
+    )
+    p.add_argument("store", type=Path, metavar="STORE.sqlite", help="review store")
+    p.add_argument("csv", type=Path, metavar="FILE.csv", help="an exported detections CSV")
+    p.add_argument("--thresholds", type=Path, metavar="PRESET.json",
+                   help="thresholds the CSV was exported at, if not the store's")  # fmt: skip
+    p.add_argument("--reviewer", default="", help="name for changed rows that give none")
+    p.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
+    p.set_defaults(run=run_import)
+
+
+def _open_survey(
+    args: argparse.Namespace, stderr: IO[str], *, write: bool
+) -> tuple[ReviewStore, Survey] | None:
+    if not args.store.is_file():
+        stderr.write(f"error: {args.store}: no such review store\n")
+        return None
+    try:
+        store = ReviewStore.open(args.store, exclusive=True)
+    except StoreError as exc:
+        stderr.write(f"error: {exc}\n")
+        return None
+    if write and store.read_only:
+        stderr.write(
+            f"error: {args.store} is open in a bsgbat-gui window; close it there (or import "
+            "from that window's Export panel)\n"
+        )
+        store.close()
+        return None
+    settings: ThresholdSettings | None = None
+    try:
+        if args.thresholds is not None:
+            labels = next(
+                (a.labels for _, _, a in store.stored_analyses() if not isinstance(a, str)), ()
+            )
+            loaded = load_preset(args.thresholds, labels)
+            for problem in loaded.problems:
+                stderr.write(f"warning: {args.thresholds}: {problem}\n")
+            settings = loaded.settings
+    except PresetError as exc:
+        stderr.write(f"error: {exc}\n")
+        store.close()
+        return None
+    survey, problems = load_survey(store, settings)
+    for problem in problems:
+        stderr.write(f"warning: {problem}\n")
+    return store, survey
+
+
+def run_export(
+    args: argparse.Namespace, *, stdout: IO[str] | None = None, stderr: IO[str] | None = None,
+    stdin: IO[str] | None = None,
+) -> int:  # fmt: skip
+    stdout = stdout if stdout is not None else sys.stdout
+    stderr = stderr if stderr is not None else sys.stderr
+    stdin = stdin if stdin is not None else sys.stdin
+    opened = _open_survey(args, stderr, write=args.write_guano)
+    if opened is None:
+        return EXIT_USAGE
+    store, survey = opened
+    with store:
+        recordings = recording_rows(survey)
+        try:
+            result = export_survey(
+                args.format, args.out, recordings, scope=args.scope, which=args.recordings,
+                overwrite=args.overwrite,
+            )  # fmt: skip
+        except ExportError as exc:
+            stderr.write(f"error: {exc}\n")
+            return EXIT_USAGE
+        except OSError as exc:
+            stderr.write(f"error: cannot write {args.out}: {exc.strerror or exc}\n")
+            return EXIT_SOME_FAILED
+        what = {"kaleidoscope": "recordings", "summary": "summary lines"}.get(args.format, "rows")
+        where = args.out if len(result.files) == 1 else f"{len(result.files)} files in {args.out}"
+        stdout.write(f"wrote {result.rows} {what} to {where}\n")
+        if not args.write_guano:
+            return EXIT_OK
+        return _write_guano(store, manual_ids(recordings), args.yes, stdin, stdout, stderr)
+
+
+def _write_guano(
+    store: ReviewStore,
+    species_by_path: dict[Path, tuple[str, ...]],
+    assume_yes: bool,
+    stdin: IO[str],
+    stdout: IO[str],
+    stderr: IO[str],
+) -> int:
+    if not species_by_path:
+        stdout.write("no reviewed species to write into GUANO\n")
+        return EXIT_OK
+    if not assume_yes:
+        stdout.write(
+            f"Write 'Species Manual ID' into {len(species_by_path)} WAV file(s)? The audio is "
+            "kept byte for byte; other metadata is kept. Type yes: "
+        )
+        stdout.flush()
+        if stdin.readline().strip().lower() != "yes":
+            stdout.write("GUANO left unchanged\n")
+            return EXIT_OK
+    failed = 0
+    for path, species in species_by_path.items():
+        try:
+            store.file_rewritten(path, write_manual_id(path, species))
+        except GuanoWriteError as exc:
+            failed += 1
+            stderr.write(f"error: {path}: {exc}\n")
+    stdout.write(f"GUANO written to {len(species_by_path) - failed} file(s), {failed} failed\n")
+    return EXIT_SOME_FAILED if failed else EXIT_OK
+
+
+def run_import(
+    args: argparse.Namespace, *, stdout: IO[str] | None = None, stderr: IO[str] | None = None
+) -> int:
+    stdout = stdout if stdout is not None else sys.stdout
+    stderr = stderr if stderr is not None else sys.stderr
+    opened = _open_survey(args, stderr, write=not args.dry_run)
+    if opened is None:
+        return EXIT_USAGE
+    store, survey = opened
+    with store:
+        try:
+            plan = plan_import(
+                args.csv, recording_rows(survey), survey.decisions, survey.labels,
+                reviewer=args.reviewer,
+            )  # fmt: skip
+        except DecisionImportError as exc:
+            stderr.write(f"error: {exc}\n")
+            return EXIT_USAGE
+        for problem in plan.problems:
+            stderr.write(f"not matched: {problem}\n")
+        if not args.dry_run and plan.changes:
+            store.apply_changes(plan.changes)
+        verb = "would be" if args.dry_run else "imported"
+        stdout.write(f"{args.csv.name}: {verb}: {plan.describe()}\n")
+    return EXIT_SOME_FAILED if plan.problems else EXIT_OK

@@ -1,0 +1,492 @@
+"""Exports of a reviewed survey: every format against golden files, read back with ``csv``; scopes;
+spreadsheet formula injection; the import round trip; a kill during export; the summary."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bsgbat_gui import __version__
+from bsgbat_gui.__main__ import _subcommand_parser
+from bsgbat_gui.core.analysis import RecordingAnalysis, windows_for
+from bsgbat_gui.core.audio import RecordingInfo
+from bsgbat_gui.core.decision_import import plan_import
+from bsgbat_gui.core.metadata import RecordingMetadata
+from bsgbat_gui.core.review_store import Decision, RecordingReview, ReviewStore
+from bsgbat_gui.core.species import SPECIES
+from bsgbat_gui.core.survey import (
+    Survey,
+    SurveyRecording,
+    night_of,
+    recording_rows,
+    select_rows,
+    summarise,
+)
+from bsgbat_gui.core.survey_export import (
+    EXPORT_CSV_COLUMNS,
+    EXPORT_FORMATS,
+    KALEIDOSCOPE_COLUMNS,
+    ExportError,
+    export_survey,
+)
+from bsgbat_gui.core.thresholds import ThresholdSettings
+
+GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "export"
+LABELS = tuple(s.scientific_name for s in SPECIES)
+PIPPIP = LABELS.index("Pipistrellus pipistrellus")
+NYCNOC = LABELS.index("Nyctalus noctula")
+MODEL_SET_ID = "0123456789abcdef" * 4
+EVIL_NAME = '=HYPERLINK("evil.example","click me").wav'
+
+
+def synthetic_analysis(
+    path: Path,
+    seconds: float,
+    peaks: dict[int, list[tuple[int, float]]],
+    *,
+    time_expansion: float = 1.0,
+    timestamp: dt.datetime | None = None,
+    position: tuple[float, float] | None = None,
+) -> RecordingAnalysis:
+    """An analysis whose probabilities are 0.01 except ``peaks`` {label: [(segment, p)]}; the
+    six models agree, so every combine method gives these probabilities."""
+    rate = 384_000
+    info = RecordingInfo(
+        path=path,
+        header_rate_hz=round(rate / time_expansion),
+        channels=1,
+        header_frames=round(seconds * rate),  # samples: real seconds at the true rate
+        format="WAV",
+        subtype="PCM_16",
+        time_expansion=time_expansion,
+        time_expansion_source="guano" if time_expansion != 1 else "none",
+        metadata=RecordingMetadata(
+            timestamp=timestamp,
+            latitude=position[0] if position else None,
+            longitude=position[1] if position else None,
+        ),
+    )
+    windows = windows_for(info)
+    p = np.full((len(windows), len(LABELS)), 0.01, np.float64)
+    for label, values in peaks.items():
+        for segment, value in values:
+            p[segment, label] = value
+    logits = np.log(p / (1 - p)).astype(np.float32)
+    return RecordingAnalysis(
+        info, tuple(windows), np.repeat(logits[None], 6, axis=0), LABELS, tuple("abcdef")
+    )
+
+
+def golden_survey() -> Survey:
+    """Three recordings (one time-expanded ×10, one with an evil name, one at another night) and
+    decisions of every kind, including one the thresholds no longer make an event."""
+    tz = dt.timezone(dt.timedelta(hours=2))
+    a = synthetic_analysis(
+        Path("/survey/north/A_20240601_223000.wav"), 4.0,
+        {PIPPIP: [(1, 0.9), (2, 0.8), (5, 0.7)], NYCNOC: [(0, 0.6)]},
+        timestamp=dt.datetime(2024, 6, 1, 22, 30, tzinfo=tz), position=(52.123456, 4.5),
+    )  # fmt: skip
+    b = synthetic_analysis(
+        Path("/survey/south") / EVIL_NAME, 2.0, {PIPPIP: [(0, 0.95)], NYCNOC: [(2, 0.55)]},
+        timestamp=dt.datetime(2024, 6, 2, 3, 15, tzinfo=tz),
+    )  # fmt: skip
+    c = synthetic_analysis(
+        Path("/survey/south/C_te10.wav"), 3.0, {NYCNOC: [(3, 0.85), (4, 0.75)]},
+        time_expansion=10.0, timestamp=dt.datetime(2024, 6, 2, 21, 5, tzinfo=tz),
+    )  # fmt: skip
+    rows = {r.recording.path: r.rows for r in recording_rows(_survey([a, b, c], ()))}
+    _, pip_a, _ = rows[a.info.path]  # in time order: 0.0 s noc, 0.5 s pip, 2.5 s pip
+    decided = "2024-06-10T09:00:00+02:00"
+    decisions = (
+        Decision(pip_a.path, pip_a.species_auto, pip_a.start_s, pip_a.end_s, "confirmed",
+                 pip_a.species_auto, "", "Ann", decided, id=1),
+        Decision(b.info.path, LABELS[PIPPIP], 0.0, 1.024, "relabelled", LABELS[NYCNOC],
+                 "@SUM(A1) social?", "Ann", decided, id=2),
+        Decision(b.info.path, LABELS[NYCNOC], 1.0, 2.0, "rejected", "", "-noise", "Bob",
+                 decided, id=3),
+        # A confirmation the current thresholds no longer make an event (p = 0.01 there).
+        Decision(c.info.path, LABELS[PIPPIP], 0.0, 1.024, "confirmed", LABELS[PIPPIP],
+                 "heard at ×10", "Bob", decided, id=4),
+    )  # fmt: skip
+    return _survey([a, b, c], decisions)
+
+
+def _survey(analyses: list[RecordingAnalysis], decisions: tuple[Decision, ...]) -> Survey:
+    reviews = {Path("/survey/north/A_20240601_223000.wav"): RecordingReview(reviewed=True)}
+    return Survey.of(
+        [SurveyRecording(a, MODEL_SET_ID, reviews.get(a.info.path, RecordingReview()))
+         for a in analyses],
+        ThresholdSettings({LABELS[NYCNOC]: 0.55}, "mean"),
+        decisions,
+    )  # fmt: skip
+
+
+def _files_text(files: tuple[Path, ...], root: Path) -> str:
+    parts = []
+    for path in sorted(files):
+        text = path.read_text(encoding="utf-8").replace(__version__, "{app_version}")
+        text = text.replace(str(root), "{out}")
+        parts.append(f"=== {path.relative_to(root)}\n{text}")
+    return "".join(parts)
+
+
+@pytest.mark.parametrize("fmt", EXPORT_FORMATS)
+def test_every_format_matches_its_golden_file(fmt: str, tmp_path: Path) -> None:
+    recordings = recording_rows(golden_survey())
+    out = tmp_path / fmt if fmt in ("raven", "audacity") else tmp_path / f"{fmt}.csv"
+    result = export_survey(fmt, out, recordings, scope="all")
+    actual = _files_text(result.files, tmp_path)
+    golden = GOLDEN / f"{fmt}.txt"
+    if os.environ.get("BSGBAT_UPDATE_GOLDEN"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(actual, encoding="utf-8")
+    assert actual == golden.read_text(encoding="utf-8")
+
+
+def test_csv_reads_back_with_the_documented_columns_and_values(tmp_path: Path) -> None:
+    recordings = recording_rows(golden_survey())
+    export_survey("csv", tmp_path / "d.csv", recordings, scope="all")
+    with (tmp_path / "d.csv").open(encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f)
+        assert tuple(reader.fieldnames or ()) == EXPORT_CSV_COLUMNS
+        rows = list(reader)
+    by_status = {}
+    for row in rows:
+        by_status.setdefault(row["status"], []).append(row)
+    assert set(by_status) == {"confirmed", "relabelled", "rejected", "unreviewed"}
+    first = rows[0]
+    assert first["recording_start"] == "2024-06-01T22:30:00+02:00"
+    assert (first["latitude"], first["longitude"]) == ("52.123456", "4.500000")
+    assert first["model_set"] == MODEL_SET_ID[:12]
+    assert first["app_version"] == __version__
+    relabelled = by_status["relabelled"][0]
+    assert relabelled["species_auto"] == LABELS[PIPPIP]
+    assert relabelled["species_final"] == LABELS[NYCNOC]
+    assert float(relabelled["max_prob"]) == pytest.approx(0.95, abs=1e-6)
+    assert by_status["rejected"][0]["species_final"] == ""
+    # The off-threshold confirmation is kept, with what the models say over its span.
+    kept = [r for r in by_status["confirmed"] if r["file"] == "C_te10.wav"]
+    assert len(kept) == 1 and float(kept[0]["max_prob"]) == pytest.approx(0.01, abs=1e-6)
+    # Decimals are dots, times ISO 8601 with an offset.
+    assert all(dt.datetime.fromisoformat(r["reviewed_at"]).utcoffset() for r in rows
+               if r["reviewed_at"])  # fmt: skip
+
+
+def test_scopes_are_nested_and_select_by_status() -> None:
+    recordings = recording_rows(golden_survey())
+    verified = select_rows(recordings, "verified")
+    detections = select_rows(recordings, "detections")
+    everything = select_rows(recordings, "all")
+    assert {r.status for r in verified} == {"confirmed", "relabelled"}
+    assert {r.status for r in detections} == {"confirmed", "relabelled", "unreviewed"}
+    assert {r.status for r in everything} == {"confirmed", "relabelled", "rejected", "unreviewed"}
+    assert set(verified) <= set(detections) <= set(everything)
+    # --recordings reviewed: recording A (marked reviewed) and B (every event decided).
+    reviewed = {r.path.name for r in select_rows(recordings, "all", "reviewed")}
+    assert reviewed == {"A_20240601_223000.wav", EVIL_NAME}
+
+
+def test_user_text_comes_out_inert_in_every_format(tmp_path: Path) -> None:
+    """A recording named =HYPERLINK(…).wav and notes starting with @ or - cannot run as
+    formulas in a spreadsheet: every such cell starts with '."""
+    recordings = recording_rows(golden_survey())
+    for fmt in EXPORT_FORMATS:
+        out = tmp_path / fmt if fmt in ("raven", "audacity") else tmp_path / f"{fmt}.csv"
+        result = export_survey(fmt, out, recordings, scope="all")
+        for path in result.files:
+            text = path.read_text(encoding="utf-8")
+            delimiter = "," if path.suffix == ".csv" else "\t"
+            for row in csv.reader(io.StringIO(text), delimiter=delimiter):
+                for cell in row:
+                    assert not cell.startswith(("=", "+", "@", "\t", "\r")), (fmt, cell)
+                    # "-" starts only numbers (never a negative time here) or inert text
+                    assert not cell.startswith("-"), (fmt, cell)
+    rows = list(csv.DictReader((tmp_path / "csv.csv").open(encoding="utf-8")))
+    assert "'" + EVIL_NAME in {r["file"] for r in rows}
+    assert "'@SUM(A1) social?" in {r["note"] for r in rows}
+
+
+def test_export_never_overwrites_silently(tmp_path: Path) -> None:
+    recordings = recording_rows(golden_survey())
+    target = tmp_path / "d.csv"
+    target.write_text("keep me\n")
+    with pytest.raises(ExportError, match="already exist"):
+        export_survey("csv", target, recordings)
+    assert target.read_text() == "keep me\n"
+    export_survey("csv", target, recordings, overwrite=True)
+    assert target.read_text().startswith("file,path,")
+
+
+def test_export_into_a_read_only_folder_says_so(tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root writes into read-only folders")
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    with pytest.raises(ExportError, match="read-only"):
+        export_survey("csv", folder / "d.csv", recording_rows(golden_survey()))
+
+
+def test_kaleidoscope_auto_id_match_ratio_and_manual_id(tmp_path: Path) -> None:
+    recordings = recording_rows(golden_survey())
+    export_survey("kaleidoscope", tmp_path / "id.csv", recordings)
+    with (tmp_path / "id.csv").open(encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        assert tuple(reader.fieldnames or ()) == KALEIDOSCOPE_COLUMNS
+        rows = {r["IN FILE"].lstrip("'"): r for r in reader}
+    a = rows["A_20240601_223000.wav"]
+    # A: Pippip 3 detected segments (two events), Nycnoc 1 -> PIPPIP with 3/4.
+    assert (a["AUTO ID*"], a["MATCH RATIO"], a["MANUAL ID"]) == ("PIPPIP", "0.750", "PIPPIP")
+    assert (a["DATE"], a["TIME"], a["HOUR"]) == ("2024-06-01", "22:30:00", "22")
+    assert (a["DATE-12"], a["HOUR-12"]) == ("2024-06-01", "10")
+    assert (a["FOLDER"], a["INDIR"]) == ("north", "/survey")
+    c = rows["C_te10.wav"]
+    assert c["AUTO ID*"] == "NYCNOC" and c["DURATION"] == "3.000"
+
+
+def test_raven_and_audacity_use_file_time_for_time_expanded_recordings(tmp_path: Path) -> None:
+    recordings = recording_rows(golden_survey())
+    result = export_survey("raven", tmp_path / "raven", recordings, scope="all")
+    table = next(p for p in result.files if p.name.startswith("C_te10"))
+    assert table == tmp_path / "raven" / "south" / "C_te10.Table.1.selections.txt"
+    rows = list(csv.DictReader(table.open(encoding="utf-8"), delimiter="\t"))
+    event = next(r for r in rows if r["Species"] == LABELS[NYCNOC])
+    # Segments 3-4 start at 1.5 s real = 15 s in the x10 file; the band is 0.9-15 kHz there.
+    assert float(event["Begin Time (s)"]) == pytest.approx(15.0)
+    assert (event["Low Freq (Hz)"], event["High Freq (Hz)"]) == ("900.0", "15000.0")
+
+
+def test_summary_counts_per_species_and_per_night() -> None:
+    summary = summarise(recording_rows(golden_survey()))
+    counts = {c.species: c for c in summary.species}
+    pip, noc = counts[LABELS[PIPPIP]], counts[LABELS[NYCNOC]]
+    assert (pip.detections, pip.confirmed, pip.rejected, pip.recordings_confirmed) == (3, 2, 0, 2)
+    assert (noc.detections, noc.confirmed, noc.rejected, noc.recordings_confirmed) == (3, 1, 1, 1)
+    nights = dict(summary.nights)
+    # A (22:30 on the 1st) and B (03:15 on the 2nd) are one night; C (21:05 on the 2nd) the next.
+    assert list(nights) == ["2024-06-01", "2024-06-02"]
+    assert {c.species for c in nights["2024-06-02"]} == {LABELS[NYCNOC], LABELS[PIPPIP]}
+    assert night_of(None) == "unknown"
+    assert night_of(dt.datetime(2024, 6, 2, 11, 59)) == "2024-06-01"
+    assert night_of(dt.datetime(2024, 6, 2, 12, 0)) == "2024-06-02"
+
+
+def test_import_plan_reports_rows_that_match_nothing(tmp_path: Path) -> None:
+    survey = golden_survey()
+    recordings = recording_rows(survey)
+    export_survey("csv", tmp_path / "d.csv", recordings, scope="all")
+    rows = list(csv.DictReader((tmp_path / "d.csv").open(encoding="utf-8")))
+    rows[0]["path"] = "/elsewhere/x.wav"
+    rows[0]["status"] = "confirmed"
+    rows[1]["status"] = "maybe"
+    with (tmp_path / "e.csv").open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, EXPORT_CSV_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    plan = plan_import(tmp_path / "e.csv", recordings, survey.decisions, survey.labels)
+    assert len(plan.problems) == 2
+    assert "line 2" in plan.problems[0] and "/elsewhere/x.wav" in plan.problems[0]
+    assert "line 3" in plan.problems[1] and "maybe" in plan.problems[1]
+    assert plan.changes == []  # nothing guessed; everything else unchanged
+
+
+# -- on real recordings, through the commands ---------------------------------------------------
+
+
+def run_cli(argv: list[str]) -> tuple[int, str, str]:
+    args = _subcommand_parser().parse_args(argv)
+    stdout, stderr = io.StringIO(), io.StringIO()
+    rc = args.run(args, stdout=stdout, stderr=stderr)
+    return rc, stdout.getvalue(), stderr.getvalue()
+
+
+@pytest.fixture(scope="module")
+def analysed_store(
+    recordings_dir: Path, model_set_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """``analyze --project`` over the real recordings (band-energy test models)."""
+    store = tmp_path_factory.mktemp("survey") / "review.sqlite"
+    rc, _, stderr = run_cli(
+        ["analyze", str(recordings_dir), "--models", str(model_set_dir), "--project", str(store),
+         "--segments", str(store.with_name("segments.csv"))]
+    )  # fmt: skip
+    assert rc == 0, stderr
+    return store
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _write(path: Path, rows: list[dict[str, str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_import_round_trip_on_real_recordings(analysed_store: Path, tmp_path: Path) -> None:
+    """export --scope detections, edit statuses in the CSV, import, export --scope verified:
+    the verified export holds exactly the edits."""
+    store = tmp_path / "review.sqlite"
+    store.write_bytes(analysed_store.read_bytes())
+    rc, _, err = run_cli(["export", str(store), "--out", str(tmp_path / "d.csv"),
+                          "--scope", "detections"])  # fmt: skip
+    assert rc == 0, err
+    rows = _read(tmp_path / "d.csv")
+    assert len(rows) >= 6 and {r["status"] for r in rows} == {"unreviewed"}
+    edits = {
+        0: ("confirmed", "", "clear FM sweeps"),
+        1: ("rejected", "", "=noise burst"),
+        2: ("relabelled", "Pipistrellus pipistrellus", "@ 45 kHz peak"),
+        3: ("relabelled", "social call", ""),
+    }
+    for i, (status, final, note) in edits.items():
+        rows[i].update(status=status, species_final=final, note=note)
+    _write(tmp_path / "edited.csv", rows)
+    rc, out, err = run_cli(["import-decisions", str(store), str(tmp_path / "edited.csv"),
+                            "--reviewer", "Ann"])  # fmt: skip
+    assert rc == 0, err
+    assert "4 new" in out and "0 not matched" in out
+    # Importing the same file again changes nothing.
+    rc, out, _ = run_cli(["import-decisions", str(store), str(tmp_path / "edited.csv")])
+    assert "0 new, 0 changed, 0 cleared" in out
+
+    rc, _, err = run_cli(["export", str(store), "--out", str(tmp_path / "v.csv")])
+    assert rc == 0, err
+    verified = _read(tmp_path / "v.csv")
+    expected = {
+        (rows[i]["path"], rows[i]["species_auto"], rows[i]["start_s"], rows[i]["end_s"], status,
+         final or rows[i]["species_auto"], "'" + note if note[:1] in "=@" and note else note)
+        for i, (status, final, note) in edits.items()
+        if status != "rejected"
+    }  # fmt: skip
+    got = {
+        (r["path"], r["species_auto"], r["start_s"], r["end_s"], r["status"], r["species_final"],
+         r["note"])
+        for r in verified
+    }  # fmt: skip
+    assert got == expected
+    assert {r["reviewer"] for r in verified} == {"Ann"}
+
+    # Edit again: un-review one confirmation, confirm the rejected one.
+    rows = _read(tmp_path / "d.csv")
+    for i, (status, final, note) in edits.items():
+        rows[i].update(status=status, species_final=final, note=note)
+    rows[0]["status"] = "unreviewed"
+    rows[1]["status"] = "confirmed"
+    _write(tmp_path / "edited2.csv", rows)
+    rc, out, _ = run_cli(["import-decisions", str(store), str(tmp_path / "edited2.csv")])
+    assert "0 new, 1 changed, 1 cleared" in out
+    run_cli(["export", str(store), "--out", str(tmp_path / "v2.csv")])
+    verified = {(r["path"], r["species_auto"], r["start_s"]): r["status"]
+                for r in _read(tmp_path / "v2.csv")}  # fmt: skip
+    assert verified[rows[1]["path"], rows[1]["species_auto"], rows[1]["start_s"]] == "confirmed"
+    assert (rows[0]["path"], rows[0]["species_auto"], rows[0]["start_s"]) not in verified
+
+
+def test_every_format_from_a_store_of_real_recordings(analysed_store: Path, tmp_path: Path) -> None:
+    for fmt in EXPORT_FORMATS:
+        out = tmp_path / fmt
+        rc, message, err = run_cli(
+            ["export", str(analysed_store), "--out", str(out), "--format", fmt, "--scope", "all"]
+        )
+        assert rc == 0, err
+        assert out.exists() and message.startswith("wrote ")
+    kaleidoscope = _read(tmp_path / "kaleidoscope")
+    assert len(kaleidoscope) == 7
+    # Raven: one table per recording with an event, each parseable with its header.
+    tables = sorted((tmp_path / "raven").rglob("*.Table.1.selections.txt"))
+    assert tables
+    for table in tables:
+        rows = list(csv.DictReader(table.open(encoding="utf-8"), delimiter="\t"))
+        assert rows and all(float(r["End Time (s)"]) > float(r["Begin Time (s)"]) for r in rows)
+    # The export refuses to overwrite, and says so.
+    rc, _, err = run_cli(["export", str(analysed_store), "--out", str(tmp_path / "csv")])
+    assert rc == 2 and "already exist" in err
+
+
+def test_a_kill_during_export_leaves_the_old_file_or_the_complete_new_one(tmp_path: Path) -> None:
+    """SIGKILL an export of a large survey at several moments: the target is always either the
+    previous export or the complete new one."""
+    target = tmp_path / "out.csv"
+    old = "file,path\nold,export\n"
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from pathlib import Path
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        from test_export import big_survey
+        from bsgbat_gui.core.survey import recording_rows
+        from bsgbat_gui.core.survey_export import export_survey
+        recordings = recording_rows(big_survey())
+        print("ready", flush=True)
+        export_survey("csv", Path({str(target)!r}), recordings, scope="all", overwrite=True)
+        print("done", flush=True)
+        """
+    )
+    outcomes = set()
+    for delay in (0.0, 0.05, 0.15, 0.4, 5.0):
+        target.write_text(old)
+        proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        text = target.read_text()
+        if text == old:
+            outcomes.add("old")
+        else:
+            lines = text.splitlines()
+            assert lines[0] == ",".join(EXPORT_CSV_COLUMNS)
+            assert len(lines) == 1 + BIG_SURVEY_EVENTS, "a partial file under the final name"
+            outcomes.add("new")
+    assert "old" in outcomes  # at least one kill landed mid-export
+
+
+BIG_SURVEY_EVENTS = 60 * 200
+
+
+def big_survey() -> Survey:
+    """60 recordings of 200 s, each with 200 one-segment Pippip events (every other segment)."""
+    analyses = [
+        synthetic_analysis(
+            Path(f"/survey/big/r{i:03d}.wav"),
+            200.5,
+            {PIPPIP: [(2 * k, 0.9) for k in range(200)]},
+        )
+        for i in range(60)
+    ]
+    return Survey.of([SurveyRecording(a, MODEL_SET_ID) for a in analyses], ThresholdSettings())
+
+
+def test_load_survey_rebuilds_analyses_without_the_recordings(
+    analysed_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An export works from the store alone (recordings moved to another disk)."""
+    from bsgbat_gui.core import review_store
+    from bsgbat_gui.core.survey import load_survey
+
+    def no_file_access(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the recording was read")
+
+    monkeypatch.setattr(review_store, "probe_recording", no_file_access)
+    with ReviewStore.open(analysed_store, exclusive=False) as store:
+        survey, problems = load_survey(store)
+    assert problems == [] and len(survey.recordings) == 7
+    te10 = next(r for r in survey.recordings if r.path.name.startswith("Car370293"))
+    assert te10.analysis.info.time_expansion == 10
+    assert te10.analysis.info.duration_s == pytest.approx(4.0987, abs=1e-3)
