@@ -251,6 +251,9 @@ class StackedAnalyses:
     def __contains__(self, path: object) -> bool:
         return path in self._analyses
 
+    def analyses(self) -> list[RecordingAnalysis]:
+        return list(self._analyses.values())
+
     def add(self, analysis: RecordingAnalysis) -> None:
         """Add (or replace) a recording's analysis. An analysis whose labels differ from the
         ones held (another model set) replaces everything held."""

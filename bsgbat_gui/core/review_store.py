@@ -456,6 +456,14 @@ class ReviewStore:
             self._conn.execute("ROLLBACK")
             raise
 
+    def analysis_model_sets(self) -> dict[Path, str]:
+        """The model set of each recording's latest stored analysis (for exports)."""
+        rows = self._conn.execute(
+            "SELECT r.path, a.model_set_id FROM recordings r JOIN analyses a"
+            " ON a.recording_id = r.id ORDER BY a.created_at"
+        ).fetchall()
+        return {Path(path): set_id for path, set_id in rows}
+
     def stored_analyses(self) -> Iterator[tuple[Path, str, RecordingAnalysis | str]]:
         """Every recording's latest stored analysis, by path: ``(path, model_set_id, analysis)``,
         or ``(path, model_set_id, reason)`` when it cannot be rebuilt.

@@ -219,34 +219,42 @@ def _shown_species(row: DetectionRow) -> str:
     return row.species_final or row.species_auto
 
 
+def raven_cells(selection: int, row: DetectionRow) -> list[str]:
+    return [
+        str(selection),
+        RAVEN_VIEW,
+        "1",
+        f"{_file_seconds(row, row.start_s):.6f}",
+        f"{_file_seconds(row, row.end_s):.6f}",
+        f"{FMIN_HZ / row.time_expansion:.1f}",
+        f"{FMAX_HZ / row.time_expansion:.1f}",
+        _tsv_text(_shown_species(row)),
+        _num(row.max_prob, 6),
+        row.status,
+    ]
+
+
 def write_raven_table(path: Path, rows: Sequence[DetectionRow]) -> None:
     """Raven Pro selection table of one recording: tab-separated, one header row."""
     with AtomicTextFile(path) as f:
         f.write("\t".join(RAVEN_COLUMNS) + "\n")
         for n, row in enumerate(rows, start=1):
-            cells = [
-                str(n),
-                RAVEN_VIEW,
-                "1",
-                f"{_file_seconds(row, row.start_s):.6f}",
-                f"{_file_seconds(row, row.end_s):.6f}",
-                f"{FMIN_HZ / row.time_expansion:.1f}",
-                f"{FMAX_HZ / row.time_expansion:.1f}",
-                _tsv_text(_shown_species(row)),
-                _num(row.max_prob, 6),
-                row.status,
-            ]
-            f.write("\t".join(cells) + "\n")
+            f.write("\t".join(raven_cells(n, row)) + "\n")
+
+
+def audacity_cells(row: DetectionRow) -> list[str]:
+    return [
+        f"{_file_seconds(row, row.start_s):.6f}",
+        f"{_file_seconds(row, row.end_s):.6f}",
+        _tsv_text(f"{_shown_species(row)} ({row.status})"),
+    ]
 
 
 def write_audacity_labels(path: Path, rows: Sequence[DetectionRow]) -> None:
     """Audacity label track of one recording: ``start<TAB>end<TAB>species (status)``."""
     with AtomicTextFile(path) as f:
         for row in rows:
-            text = _tsv_text(f"{_shown_species(row)} ({row.status})")
-            start = _file_seconds(row, row.start_s)
-            end = _file_seconds(row, row.end_s)
-            f.write(f"{start:.6f}\t{end:.6f}\t{text}\n")
+            f.write("\t".join(audacity_cells(row)) + "\n")
 
 
 def _tsv_text(text: str) -> str:
@@ -255,22 +263,26 @@ def _tsv_text(text: str) -> str:
     return inert_text(flat)
 
 
+def _verified(rows: Sequence[DetectionRow]) -> list[DetectionRow]:
+    return [r for r in rows if r.status in (STATUS_CONFIRMED, STATUS_RELABELLED)]
+
+
+def britekit_cells(row: DetectionRow) -> list[str]:
+    return [
+        inert_text(row.path.stem),
+        inert_text(row.species_final),
+        f"{_file_seconds(row, row.start_s):.3f}",
+        f"{_file_seconds(row, row.end_s):.3f}",
+    ]
+
+
 def write_britekit(path: Path, rows: Sequence[DetectionRow]) -> None:
     """BriteKit per-segment annotations: the verified detections (confirmed or relabelled) as
     ``recording,class,start_time,end_time`` (recording = file stem, class = final species)."""
-    verified = [r for r in rows if r.status in (STATUS_CONFIRMED, STATUS_RELABELLED)]
     with AtomicTextFile(path) as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(BRITEKIT_COLUMNS)
-        for row in verified:
-            writer.writerow(
-                [
-                    inert_text(row.path.stem),
-                    inert_text(row.species_final),
-                    f"{_file_seconds(row, row.start_s):.3f}",
-                    f"{_file_seconds(row, row.end_s):.3f}",
-                ]
-            )
+        writer.writerows(britekit_cells(row) for row in _verified(rows))
 
 
 def kaleidoscope_code(label: str) -> str:
@@ -353,3 +365,58 @@ def write_summary_table(path: Path, table: Sequence[Sequence[str]]) -> None:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(SUMMARY_COLUMNS)
         writer.writerows(table)
+
+
+@dataclass(frozen=True)
+class ExportPreview:
+    """The first rows of an export as they will be written, and how many there will be."""
+
+    columns: tuple[str, ...]
+    rows: list[list[str]]
+    count: int
+    unit: str  # what a row is: "detections", "recordings", "summary lines"
+
+
+def preview_export(
+    fmt: str,
+    recordings: Sequence[RecordingRows],
+    *,
+    scope: str = "verified",
+    which: str = "all",
+    limit: int = 100,
+) -> ExportPreview:
+    rows = select_rows(recordings, scope, which)
+    if fmt == "kaleidoscope":
+        chosen = [r for r in recordings if which == "all" or r.reviewed]
+        root = common_folder([r.recording.path for r in chosen])
+        by_path: dict[Path, list[DetectionRow]] = {}
+        for row in rows:
+            by_path.setdefault(row.path, []).append(row)
+        cells = [
+            list(kaleidoscope_cells(r, by_path.get(r.recording.path, []), Path("id.csv"), root)
+                 .values())
+            for r in chosen[:limit]
+        ]  # fmt: skip
+        return ExportPreview(KALEIDOSCOPE_COLUMNS, cells, len(chosen), "recordings")
+    if fmt == "summary":
+        table = summary_table(summarise(recordings, which))
+        return ExportPreview(SUMMARY_COLUMNS, table[:limit], len(table), "summary lines")
+    if fmt == "britekit":
+        verified = _verified(rows)
+        return ExportPreview(
+            BRITEKIT_COLUMNS, [britekit_cells(r) for r in verified[:limit]], len(verified),
+            "detections",
+        )  # fmt: skip
+    if fmt == "raven":
+        numbered: list[list[str]] = []
+        counter: dict[Path, int] = {}
+        for row in rows[:limit]:
+            counter[row.path] = counter.get(row.path, 0) + 1
+            numbered.append([row.path.name, *raven_cells(counter[row.path], row)])
+        return ExportPreview(("file", *RAVEN_COLUMNS), numbered, len(rows), "detections")
+    if fmt == "audacity":
+        cells = [[row.path.name, *audacity_cells(row)] for row in rows[:limit]]
+        return ExportPreview(("file", "start", "end", "label"), cells, len(rows), "detections")
+    return ExportPreview(
+        EXPORT_CSV_COLUMNS, [detection_cells(r) for r in rows[:limit]], len(rows), "detections"
+    )

@@ -50,10 +50,12 @@ from bsgbat_gui.core.review_store import (
     default_store_path,
     writable_store_path,
 )
+from bsgbat_gui.core.survey import Survey, SurveyRecording
 from bsgbat_gui.core.thresholds import PresetError, parse_preset, preset_json
 from bsgbat_gui.gui.about import show_about
 from bsgbat_gui.gui.detections_panel import DetectionsPanel, SelectedEvent
 from bsgbat_gui.gui.event_shading import lanes_for
+from bsgbat_gui.gui.export_panel import ExportPanel
 from bsgbat_gui.gui.models_banner import ModelsBanner
 from bsgbat_gui.gui.recordings_panel import (
     STATUS_ANALYSING,
@@ -101,6 +103,7 @@ class MainWindow(QMainWindow):
         self.detections_panel = DetectionsPanel(self)
         self._pending_span: tuple[float, float] | None = None  # zoom once the spectrogram loads
         self.review = ReviewController(self)
+        self.export_panel: ExportPanel | None = None  # made when first shown (Ctrl+E)
         self.review.reviewer = self.settings.reviewer
         self._pending_selection: SelectedEvent | None = None  # restored once its events exist
         # Thresholds and the selection are saved (settings, review store) once a drag or a run of
@@ -224,6 +227,11 @@ class MainWindow(QMainWindow):
         self.addToolBar(toolbar)
 
     def _build_review_actions(self) -> None:
+        self.export_action = self._action(
+            "Export…", self.show_export_panel, "Ctrl+E",
+            "Write verified detections (CSV, Raven, Audacity, Kaleidoscope, BriteKit), import "
+            "decisions, summary",
+        )  # fmt: skip
         self.next_detection_action = self._action(
             "Next detection", lambda: self.detections_panel.step(1), "Right",
             "Select the next detection and show it",
@@ -271,6 +279,8 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.open_files_action)
         file_menu.addAction(self.open_folder_action)
         self.recent_menu = file_menu.addMenu("Recent folders")
+        file_menu.addSeparator()
+        file_menu.addAction(self.export_action)
         file_menu.addSeparator()
         file_menu.addAction(
             self._action("Quit", self.close, QKeySequence.StandardKey.Quit, "Quit bsgbat-gui")
@@ -355,6 +365,9 @@ class MainWindow(QMainWindow):
         self.threshold_panel.message.connect(self.status_label.setText)
         self.detections_panel.event_selected.connect(self.show_event)
         self.review.decisions_changed.connect(self._decisions_changed)
+        self.review.decisions_changed.connect(self._export_inputs_changed)
+        self.thresholds.thresholds_changed.connect(self._export_inputs_changed)
+        self.thresholds.combine_changed.connect(self._export_inputs_changed)
         self.review.problem.connect(self._review_problem)
         self.thresholds.thresholds_changed.connect(self._save_view_timer.start)
         self.thresholds.combine_changed.connect(self._save_view_timer.start)
@@ -892,6 +905,7 @@ class MainWindow(QMainWindow):
         if path == self.current_path:
             self.track_view.set_analysis(analysis)
         self._refresh_detections()
+        self._export_inputs_changed()
 
     def _analysis_failed(self, run_id: int, event: RecordingFailed) -> None:
         if self._is_current_run(run_id):
@@ -928,7 +942,43 @@ class MainWindow(QMainWindow):
 
     # -- closing ----------------------------------------------------------------------------------
 
+    # -- export --------------------------------------------------------------------------------
+
+    def show_export_panel(self) -> None:
+        if self.export_panel is None:
+            self.export_panel = ExportPanel(self.survey_for_export, self.review, self)
+            self.export_panel.message.connect(self.status_label.setText)
+        self.export_panel.show()
+        self.export_panel.raise_()
+        self.export_panel.activateWindow()
+
+    def survey_for_export(self) -> Survey | None:
+        """The open survey as the export sees it: every analysis shown, the thresholds and combine
+        method set here, every decision and recording mark."""
+        analyses = self.survey.analyses()
+        if not analyses:
+            return None
+        store = self.review.store
+        try:
+            model_sets = store.analysis_model_sets() if store is not None else {}
+        except Exception:  # the store is unreadable: the export says model_set is unknown
+            model_sets = {}
+        reviews = self.review.recording_reviews
+        recordings = [
+            SurveyRecording(
+                a, model_sets.get(a.info.path, ""), reviews.get(a.info.path, RecordingReview())
+            )
+            for a in analyses
+        ]
+        return Survey.of(recordings, self.thresholds.settings(), self.review.decisions)
+
+    def _export_inputs_changed(self, *_: object) -> None:
+        if self.export_panel is not None:
+            self.export_panel.schedule_refresh()
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.export_panel is not None:
+            self.export_panel.guano_writer.shutdown()
         self.settings.set_geometry("geometry", self.saveGeometry())
         self.settings.set_geometry("main_splitter", self.main_splitter.saveState())
         self.settings.set_geometry("window_state", self.saveState())

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from bsgbat_gui.core.decision_import import Change
 from bsgbat_gui.core.model_card import BACKGROUND_LABEL
 from bsgbat_gui.core.review_store import (
     OTHER_LABELS,
@@ -52,6 +53,24 @@ class DecisionCommand(QUndoCommand):
 
     def undo(self) -> None:
         self.before = self.controller._apply(self.after, self.before)
+
+
+class DecisionBatchCommand(QUndoCommand):
+    """Many decision changes at once (an import), in one transaction; undone as one."""
+
+    def __init__(self, controller: ReviewController, changes: list[Change], text: str) -> None:
+        super().__init__(text)
+        self.controller = controller
+        self.changes = changes
+
+    def redo(self) -> None:
+        stored = self.controller._apply_batch(self.changes)
+        self.changes = [
+            (before, after) for (before, _), after in zip(self.changes, stored, strict=True)
+        ]
+
+    def undo(self) -> None:
+        self.controller._apply_batch([(after, before) for before, after in self.changes])
 
 
 class ReviewController(QObject):
@@ -158,6 +177,26 @@ class ReviewController(QObject):
             self.decisions.sort(key=lambda d: d.id or 0)
         self.decisions_changed.emit()
         return new
+
+    def apply_import(self, changes: list[Change], text: str) -> bool:
+        """Apply an import's changes as one undoable step."""
+        if not changes or not self._writable():
+            return False
+        self.undo_stack.push(DecisionBatchCommand(self, list(changes), text))
+        return True
+
+    def _apply_batch(self, changes: list[Change]) -> list[Decision | None]:
+        store = self.store
+        if store is None:
+            return [after for _, after in changes]
+        try:
+            stored = store.apply_changes(changes)
+        except Exception as exc:  # sqlite3/OS errors: nothing was applied (one transaction)
+            self.problem.emit(f"The import was not saved: {exc}")
+            return [before for before, _ in changes]
+        self.decisions = store.decisions()
+        self.decisions_changed.emit()
+        return stored
 
     # -- recording level -----------------------------------------------------------------------
 

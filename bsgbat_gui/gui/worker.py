@@ -39,6 +39,7 @@ from bsgbat_gui.core.download import (
     FileStarted,
     download_model_set,
 )
+from bsgbat_gui.core.guano_write import GuanoWriteError, write_manual_id
 from bsgbat_gui.core.jobs import (
     LoadedDetail,
     analysis_job,
@@ -396,3 +397,69 @@ class ModelDownloader(QObject):
         if self._thread is not None:
             self._thread.quit()
             self._thread.wait(30_000)
+
+
+class _GuanoWorker(QObject):
+    file_done = Signal(object, str, str)  # path, new content SHA-256 ("" on failure), error
+    finished = Signal()
+
+    def __init__(self, species_by_path: dict[Path, tuple[str, ...]]) -> None:
+        super().__init__()
+        self.species_by_path = species_by_path
+        self.stop_requested = threading.Event()
+
+    @Slot()
+    def run(self) -> None:
+        for path, species in self.species_by_path.items():
+            if self.stop_requested.is_set():
+                break
+            try:
+                self.file_done.emit(path, write_manual_id(path, species), "")
+            except GuanoWriteError as exc:
+                self.file_done.emit(path, "", str(exc))
+            except Exception as exc:  # a bug must reach the user as a message
+                log.exception("GUANO write-back failed")
+                self.file_done.emit(path, "", f"internal error: {exc}")
+        self.finished.emit()
+
+
+class GuanoWriter(QObject):
+    """Writes reviewed species into WAV files' GUANO from a QThread (each file is copied, so a
+    large one takes seconds). The receiver records the new content hash in the review store."""
+
+    file_done = Signal(object, str, str)  # path, sha256 ("" on failure), error
+    finished = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thread: QThread | None = None
+        self._worker: _GuanoWorker | None = None
+
+    @property
+    def is_running(self) -> bool:
+        return self._thread is not None and self._thread.isRunning()
+
+    def start(self, species_by_path: dict[Path, tuple[str, ...]]) -> None:
+        if self.is_running:
+            return
+        worker = _GuanoWorker(species_by_path)
+        thread = QThread()
+        thread.setObjectName("guano-write")
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.file_done.connect(self.file_done)
+        worker.finished.connect(self.finished)
+        worker.finished.connect(thread.quit)
+        self._thread, self._worker = thread, worker
+        thread.start()
+
+    def cancel(self) -> None:
+        if self._worker is not None:
+            self._worker.stop_requested.set()
+
+    def shutdown(self) -> None:
+        """Stop after the file being written (never mid-file: each write is all-or-nothing)."""
+        self.cancel()
+        if self._thread is not None:
+            self._thread.quit()
+            self._thread.wait(60_000)
