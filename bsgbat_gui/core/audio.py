@@ -340,3 +340,13 @@ class ModelRateSignal:
             filter_name=RESAMPLER_FILTER,
         )
         return out
+
+
+def read_real_span(info: RecordingInfo, start_s: float, end_s: float) -> np.ndarray:
+    """Mono float32 samples at the recording's true rate between two real times (clipped to the
+    recording): what was recorded, for listening (playback, clips), not resampled."""
+    rate = info.true_rate_hz
+    start = max(0, round(start_s * rate))
+    stop = min(info.header_frames, round(end_s * rate))
+    with ModelRateSignal(info) as signal:
+        return signal._read_input(start, stop)

@@ -83,6 +83,17 @@ class AtomicTextFile:
                 self._tmp_path.unlink()
 
 
+class AtomicBinaryFile(AtomicTextFile):
+    """:class:`AtomicTextFile` for bytes (audio clips)."""
+
+    def __enter__(self) -> IO[bytes]:  # type: ignore[override]
+        folder = self.path.parent if str(self.path.parent) else Path()
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
+        self._tmp_path = Path(tmp)
+        self._file = os.fdopen(fd, "wb")  # type: ignore[assignment]
+        return self._file  # type: ignore[return-value]
+
+
 class SegmentsCsvWriter:
     """The ``--segments`` CSV: one row per model window, combined probabilities per label.
 
