@@ -20,6 +20,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import signal as sps
 
+from bsgbat_gui.core.audio import RecordingInfo, read_real_span
+
 FloatArray = npt.NDArray[np.float32]
 
 PLAYBACK_MODES = ("expand", "heterodyne", "real")
@@ -162,3 +164,51 @@ def wav_bytes(playable: Playable) -> bytes:
         + struct.pack("<I", len(data))
         + data
     )
+
+
+DEVICE_RATE_HZ = 48_000  # what the window hands the sound card (every card plays it)
+MAX_PLAY_S = 20.0  # real seconds per playback (200 s heard at x10)
+
+
+@dataclass(frozen=True)
+class PlaybackSettings:
+    mode: str = "expand"
+    factor: float = DEFAULT_FACTOR
+    lo_hz: float = DEFAULT_LO_HZ
+    low_hz: float | None = None  # band limit, real Hz (None: open)
+    high_hz: float | None = None
+
+    def describe(self) -> str:
+        if self.mode == "expand":
+            return f"time expansion x{self.factor:g}"
+        if self.mode == "heterodyne":
+            return f"heterodyne {self.lo_hz / 1000:g} kHz"
+        return "real speed"
+
+
+def at_rate(playable: Playable, rate_hz: int) -> Playable:
+    """The same sound at another sample rate (what it sounds like does not change)."""
+    if playable.rate_hz == rate_hz or not len(playable.samples):
+        return Playable(playable.samples, rate_hz, playable.speed)
+    g = np.gcd(int(rate_hz), int(playable.rate_hz))
+    y = sps.resample_poly(playable.samples, rate_hz // g, playable.rate_hz // g)
+    return Playable(np.clip(y, -1, 1).astype(np.float32), rate_hz, playable.speed)
+
+
+def prepare_playback(
+    info: RecordingInfo,
+    start_s: float,
+    end_s: float,
+    settings: PlaybackSettings,
+    *,
+    device_rate_hz: int = DEVICE_RATE_HZ,
+) -> Playable:
+    """Read ``[start_s, end_s)`` (real seconds, at most :data:`MAX_PLAY_S`) of a recording and
+    make it audible at ``device_rate_hz``. Raises ``RecordingError``."""
+    end_s = min(end_s, start_s + MAX_PLAY_S, info.duration_s)
+    samples = read_real_span(info, start_s, end_s)
+    playable = make_playable(
+        samples, info.true_rate_hz, settings.mode, factor=settings.factor,
+        lo_hz=settings.lo_hz, low_hz=settings.low_hz, high_hz=settings.high_hz,
+    )  # fmt: skip
+    return at_rate(playable, device_rate_hz)

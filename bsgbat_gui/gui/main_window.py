@@ -57,6 +57,7 @@ from bsgbat_gui.gui.detections_panel import DetectionsPanel, SelectedEvent
 from bsgbat_gui.gui.event_shading import lanes_for
 from bsgbat_gui.gui.export_panel import ExportPanel
 from bsgbat_gui.gui.models_banner import ModelsBanner
+from bsgbat_gui.gui.playback import PlaybackBar, PlaybackController
 from bsgbat_gui.gui.recordings_panel import (
     STATUS_ANALYSING,
     STATUS_DONE,
@@ -104,6 +105,7 @@ class MainWindow(QMainWindow):
         self._pending_span: tuple[float, float] | None = None  # zoom once the spectrogram loads
         self.review = ReviewController(self)
         self.export_panel: ExportPanel | None = None  # made when first shown (Ctrl+E)
+        self.playback = PlaybackController(self)
         self.review.reviewer = self.settings.reviewer
         self._pending_selection: SelectedEvent | None = None  # restored once its events exist
         # Thresholds and the selection are saved (settings, review store) once a drag or a run of
@@ -224,6 +226,13 @@ class MainWindow(QMainWindow):
             "Show the normalised 0..6 input the network sees instead of the dB spectrogram"
         )
         toolbar.addWidget(self.model_input_box)
+        toolbar.addSeparator()
+        self.play_action = self._action(
+            "Play / stop", self.toggle_playback, "Space",
+            "Play the selected detection, else the visible time range (Space)",
+        )  # fmt: skip
+        self.playback_bar = PlaybackBar(self.play_action, self)
+        toolbar.addWidget(self.playback_bar)
         self.addToolBar(toolbar)
 
     def _build_review_actions(self) -> None:
@@ -372,6 +381,11 @@ class MainWindow(QMainWindow):
         self.thresholds.thresholds_changed.connect(self._save_view_timer.start)
         self.thresholds.combine_changed.connect(self._save_view_timer.start)
         self.cancel_button.clicked.connect(self.cancel_analysis)
+        self.playback.cursor_moved.connect(self.spectrogram_view.set_cursor)
+        self.playback.message.connect(self.status_label.setText)
+        self.playback.playing_changed.connect(
+            lambda playing: self.play_action.setText("Stop" if playing else "Play / stop")
+        )
         self.spectrogram_loader.loaded.connect(self._spectrogram_loaded)
         self.spectrogram_loader.failed.connect(self._spectrogram_failed)
         self.spectrogram_loader.detail_loaded.connect(self._detail_loaded)
@@ -942,6 +956,24 @@ class MainWindow(QMainWindow):
 
     # -- closing ----------------------------------------------------------------------------------
 
+    # -- playback ------------------------------------------------------------------------------
+
+    def toggle_playback(self) -> None:
+        """Play the selected detection when it is in the shown recording, else the visible time
+        range; stop if playing."""
+        if self.playback.busy:
+            self.playback.stop()
+            return
+        path = self.current_path
+        row = self.recordings.row_for(path) if path is not None else None
+        selected = self.detections_panel.selected
+        if selected is not None and selected.path == path:
+            start_s, end_s = selected.start_s, selected.end_s
+        else:
+            start_s, end_s = self.spectrogram_view.visible_range()
+        info = row.info if row is not None else None
+        self.playback.play(info, start_s, end_s, self.playback_bar.settings())
+
     # -- export --------------------------------------------------------------------------------
 
     def show_export_panel(self) -> None:
@@ -977,6 +1009,7 @@ class MainWindow(QMainWindow):
             self.export_panel.schedule_refresh()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.playback.shutdown()
         if self.export_panel is not None:
             self.export_panel.guano_writer.shutdown()
         self.settings.set_geometry("geometry", self.saveGeometry())

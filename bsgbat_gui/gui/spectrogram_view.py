@@ -137,6 +137,8 @@ class SpectrogramView(pg.GraphicsLayoutWidget):
         self.histogram.sigLookupTableChanged.connect(self._sync_secondary_images)
         self.event_shading = EventShading()
         self.plot.addItem(self.event_shading)
+        self.cursors: list[pg.InfiniteLine] = []  # the playback cursor, on each time plot
+        self._add_cursor(self.plot)
         self.message = pg.TextItem(anchor=(0.5, 0.5), color="#cccccc")
         self.message.setZValue(30)
         self.plot.addItem(self.message)
@@ -187,8 +189,29 @@ class SpectrogramView(pg.GraphicsLayoutWidget):
         """Put the probability tracks under the spectrogram, same column, time axes linked."""
         self.addItem(tracks, row=2, col=0)
         tracks.setXLink(self.plot)
+        self._add_cursor(tracks)
         self.ci.layout.setRowStretchFactor(1, 3)
         self.ci.layout.setRowStretchFactor(2, 2)
+
+    def _add_cursor(self, plot: pg.PlotItem) -> None:
+        cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#ff4040", width=2))
+        cursor.setZValue(40)
+        cursor.hide()
+        plot.addItem(cursor, ignoreBounds=True)
+        self.cursors.append(cursor)
+
+    def set_cursor(self, t: float | None) -> None:
+        """Show the playback cursor at ``t`` (real seconds), or hide it (None); the view follows
+        a cursor that leaves it."""
+        for cursor in self.cursors:
+            cursor.setVisible(t is not None)
+            if t is not None:
+                cursor.setValue(t)
+        if t is not None:
+            x0, x1 = self.visible_range()
+            if not x0 <= t <= x1:
+                width = x1 - x0
+                self.plot.setXRange(t - 0.1 * width, t + 0.9 * width, padding=0)
 
     # -- content -------------------------------------------------------------------------------
 

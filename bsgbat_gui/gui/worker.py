@@ -30,7 +30,7 @@ from bsgbat_gui.core.analysis import (
     RecordingStarted,
     SegmentsAnalysed,
 )
-from bsgbat_gui.core.audio import RecordingError
+from bsgbat_gui.core.audio import RecordingError, RecordingInfo
 from bsgbat_gui.core.compute_process import ComputeProcess, ComputeProcessDied, Job
 from bsgbat_gui.core.download import (
     BytesReceived,
@@ -48,6 +48,7 @@ from bsgbat_gui.core.jobs import (
     warm_up,
 )
 from bsgbat_gui.core.models import ModelSetError, locate_model_set
+from bsgbat_gui.core.playback import PlaybackSettings, prepare_playback
 
 log = logging.getLogger(__name__)
 
@@ -463,3 +464,64 @@ class GuanoWriter(QObject):
         if self._thread is not None:
             self._thread.quit()
             self._thread.wait(60_000)
+
+
+class _PlaybackWorker(QObject):
+    ready = Signal(int, object)  # request id, Playable
+    failed = Signal(int, str)
+
+    @Slot(int, object, float, float, object)
+    def prepare(
+        self, request_id: int, info: RecordingInfo, start_s: float, end_s: float,
+        settings: PlaybackSettings,
+    ) -> None:  # fmt: skip
+        try:
+            self.ready.emit(request_id, prepare_playback(info, start_s, end_s, settings))
+        except RecordingError as exc:
+            self.failed.emit(request_id, str(exc))
+        except Exception as exc:  # a bug must reach the user as a message
+            log.exception("playback preparation failed")
+            self.failed.emit(request_id, f"internal error: {exc}")
+
+
+class PlaybackPreparer(QObject):
+    """Reads and processes the sound to play (filtering, expansion, resampling) in a QThread;
+    a newer request makes older results stale (dropped by their id)."""
+
+    ready = Signal(object)  # Playable
+    failed = Signal(str)
+    _request = Signal(int, object, float, float, object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._latest = 0
+        self._thread = QThread()
+        self._thread.setObjectName("playback-prepare")
+        self._worker = _PlaybackWorker()
+        self._worker.moveToThread(self._thread)
+        self._request.connect(self._worker.prepare)
+        self._worker.ready.connect(self._deliver)
+        self._worker.failed.connect(self._deliver_failure)
+        self._thread.start()
+
+    def request(
+        self, info: RecordingInfo, start_s: float, end_s: float, settings: PlaybackSettings
+    ) -> None:
+        self._latest += 1
+        self._request.emit(self._latest, info, start_s, end_s, settings)
+
+    def cancel(self) -> None:
+        self._latest += 1  # whatever is being prepared is no longer wanted
+
+    def _deliver(self, request_id: int, playable: object) -> None:
+        if request_id == self._latest:
+            self.ready.emit(playable)
+
+    def _deliver_failure(self, request_id: int, reason: str) -> None:
+        if request_id == self._latest:
+            self.failed.emit(reason)
+
+    def shutdown(self) -> None:
+        self.cancel()
+        self._thread.quit()
+        self._thread.wait(30_000)
