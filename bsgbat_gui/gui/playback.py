@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QTimer, Signal, SignalInstance
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -48,18 +48,18 @@ CURSOR_INTERVAL_MS = 30
 class AudioOutput(Protocol):
     """What the controller needs from a sound output (a QAudioSink, or a test's fake)."""
 
-    @property
-    def finished(self) -> SignalInstance: ...  # the whole buffer was played, or it stopped
-
     def start(self, pcm16: bytes, rate_hz: int) -> None: ...
     def stop(self) -> None: ...
     def played_s(self) -> float: ...
+    def done(self) -> bool: ...  # the whole buffer was played (or the device gave up)
 
 
 class QtAudioOutput(QObject):
-    """16-bit mono PCM from memory through the default audio device."""
+    """16-bit mono PCM from memory through the default audio device.
 
-    finished = Signal()
+    The sink's state is polled (:meth:`done`) rather than connected: PySide6 cannot convert
+    some ``QAudio::State`` values in ``stateChanged`` ("cannot be converted" TypeErrors).
+    """
 
     def __init__(self, device: QAudioDevice, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -68,7 +68,7 @@ class QtAudioOutput(QObject):
         self._buffer: QBuffer | None = None
 
     def start(self, pcm16: bytes, rate_hz: int) -> None:
-        from PySide6.QtMultimedia import QAudio, QAudioFormat, QAudioSink
+        from PySide6.QtMultimedia import QAudioFormat, QAudioSink
 
         self.stop()
         fmt = QAudioFormat()
@@ -80,20 +80,24 @@ class QtAudioOutput(QObject):
         buffer.setData(QByteArray(pcm16))
         buffer.open(QIODevice.OpenModeFlag.ReadOnly)
 
-        def state_changed(state: object) -> None:
-            if state in (QAudio.State.IdleState, QAudio.State.StoppedState):
-                if sink.error() != QAudio.Error.NoError:
-                    log.warning("audio output error: %s", sink.error())
-                self.finished.emit()
-
-        sink.stateChanged.connect(state_changed)
         self._sink, self._buffer = sink, buffer
         sink.start(buffer)
+
+    def done(self) -> bool:
+        sink = self._sink
+        if sink is None:
+            return True
+        if getattr(sink.state(), "name", "") not in ("IdleState", "StoppedState"):
+            return False
+        # Compared by name: PySide6 6.7+ enums from QtAudio and QAudio do not compare equal.
+        error = getattr(sink.error(), "name", "NoError")
+        if error != "NoError":
+            log.warning("audio output error: %s", error)
+        return True
 
     def stop(self) -> None:
         sink, self._sink = self._sink, None
         if sink is not None:
-            sink.stateChanged.disconnect()
             sink.stop()
             sink.deleteLater()
         if self._buffer is not None:
@@ -209,8 +213,6 @@ class PlaybackController(QObject):
     def _ensure_output(self) -> bool:
         if self._output is None and not self._unavailable:
             self._output, self._unavailable = self._output_factory(self)
-            if self._output is not None:
-                self._output.finished.connect(self._finished)
         if self._output is None:
             if not self._said_unavailable:
                 self._said_unavailable = True
@@ -237,13 +239,13 @@ class PlaybackController(QObject):
         self.message.emit(f"Cannot play: {reason}")
 
     def _tick(self) -> None:
-        if self.playing and self._output is not None:
-            t = self._start_s + self._output.played_s() * self._speed
-            self.cursor_moved.emit(min(t, self._end_s))
-
-    def _finished(self) -> None:
-        if self.playing:
+        if not self.playing or self._output is None:
+            return
+        if self._output.done():
             self.stop()
+            return
+        t = self._start_s + self._output.played_s() * self._speed
+        self.cursor_moved.emit(min(t, self._end_s))
 
     def shutdown(self) -> None:
         self.stop()

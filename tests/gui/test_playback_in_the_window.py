@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from audio_factory import chirp_train, write_wav
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt
 from test_review_in_the_window import make_night, open_analysed, press
 
 from bsgbat_gui.core.audio import probe_recording
@@ -21,14 +21,13 @@ from bsgbat_gui.gui.playback import PlaybackController
 class FakeOutput(QObject):
     """An audio output whose clock runs in real time from start(), like a sound card's."""
 
-    finished = Signal()
-
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.pcm = b""
         self.rate_hz = 0
         self._started = 0.0
         self.stopped = 0
+        self.finished = False
 
     def start(self, pcm16: bytes, rate_hz: int) -> None:
         self.pcm, self.rate_hz, self._started = pcm16, rate_hz, time.monotonic()
@@ -38,6 +37,9 @@ class FakeOutput(QObject):
 
     def played_s(self) -> float:
         return time.monotonic() - self._started
+
+    def done(self) -> bool:
+        return self.finished
 
 
 def test_space_plays_the_selected_detection_with_a_moving_cursor(
@@ -73,8 +75,9 @@ def test_space_plays_the_selected_detection_with_a_moving_cursor(
     # The end of the sound ends playback too.
     press(qtbot, window, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: window.playback.playing, timeout=10_000)
-    fake.finished.emit()
-    assert not window.playback.busy and not cursor.isVisible()
+    fake.finished = True
+    qtbot.waitUntil(lambda: not window.playback.busy)
+    assert not cursor.isVisible()
 
 
 def test_no_audio_device_is_said_once_and_nothing_breaks(
