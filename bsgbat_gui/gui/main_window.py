@@ -963,6 +963,7 @@ class MainWindow(QMainWindow):
         range; stop if playing."""
         if self.playback.busy:
             self.playback.stop()
+            self.status_label.setText("Playback stopped")
             return
         path = self.current_path
         row = self.recordings.row_for(path) if path is not None else None

@@ -175,6 +175,7 @@ class PlaybackController(QObject):
     ) -> None:
         if self.busy:
             self.stop()
+            self.message.emit("Playback stopped")
         else:
             self.play(info, start_s, end_s, settings)
 
@@ -243,6 +244,7 @@ class PlaybackController(QObject):
             return
         if self._output.done():
             self.stop()
+            self.message.emit(f"Played {self._what}")
             return
         t = self._start_s + self._output.played_s() * self._speed
         self.cursor_moved.emit(min(t, self._end_s))
