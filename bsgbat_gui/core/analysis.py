@@ -8,7 +8,7 @@ and cancel without the core knowing about terminals or threads.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -16,10 +16,9 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from bsgbat_gui.core.audio import ModelRateSignal, RecordingError, RecordingInfo, probe_recording
+from bsgbat_gui.core.audio import ModelRateSignal, RecordingInfo
 from bsgbat_gui.core.ensemble import CombineMethod, Ensemble, combine_logits, sigmoid
 from bsgbat_gui.core.model_card import SEGMENT_FRAMES
-from bsgbat_gui.core.models import ModelSetError
 from bsgbat_gui.core.segments import SegmentWindow, normalise_segment, segment_windows
 from bsgbat_gui.core.spectrogram import frame_count, log_mel_frames
 
@@ -171,52 +170,3 @@ def analyse_recording(
             model_names=tuple(m.name for m in ensemble.models),
         ),
     )
-
-
-def analyse_recordings(
-    paths: Iterable[Path],
-    ensemble: Ensemble | Callable[[], Ensemble],
-    *,
-    time_expansion: float | None = None,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-    cache: AnalysisCache | None = None,
-    should_stop: Callable[[], bool] = _never_stop,
-) -> Iterator[AnalysisEvent]:
-    """Analyse recordings one after another; a bad file yields :class:`RecordingFailed` and the
-    rest go on.
-
-    ``ensemble`` may be a function that loads it: then the models are loaded only if some
-    recording is not in ``cache`` (loading six models takes seconds).
-    """
-    loaded: list[Ensemble] = []
-
-    def get_ensemble() -> Ensemble:
-        if not loaded:
-            loaded.append(ensemble if isinstance(ensemble, Ensemble) else ensemble())
-        return loaded[0]
-
-    for index, path in enumerate(paths):
-        if should_stop():
-            return
-        try:
-            info = probe_recording(path, time_expansion=time_expansion)
-            yield RecordingStarted(index, path, info, len(windows_for(info)))
-            cached = cache.lookup(info) if cache is not None else None
-            if cached is not None:
-                yield RecordingAnalysed(index, cached, from_cache=True)
-                continue
-            for event in analyse_recording(
-                info, get_ensemble(), index=index, batch_size=batch_size, should_stop=should_stop
-            ):
-                if isinstance(event, RecordingAnalysed) and cache is not None:
-                    cache.keep(event.analysis)
-                yield event
-        except RecordingError as exc:
-            yield RecordingFailed(index, path, str(exc))
-        except MemoryError:
-            yield RecordingFailed(index, path, "out of memory while analysing")
-        except ModelSetError:
-            raise  # not this file's fault: the caller reports it once
-        except Exception as exc:  # a bug must not take the rest of a night's files down with it
-            log.exception("unexpected failure analysing %s", path)
-            yield RecordingFailed(index, path, f"internal error: {type(exc).__name__}: {exc}")

@@ -7,6 +7,7 @@ change later without running the models again.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -201,6 +202,7 @@ class Ensemble:
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         providers = [provider] if provider == DEFAULT_PROVIDER else [provider, DEFAULT_PROVIDER]
+        self.inference_s = 0.0  # time spent inside InferenceSession.run (benchmark)
         self.models: list[LoadedModel] = []
         for path in model_set.model_paths:
             session = load_session(path, len(self.labels), options=options, providers=providers)
@@ -218,6 +220,8 @@ class Ensemble:
         """Per-model logits for a batch: ``[B, 1, 512, 128]`` -> ``[n_models, B, n_classes]``."""
         x = np.ascontiguousarray(batch, dtype=np.float32)
         out = np.empty((self.n_models, x.shape[0], self.n_classes), dtype=np.float32)
+        started = time.perf_counter()
         for i, model in enumerate(self.models):
             out[i] = model.session.run([OUTPUT_NAME], {INPUT_NAME: x})[0]
+        self.inference_s += time.perf_counter() - started
         return out

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from bsgbat_gui.core.analysis import AnalysisEvent, analyse_recordings, windows_for
+from bsgbat_gui.core.analysis import AnalysisEvent, windows_for
 from bsgbat_gui.core.audio import ModelRateSignal, RecordingInfo, probe_recording
 from bsgbat_gui.core.ensemble import Ensemble
 from bsgbat_gui.core.models import ModelSet
+from bsgbat_gui.core.pipeline import analyse_recordings
 from bsgbat_gui.core.review_store import ReviewStore, StoreCache, StoreError
 from bsgbat_gui.core.segments import model_input_image
 from bsgbat_gui.core.spectrogram import DisplaySpectrogram, display_spectrogram

@@ -14,9 +14,10 @@ import soundfile
 from audio_factory import chirp_train, write_wav
 
 from bsgbat_gui.__main__ import main
-from bsgbat_gui.core.analysis import RecordingAnalysed, SegmentsAnalysed, analyse_recordings
+from bsgbat_gui.core.analysis import RecordingAnalysed, SegmentsAnalysed
 from bsgbat_gui.core.ensemble import Ensemble
 from bsgbat_gui.core.models import read_model_set
+from bsgbat_gui.core.pipeline import analyse_recordings
 
 
 @pytest.fixture
@@ -147,21 +148,23 @@ def test_interrupted_run_leaves_no_partial_csv(
     tmp_path: Path, model_set_dir: Path, monkeypatch
 ) -> None:
     paths = [
-        write_wav(tmp_path / f"{i}.wav", chirp_train(384_000, 1.5, seed=i), 384_000)
+        write_wav(tmp_path / f"{i}.wav", chirp_train(384_000, 10.0, seed=i), 384_000)
         for i in range(3)
     ]
     out = tmp_path / "s.csv"
     out.write_text("previous results\n")
-    from bsgbat_gui.core import analysis
+    from bsgbat_gui.core.ensemble import Ensemble
 
-    real = analysis.analyse_recording
+    real = Ensemble.run
+    calls = []
 
-    def interrupting(info, *a, **kw):
-        if info.path == paths[1]:
+    def interrupting(self, batch):
+        calls.append(len(batch))
+        if len(calls) == 2:  # Ctrl+C while the models run, part-way through the files
             raise KeyboardInterrupt
-        yield from real(info, *a, **kw)
+        return real(self, batch)
 
-    monkeypatch.setattr(analysis, "analyse_recording", interrupting)
+    monkeypatch.setattr(Ensemble, "run", interrupting)
     rc = main(["analyze", *map(str, paths), "--models", str(model_set_dir), "--segments", str(out)])
     assert rc == 130
     assert out.read_text() == "previous results\n"
