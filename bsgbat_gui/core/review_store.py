@@ -654,7 +654,10 @@ def model_set_id(model_set: ModelSet, store: ReviewStore | None = None) -> str:
         file_hash = store.model_file_sha256(path) if store is not None else file_sha256(path)
         digest.update(f"{path.name}:{file_hash}\n".encode())
     digest.update("\n".join(model_set.labels).encode())
-    return digest.hexdigest()
+    # A quantised copy says so in its identity, hence in every export's model_set column.
+    from bsgbat_gui.core.quantize import is_quantized
+
+    return digest.hexdigest() + ("-int8" if is_quantized(model_set.folder) else "")
 
 
 def attach_decisions(

@@ -141,7 +141,9 @@ class RecordingRows:
 
 
 def short_model_set(model_set_id: str) -> str:
-    return model_set_id[:MODEL_SET_SHORT_HASH_CHARS]
+    """The first hex digits of a model-set identity, with its ``-int8`` mark if quantised."""
+    suffix = "-int8" if model_set_id.endswith("-int8") else ""
+    return model_set_id[:MODEL_SET_SHORT_HASH_CHARS] + suffix
 
 
 def load_survey(
