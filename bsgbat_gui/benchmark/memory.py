@@ -24,6 +24,17 @@ class MemoryResult:
 
 
 def _peak_rss_mb() -> float:
+    """This process's peak resident set size.
+
+    Linux: ``VmHWM`` from ``/proc/self/status``. Not ``getrusage``: its ``ru_maxrss`` survives
+    ``exec``, so a child started by a large parent reports the parent's size at the fork.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     import resource
 
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -209,6 +209,9 @@ class Ensemble:
         # (hundreds of MB apiece at batch 16) for the life of the process; freed after each run,
         # only one model's activations exist at a time.
         options.enable_cpu_mem_arena = False
+        # Idle intra-op threads sleep instead of spinning: spinning threads take the cores the
+        # input-preparing thread needs, and the models then wait for their next batch.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         providers = [provider] if provider == DEFAULT_PROVIDER else [provider, DEFAULT_PROVIDER]
         self.inference_s = 0.0  # time spent inside InferenceSession.run (benchmark)
         self.models: list[LoadedModel] = []

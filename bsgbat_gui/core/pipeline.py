@@ -43,7 +43,7 @@ from bsgbat_gui.core.segments import SegmentWindow
 
 log = logging.getLogger(__name__)
 
-QUEUE_BATCHES = 2  # prepared batches waiting for the models (each at most 16 x 256 KiB)
+QUEUE_BATCHES = 6  # prepared batches waiting for the models (each at most 16 x 256 KiB = 4 MiB)
 
 
 @dataclass
