@@ -69,6 +69,9 @@ def measure_in_subprocess(side: str, wav: Path, models: Path, timeout_s: float) 
         [sys.executable, "-m", "bsgbat_gui.benchmark.memory", side, str(wav), str(models)],
         capture_output=True, text=True, timeout=timeout_s,
     )  # fmt: skip
+    if proc.returncode < 0:
+        reason = "killed (out of memory)" if proc.returncode == -9 else f"signal {-proc.returncode}"
+        raise RuntimeError(f"{side} analysis {reason}")
     if proc.returncode != 0:
         tail = proc.stderr.strip().splitlines()[-3:]
         raise RuntimeError(f"{side} analysis failed (exit {proc.returncode}): {' | '.join(tail)}")
