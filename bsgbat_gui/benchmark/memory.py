@@ -9,6 +9,7 @@ other's allocations.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -72,6 +73,10 @@ def measure_in_subprocess(side: str, wav: Path, models: Path, timeout_s: float) 
     if proc.returncode < 0:
         reason = "killed (out of memory)" if proc.returncode == -9 else f"signal {-proc.returncode}"
         raise RuntimeError(f"{side} analysis {reason}")
+    if "Failed to allocate memory" in proc.stderr:
+        size = re.search(r"buffer of size (\d+)", proc.stderr)
+        wanted = f" ({int(size.group(1)) / 1e9:.1f} GB requested)" if size else ""
+        raise RuntimeError(f"{side} analysis out of memory{wanted}")
     if proc.returncode != 0:
         tail = proc.stderr.strip().splitlines()[-3:]
         raise RuntimeError(f"{side} analysis failed (exit {proc.returncode}): {' | '.join(tail)}")
