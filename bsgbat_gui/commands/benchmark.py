@@ -187,9 +187,11 @@ def _model_benchmarks(
 def _int8(model_set: Any, work: Path, paths: list[Path], log: Any) -> dict[str, Any]:
     """Speed and difference of an INT8 copy (built here, not installed, not validated: the
     numbers say whether ``models quantize`` would accept it)."""
+    import shutil
     import time
 
     from bsgbat_gui.core.ensemble import Ensemble
+    from bsgbat_gui.core.model_card import LABELS_FILENAME
     from bsgbat_gui.core.models import read_model_set
     from bsgbat_gui.core.quantize import (
         INT8_MAX_ABS_DIFF,
@@ -204,7 +206,7 @@ def _int8(model_set: Any, work: Path, paths: list[Path], log: Any) -> dict[str, 
     folder.mkdir()
     for path in model_set.model_paths:
         quantize_model(path, folder / path.name, inputs[:64])
-    (folder / "bsgbat_labels.txt").write_text((model_set.folder / "bsgbat_labels.txt").read_text())
+    shutil.copy2(model_set.folder / LABELS_FILENAME, folder / LABELS_FILENAME)
     fp32, int8 = Ensemble(model_set), Ensemble(read_model_set(folder))
     rates = {}
     probabilities = {}

@@ -25,7 +25,7 @@ from bsgbat_gui.core.survey_export import (
     ExportError,
     export_survey,
 )
-from bsgbat_gui.core.thresholds import PresetError, ThresholdSettings, load_preset
+from bsgbat_gui.core.thresholds import PresetError
 
 EXIT_OK = 0
 EXIT_SOME_FAILED = 1
@@ -112,21 +112,12 @@ def _open_survey(
         )
         store.close()
         return None
-    settings: ThresholdSettings | None = None
     try:
-        if args.thresholds is not None:
-            labels = next(
-                (a.labels for _, _, a in store.stored_analyses() if not isinstance(a, str)), ()
-            )
-            loaded = load_preset(args.thresholds, labels)
-            for problem in loaded.problems:
-                stderr.write(f"warning: {args.thresholds}: {problem}\n")
-            settings = loaded.settings
+        survey, problems = load_survey(store, args.thresholds)
     except PresetError as exc:
         stderr.write(f"error: {exc}\n")
         store.close()
         return None
-    survey, problems = load_survey(store, settings)
     for problem in problems:
         stderr.write(f"warning: {problem}\n")
     return store, survey

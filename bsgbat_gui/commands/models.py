@@ -219,11 +219,10 @@ def run_quantize(
     args: argparse.Namespace, *, stdout: IO[str] | None = None, stderr: IO[str] | None = None
 ) -> int:
     from bsgbat_gui.core.audio import find_recordings
-    from bsgbat_gui.core.models import ModelSetError, locate_model_set
+    from bsgbat_gui.core.models import ModelSetError, is_quantized, locate_model_set
     from bsgbat_gui.core.quantize import (
         INT8_MAX_ABS_DIFF,
         QuantizeError,
-        is_quantized,
         quantize_model_set,
         reference_windows,
     )

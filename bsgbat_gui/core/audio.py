@@ -290,7 +290,7 @@ class ModelRateSignal:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _read_input(self, start: int, stop: int) -> np.ndarray:
+    def read_true_rate(self, start: int, stop: int) -> np.ndarray:
         """Mono float32 input samples ``[start, stop)`` at the true rate (clipped to the file)."""
         import soundfile
 
@@ -317,7 +317,7 @@ class ModelRateSignal:
         if hi <= lo:
             return out
         if not self.info.needs_resampling:
-            out[lo - start : hi - start] = self._read_input(lo, hi)
+            out[lo - start : hi - start] = self.read_true_rate(lo, hi)
             return out
         rate_in = self.info.true_rate_hz
         in_start, in_stop = resample.input_span_for_output(
@@ -328,7 +328,7 @@ class ModelRateSignal:
             output_rate_hz=MODEL_SAMPLE_RATE_HZ,
             filter_name=RESAMPLER_FILTER,
         )
-        block = self._read_input(in_start, in_stop)
+        block = self.read_true_rate(in_start, in_stop)
         out[lo - start : hi - start] = resample.resample_span(
             block,
             input_offset=in_start,
@@ -349,4 +349,4 @@ def read_real_span(info: RecordingInfo, start_s: float, end_s: float) -> np.ndar
     start = max(0, round(start_s * rate))
     stop = min(info.header_frames, round(end_s * rate))
     with ModelRateSignal(info) as signal:
-        return signal._read_input(start, stop)
+        return signal.read_true_rate(start, stop)

@@ -127,6 +127,25 @@ def _validate_session(name: str, session: onnxruntime.InferenceSession, n_labels
         )
 
 
+def session_options(intra_op_threads: int = 0) -> onnxruntime.SessionOptions:
+    """How every session is made: ``intra_op_threads`` (0 = ONNX Runtime's default, all cores),
+    one inter-op thread, quiet logging, and memory and threads shared fairly (below)."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = intra_op_threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    # No per-session memory arena: six sessions would each keep their largest activations
+    # (hundreds of MB apiece at batch 16) for the life of the process; freed after each run,
+    # only one model's activations exist at a time.
+    options.enable_cpu_mem_arena = False
+    # Idle intra-op threads sleep instead of spinning: spinning threads take the cores the
+    # input-preparing thread needs, and the models then wait for their next batch.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return options
+
+
 def load_session(
     path: Path,
     n_labels: int,
@@ -141,12 +160,7 @@ def load_session(
     import onnxruntime
 
     if options is None:
-        options = onnxruntime.SessionOptions()
-        options.log_severity_level = 3
-        # No per-session memory arena: six sessions would each keep their largest activations
-        # (hundreds of MB apiece at batch 16) for the life of the process; freed after each run,
-        # only one model's activations exist at a time.
-        options.enable_cpu_mem_arena = False
+        options = session_options()
     try:
         session = onnxruntime.InferenceSession(
             str(path), sess_options=options, providers=providers or [DEFAULT_PROVIDER]
@@ -201,17 +215,7 @@ class Ensemble:
         self.model_set = model_set
         self.labels: tuple[str, ...] = model_set.labels
         self.provider = provider
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = intra_op_threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        # No per-session memory arena: six sessions would each keep their largest activations
-        # (hundreds of MB apiece at batch 16) for the life of the process; freed after each run,
-        # only one model's activations exist at a time.
-        options.enable_cpu_mem_arena = False
-        # Idle intra-op threads sleep instead of spinning: spinning threads take the cores the
-        # input-preparing thread needs, and the models then wait for their next batch.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options = session_options(intra_op_threads)
         providers = [provider] if provider == DEFAULT_PROVIDER else [provider, DEFAULT_PROVIDER]
         self.inference_s = 0.0  # time spent inside InferenceSession.run (benchmark)
         self.models: list[LoadedModel] = []

@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import IO
+from typing import IO, AnyStr, Generic
 
 import numpy as np
 import numpy.typing as npt
@@ -35,33 +35,34 @@ DETECTIONS_CSV_COLUMNS = (
     "threshold",
 )
 
-_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may run as a formula
 
 
 def inert_text(value: str) -> str:
     """A text cell that a spreadsheet shows as text: formula-like cells get a leading ``'``."""
-    return "'" + value if value.startswith(_FORMULA_TRIGGERS) else value
+    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
 
 
-class AtomicTextFile:
-    """Write a text file all-or-nothing: ``with AtomicTextFile(path) as f: ...``.
+class _AtomicFile(Generic[AnyStr]):
+    """Write a file all-or-nothing: ``with AtomicTextFile(path) as f: ...``.
 
-    On success the temporary file is flushed, fsynced and renamed over ``path``; on an exception
-    it is deleted and ``path`` is untouched.
+    On success the temporary file (in the target's folder) is flushed, fsynced and renamed over
+    ``path``; on an exception it is deleted and ``path`` is untouched.
     """
 
-    def __init__(self, path: Path, *, encoding: str = "utf-8", newline: str = "") -> None:
+    def __init__(self, path: Path) -> None:
         self.path = path
-        self._encoding = encoding
-        self._newline = newline
         self._tmp_path: Path | None = None
-        self._file: IO[str] | None = None
+        self._file: IO[AnyStr] | None = None
 
-    def __enter__(self) -> IO[str]:
+    def _open(self, fd: int) -> IO[AnyStr]:
+        raise NotImplementedError
+
+    def __enter__(self) -> IO[AnyStr]:
         folder = self.path.parent if str(self.path.parent) else Path()
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
         self._tmp_path = Path(tmp)
-        self._file = os.fdopen(fd, "w", encoding=self._encoding, newline=self._newline)
+        self._file = self._open(fd)
         return self._file
 
     def __exit__(
@@ -83,15 +84,23 @@ class AtomicTextFile:
                 self._tmp_path.unlink()
 
 
-class AtomicBinaryFile(AtomicTextFile):
-    """:class:`AtomicTextFile` for bytes (audio clips)."""
+class AtomicTextFile(_AtomicFile[str]):
+    """A text file written all-or-nothing (UTF-8; newlines as written)."""
 
-    def __enter__(self) -> IO[bytes]:  # type: ignore[override]
-        folder = self.path.parent if str(self.path.parent) else Path()
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
-        self._tmp_path = Path(tmp)
-        self._file = os.fdopen(fd, "wb")  # type: ignore[assignment]
-        return self._file  # type: ignore[return-value]
+    def __init__(self, path: Path, *, encoding: str = "utf-8", newline: str = "") -> None:
+        super().__init__(path)
+        self._encoding = encoding
+        self._newline = newline
+
+    def _open(self, fd: int) -> IO[str]:
+        return os.fdopen(fd, "w", encoding=self._encoding, newline=self._newline)
+
+
+class AtomicBinaryFile(_AtomicFile[bytes]):
+    """A binary file (an audio clip) written all-or-nothing."""
+
+    def _open(self, fd: int) -> IO[bytes]:
+        return os.fdopen(fd, "wb")
 
 
 class SegmentsCsvWriter:

@@ -129,6 +129,14 @@ def locate_model_set(explicit: Path | None = None) -> ModelSet:
     )
 
 
+QUANTIZED_MARKER = "QUANTIZED.json"  # in a model-set folder made by `models quantize`
+
+
+def is_quantized(folder: Path) -> bool:
+    """Whether a model-set folder is a validated INT8 copy (see :mod:`bsgbat_gui.core.quantize`)."""
+    return (folder / QUANTIZED_MARKER).is_file()
+
+
 def sha256_file(path: Path, *, chunk_bytes: int = 1 << 20) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:

@@ -113,8 +113,7 @@ def heterodyned(
     mixed = y * np.cos(2 * np.pi * lo_hz * t)  # f -> |f - lo| and f + lo
     # Keep the difference tone only; the sum (f + lo, ultrasonic) and far tones go.
     mixed = band_limit(mixed.astype(np.float32), rate_hz, None, bandwidth_hz)
-    g = np.gcd(int(output_rate_hz), int(rate_hz))
-    out = sps.resample_poly(mixed, output_rate_hz // g, rate_hz // g) if len(mixed) else mixed
+    out = _resampled(mixed, rate_hz, output_rate_hz)
     # Mixing halves a tone's amplitude (cos a cos b = (cos(a - b) + cos(a + b)) / 2): gain 2.
     return Playable(_normalised(np.asarray(out), reference=y, gain=2.0), output_rate_hz, 1.0)
 
@@ -188,11 +187,16 @@ class PlaybackSettings:
 
 def at_rate(playable: Playable, rate_hz: int) -> Playable:
     """The same sound at another sample rate (what it sounds like does not change)."""
-    if playable.rate_hz == rate_hz or not len(playable.samples):
-        return Playable(playable.samples, rate_hz, playable.speed)
-    g = np.gcd(int(rate_hz), int(playable.rate_hz))
-    y = sps.resample_poly(playable.samples, rate_hz // g, playable.rate_hz // g)
+    y = _resampled(playable.samples, playable.rate_hz, rate_hz)
     return Playable(np.clip(y, -1, 1).astype(np.float32), rate_hz, playable.speed)
+
+
+def _resampled(x: np.ndarray, from_hz: int, to_hz: int) -> np.ndarray:
+    """Polyphase resampling by the exact rational ratio (unchanged when the rates agree)."""
+    if from_hz == to_hz or not len(x):
+        return x
+    g = np.gcd(int(to_hz), int(from_hz))
+    return np.asarray(sps.resample_poly(x, to_hz // g, from_hz // g))
 
 
 def prepare_playback(

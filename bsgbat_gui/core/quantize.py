@@ -36,9 +36,13 @@ from bsgbat_gui.core.model_card import (
     N_MELS,
     SEGMENT_FRAMES,
 )
-from bsgbat_gui.core.models import ModelSet, read_model_set, sha256_file
+from bsgbat_gui.core.models import (
+    QUANTIZED_MARKER,
+    ModelSet,
+    read_model_set,
+    sha256_file,
+)
 
-QUANTIZED_MARKER = "QUANTIZED.json"
 INT8_MAX_ABS_DIFF = 0.01  # 100 x the FP32 export tolerance (1e-4), as the validation guide sets
 INT8_MIN_AGREEMENT = 0.99  # share of (window, species) detections at 0.5 that must agree
 CALIBRATION_WINDOWS = 64
@@ -177,10 +181,6 @@ def quantize_model_set(
     finally:
         if build.exists():
             shutil.rmtree(build, ignore_errors=True)
-
-
-def is_quantized(folder: Path) -> bool:
-    return (folder / QUANTIZED_MARKER).is_file()
 
 
 def reference_windows(paths: Sequence[Path], n_random: int, limit: int = 256) -> np.ndarray:

@@ -42,7 +42,7 @@ import numpy.typing as npt
 from bsgbat_gui.core.analysis import RecordingAnalysis, windows_for
 from bsgbat_gui.core.audio import RecordingError, RecordingInfo, probe_recording
 from bsgbat_gui.core.metadata import RecordingMetadata
-from bsgbat_gui.core.models import APP_NAME, ModelSet
+from bsgbat_gui.core.models import APP_NAME, ModelSet, is_quantized
 
 log = logging.getLogger(__name__)
 
@@ -655,8 +655,6 @@ def model_set_id(model_set: ModelSet, store: ReviewStore | None = None) -> str:
         digest.update(f"{path.name}:{file_hash}\n".encode())
     digest.update("\n".join(model_set.labels).encode())
     # A quantised copy says so in its identity, hence in every export's model_set column.
-    from bsgbat_gui.core.quantize import is_quantized
-
     return digest.hexdigest() + ("-int8" if is_quantized(model_set.folder) else "")
 
 

@@ -36,7 +36,7 @@ from bsgbat_gui.core.review_store import (
     ReviewStore,
     attach_decisions,
 )
-from bsgbat_gui.core.thresholds import ThresholdSettings, parse_preset
+from bsgbat_gui.core.thresholds import ThresholdSettings, load_preset, parse_preset
 
 STATUS_UNREVIEWED = "unreviewed"
 ROW_STATUSES = (STATUS_CONFIRMED, STATUS_RELABELLED, STATUS_REJECTED, STATUS_UNREVIEWED)
@@ -146,14 +146,12 @@ def short_model_set(model_set_id: str) -> str:
     return model_set_id[:MODEL_SET_SHORT_HASH_CHARS] + suffix
 
 
-def load_survey(
-    store: ReviewStore, settings: ThresholdSettings | None = None
-) -> tuple[Survey, list[str]]:
+def load_survey(store: ReviewStore, preset: Path | None = None) -> tuple[Survey, list[str]]:
     """The survey a store holds: its latest analysis of each recording, its decisions and marks,
-    and its thresholds (those the window saved, unless ``settings`` is given).
+    and its thresholds (the ``preset`` file's if given, else those the window saved).
 
-    Returns the survey and the problems met (recordings that could not be rebuilt, a saved
-    threshold preset with unknown species…), one line each.
+    Returns the survey and the problems met (recordings that could not be rebuilt, a preset with
+    unknown species…), one line each. Raises ``PresetError`` for an unusable ``preset``.
     """
     problems: list[str] = []
     analyses: list[tuple[RecordingAnalysis, str]] = []
@@ -169,14 +167,15 @@ def load_survey(
             f"{len(mixed)} recording(s) analysed by a model set with other labels: left out "
             f"(first: {mixed[0]})"
         )
-    if settings is None:
-        saved = store.get_meta("thresholds")
-        if saved:
-            loaded = parse_preset(saved, labels)
-            settings = loaded.settings
-            problems.extend(f"saved thresholds: {p}" for p in loaded.problems)
-        else:
-            settings = ThresholdSettings()
+    settings = ThresholdSettings()
+    if preset is not None:
+        loaded = load_preset(preset, labels)
+        settings = loaded.settings
+        problems.extend(f"{preset}: {p}" for p in loaded.problems)
+    elif saved := store.get_meta("thresholds"):
+        loaded = parse_preset(saved, labels)
+        settings = loaded.settings
+        problems.extend(f"saved thresholds: {p}" for p in loaded.problems)
     reviews = store.recording_reviews()
     recordings = [
         SurveyRecording(a, set_id, reviews.get(a.info.path, RecordingReview()))
@@ -197,22 +196,36 @@ def recording_rows(survey: Survey) -> list[RecordingRows]:
     ]
 
 
+def select_recordings(
+    recordings: Sequence[RecordingRows], which: str = "all"
+) -> list[RecordingRows]:
+    """All recordings, or only the reviewed ones (see :data:`RECORDING_SCOPES`)."""
+    if which not in RECORDING_SCOPES:
+        raise ValueError(f"unknown recordings {which!r}; one of {', '.join(RECORDING_SCOPES)}")
+    return [rec for rec in recordings if which == "all" or rec.reviewed]
+
+
 def select_rows(
     recordings: Sequence[RecordingRows], scope: str = "verified", which: str = "all"
 ) -> list[DetectionRow]:
     """The rows in ``scope`` (see :data:`SCOPES`) of all or only reviewed recordings."""
     if scope not in _STATUSES_IN_SCOPE:
         raise ValueError(f"unknown scope {scope!r}; one of {', '.join(SCOPES)}")
-    if which not in RECORDING_SCOPES:
-        raise ValueError(f"unknown recordings {which!r}; one of {', '.join(RECORDING_SCOPES)}")
     statuses = _STATUSES_IN_SCOPE[scope]
     return [
         row
-        for rec in recordings
-        if which == "all" or rec.reviewed
+        for rec in select_recordings(recordings, which)
         for row in rec.rows
         if row.status in statuses
     ]
+
+
+def rows_by_path(rows: Sequence[DetectionRow]) -> dict[Path, list[DetectionRow]]:
+    """``rows`` grouped by recording, in their order."""
+    grouped: dict[Path, list[DetectionRow]] = {}
+    for row in rows:
+        grouped.setdefault(row.path, []).append(row)
+    return grouped
 
 
 def _rows_of_recording(

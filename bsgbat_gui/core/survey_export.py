@@ -36,6 +36,8 @@ from bsgbat_gui.core.survey import (
     DetectionRow,
     RecordingRows,
     SurveySummary,
+    rows_by_path,
+    select_recordings,
     select_rows,
     summarise,
 )
@@ -104,7 +106,7 @@ def export_survey(
     if fmt not in EXPORT_FORMATS:
         raise ExportError(f"unknown format {fmt!r}; one of {', '.join(EXPORT_FORMATS)}")
     rows = select_rows(recordings, scope, which)
-    chosen = [r for r in recordings if which == "all" or r.reviewed]
+    chosen = select_recordings(recordings, which)
     plan = planned_files(fmt, out, chosen, rows)
     existing = [p for p in plan if p.exists()]
     if existing and not overwrite:
@@ -122,15 +124,13 @@ def export_survey(
     elif fmt == "britekit":
         write_britekit(out, rows)
     elif fmt == "kaleidoscope":
-        write_kaleidoscope(out, chosen, rows)
+        write_kaleidoscope(out, kaleidoscope_table(chosen, rows, out))
     elif fmt == "summary":
         table = summary_table(summarise(recordings, which))
         write_summary_table(out, table)
         return ExportResult(tuple(plan), len(table))
     else:
-        by_path: dict[Path, list[DetectionRow]] = {}
-        for row in rows:
-            by_path.setdefault(row.path, []).append(row)
+        by_path = rows_by_path(rows)
         write_one = write_raven_table if fmt == "raven" else write_audacity_labels
         for target, path in zip(plan, by_path, strict=True):
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -332,19 +332,23 @@ def kaleidoscope_cells(recording: RecordingRows, rows: Sequence[DetectionRow], o
     return cells
 
 
-def write_kaleidoscope(
-    path: Path, recordings: Sequence[RecordingRows], rows: Sequence[DetectionRow]
-) -> None:
+def kaleidoscope_table(
+    recordings: Sequence[RecordingRows], rows: Sequence[DetectionRow], out: Path
+) -> list[dict[str, str]]:
+    """One ``id.csv`` row per recording (``rows``: the exported detections, for MANUAL ID)."""
     root = common_folder([r.recording.path for r in recordings])
-    by_path: dict[Path, list[DetectionRow]] = {}
-    for row in rows:
-        by_path.setdefault(row.path, []).append(row)
+    by_path = rows_by_path(rows)
+    return [
+        kaleidoscope_cells(rec, by_path.get(rec.recording.path, []), out, root)
+        for rec in recordings
+    ]
+
+
+def write_kaleidoscope(path: Path, table: Sequence[dict[str, str]]) -> None:
     with AtomicTextFile(path) as f:
         writer = csv.DictWriter(f, KALEIDOSCOPE_COLUMNS, lineterminator="\n")
         writer.writeheader()
-        for recording in recordings:
-            rec_rows = by_path.get(recording.recording.path, [])
-            writer.writerow(kaleidoscope_cells(recording, rec_rows, path, root))
+        writer.writerows(table)
 
 
 def summary_table(summary: SurveySummary) -> list[list[str]]:
@@ -387,17 +391,11 @@ def preview_export(
 ) -> ExportPreview:
     rows = select_rows(recordings, scope, which)
     if fmt == "kaleidoscope":
-        chosen = [r for r in recordings if which == "all" or r.reviewed]
-        root = common_folder([r.recording.path for r in chosen])
-        by_path: dict[Path, list[DetectionRow]] = {}
-        for row in rows:
-            by_path.setdefault(row.path, []).append(row)
-        cells = [
-            list(kaleidoscope_cells(r, by_path.get(r.recording.path, []), Path("id.csv"), root)
-                 .values())
-            for r in chosen[:limit]
-        ]  # fmt: skip
-        return ExportPreview(KALEIDOSCOPE_COLUMNS, cells, len(chosen), "recordings")
+        per_recording = kaleidoscope_table(
+            select_recordings(recordings, which), rows, Path("id.csv")
+        )
+        cells = [list(row.values()) for row in per_recording[:limit]]
+        return ExportPreview(KALEIDOSCOPE_COLUMNS, cells, len(per_recording), "recordings")
     if fmt == "summary":
         table = summary_table(summarise(recordings, which))
         return ExportPreview(SUMMARY_COLUMNS, table[:limit], len(table), "summary lines")

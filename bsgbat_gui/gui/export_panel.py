@@ -41,6 +41,7 @@ from bsgbat_gui.core.survey import (
     Survey,
     manual_ids,
     recording_rows,
+    select_recordings,
     summarise,
 )
 from bsgbat_gui.core.survey_export import (
@@ -120,7 +121,8 @@ class ExportPanel(QDialog):
         self.setWindowTitle("Export")
         self.survey_source = survey_source
         self.review = review
-        self.recordings: list[RecordingRows] = []
+        self.survey: Survey | None = None  # as of the last refresh
+        self.recordings: list[RecordingRows] = []  # its rows at the current thresholds
         self.preview: ExportPreview | None = None
         self.guano_writer = GuanoWriter(self)
         self._guano_failures: list[str] = []
@@ -244,8 +246,14 @@ class ExportPanel(QDialog):
         super().showEvent(event)
         self.refresh()
 
+    def _settle(self) -> None:
+        """A change is waiting for the debounce: apply it before writing or importing."""
+        if self._refresh_timer.isActive():
+            self._refresh_timer.stop()
+            self.refresh()
+
     def refresh(self) -> None:
-        survey = self.survey_source()
+        survey = self.survey = self.survey_source()
         self.recordings = recording_rows(survey) if survey is not None else []
         self._show_preview()
         self._show_summary()
@@ -306,6 +314,7 @@ class ExportPanel(QDialog):
 
     def export_to(self, target: Path, *, overwrite: bool = False) -> bool:
         """Write the chosen format to ``target``; asks (without blocking) before replacing."""
+        self._settle()
         fmt = self.fmt
         try:
             result = export_survey(
@@ -365,12 +374,12 @@ class ExportPanel(QDialog):
 
     def import_from(self, path: Path) -> bool:
         """Match ``path``'s rows and apply the changes as one undoable step (Ctrl+Z)."""
-        survey = self.survey_source()
-        if survey is None:
+        self._settle()
+        if self.survey is None:
             self._say("Nothing analysed yet: open the survey's folder first.")
             return False
         try:
-            plan = plan_import(path, self.recordings, self.review.decisions, survey.labels,
+            plan = plan_import(path, self.recordings, self.review.decisions, self.survey.labels,
                                reviewer=self.review.reviewer)  # fmt: skip
         except DecisionImportError as exc:
             self._say(f"Not imported: {exc}")
@@ -389,7 +398,7 @@ class ExportPanel(QDialog):
     # -- GUANO write-back -----------------------------------------------------------------------
 
     def confirm_guano_write(self) -> None:
-        species = manual_ids([r for r in self.recordings if self.which == "all" or r.reviewed])
+        species = manual_ids(select_recordings(self.recordings, self.which))
         if not species:
             self._say("No recording has a confirmed species yet: nothing to write.")
             return

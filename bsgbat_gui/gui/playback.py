@@ -170,15 +170,6 @@ class PlaybackController(QObject):
     def busy(self) -> bool:
         return self.preparing or self.playing
 
-    def toggle(
-        self, info: RecordingInfo | None, start_s: float, end_s: float, settings: PlaybackSettings
-    ) -> None:
-        if self.busy:
-            self.stop()
-            self.message.emit("Playback stopped")
-        else:
-            self.play(info, start_s, end_s, settings)
-
     def play(
         self, info: RecordingInfo | None, start_s: float, end_s: float, settings: PlaybackSettings
     ) -> bool:

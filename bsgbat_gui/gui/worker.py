@@ -21,6 +21,7 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
@@ -360,31 +361,28 @@ class _DownloadWorker(QObject):
             self.finished.emit(0, f"Model set installed in {self.dest}")
 
 
-class ModelDownloader(QObject):
-    """Downloads the model set in a QThread (network and hashing; the GIL is mostly free)."""
+class _OneShotThread(QObject):
+    """One worker at a time in its own QThread, its signals relayed; stoppable between steps.
 
-    progress = Signal(int, int, str)
-    finished = Signal(int, str)  # 0 ok / 1 failed / 2 cancelled, message
+    The worker has a ``run`` slot, a ``finished`` signal and a ``stop_requested`` event.
+    """
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._thread: QThread | None = None
-        self._worker: _DownloadWorker | None = None
+        self._worker: Any = None
 
     @property
     def is_running(self) -> bool:
         return self._thread is not None and self._thread.isRunning()
 
-    def start(self, dest: Path, base_url: str) -> None:
-        if self.is_running:
-            return
-        worker = _DownloadWorker(dest, base_url)
+    def _launch(self, worker: Any, name: str, relays: tuple[str, ...]) -> None:
         thread = QThread()
-        thread.setObjectName("model-download")
+        thread.setObjectName(name)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
-        worker.progress.connect(self.progress)
-        worker.finished.connect(self.finished)
+        for signal in relays:
+            getattr(worker, signal).connect(getattr(self, signal))
         worker.finished.connect(thread.quit)
         self._thread, self._worker = thread, worker
         thread.start()
@@ -393,11 +391,26 @@ class ModelDownloader(QObject):
         if self._worker is not None:
             self._worker.stop_requested.set()
 
-    def shutdown(self) -> None:
+    def _shutdown(self, timeout_ms: int) -> None:
         self.cancel()
         if self._thread is not None:
             self._thread.quit()
-            self._thread.wait(30_000)
+            self._thread.wait(timeout_ms)
+
+
+class ModelDownloader(_OneShotThread):
+    """Downloads the model set in a QThread (network and hashing; the GIL is mostly free)."""
+
+    progress = Signal(int, int, str)
+    finished = Signal(int, str)  # 0 ok / 1 failed / 2 cancelled, message
+
+    def start(self, dest: Path, base_url: str) -> None:
+        if not self.is_running:
+            self._launch(_DownloadWorker(dest, base_url), "model-download",
+                         ("progress", "finished"))  # fmt: skip
+
+    def shutdown(self) -> None:
+        self._shutdown(30_000)
 
 
 class _GuanoWorker(QObject):
@@ -424,46 +437,20 @@ class _GuanoWorker(QObject):
         self.finished.emit()
 
 
-class GuanoWriter(QObject):
+class GuanoWriter(_OneShotThread):
     """Writes reviewed species into WAV files' GUANO from a QThread (each file is copied, so a
     large one takes seconds). The receiver records the new content hash in the review store."""
 
     file_done = Signal(object, str, str)  # path, sha256 ("" on failure), error
     finished = Signal()
 
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._thread: QThread | None = None
-        self._worker: _GuanoWorker | None = None
-
-    @property
-    def is_running(self) -> bool:
-        return self._thread is not None and self._thread.isRunning()
-
     def start(self, species_by_path: dict[Path, tuple[str, ...]]) -> None:
-        if self.is_running:
-            return
-        worker = _GuanoWorker(species_by_path)
-        thread = QThread()
-        thread.setObjectName("guano-write")
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
-        worker.file_done.connect(self.file_done)
-        worker.finished.connect(self.finished)
-        worker.finished.connect(thread.quit)
-        self._thread, self._worker = thread, worker
-        thread.start()
-
-    def cancel(self) -> None:
-        if self._worker is not None:
-            self._worker.stop_requested.set()
+        if not self.is_running:
+            self._launch(_GuanoWorker(species_by_path), "guano-write", ("file_done", "finished"))
 
     def shutdown(self) -> None:
         """Stop after the file being written (never mid-file: each write is all-or-nothing)."""
-        self.cancel()
-        if self._thread is not None:
-            self._thread.quit()
-            self._thread.wait(60_000)
+        self._shutdown(60_000)
 
 
 class _PlaybackWorker(QObject):

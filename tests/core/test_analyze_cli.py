@@ -179,13 +179,13 @@ def test_long_recordings_are_read_in_bounded_blocks(
 
     path = write_wav(tmp_path / "long.wav", chirp_train(250_000, 40.0), 250_000)
     largest = [0]
-    real_read = audio.ModelRateSignal._read_input
+    real_read = audio.ModelRateSignal.read_true_rate
 
     def recording_read(self, start: int, stop: int):
         largest[0] = max(largest[0], stop - start)
         return real_read(self, start, stop)
 
-    monkeypatch.setattr(audio.ModelRateSignal, "_read_input", recording_read)
+    monkeypatch.setattr(audio.ModelRateSignal, "read_true_rate", recording_read)
     ensemble = Ensemble(read_model_set(model_set_dir))
     events = list(analyse_recordings([path], ensemble, batch_size=4))
     assert isinstance(events[-1], RecordingAnalysed)

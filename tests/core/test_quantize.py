@@ -8,8 +8,7 @@ import json
 from pathlib import Path
 
 from bsgbat_gui.__main__ import _subcommand_parser
-from bsgbat_gui.core.models import read_model_set
-from bsgbat_gui.core.quantize import QUANTIZED_MARKER, is_quantized
+from bsgbat_gui.core.models import QUANTIZED_MARKER, is_quantized, read_model_set
 from bsgbat_gui.core.review_store import model_set_id
 from bsgbat_gui.core.survey import short_model_set
 
