@@ -90,7 +90,7 @@ def measure_window(models: Path, *, stall_files: int = 12) -> WindowTimings:
         window.open_paths([five])
         _run_until(lambda: window.spectrogram_view._spectrogram is not None, 60)
         first_spectrogram = (time.perf_counter() - started) * 1000
-        _run_until(lambda: window.track_view._analysis is not None, 300)
+        _run_until(lambda: window.track_view.analysis is not None, 300)
         first_track = (time.perf_counter() - started) * 1000
 
         # A folder analysed while the user looks at it: the longest event-loop gap.
@@ -105,7 +105,7 @@ def measure_window(models: Path, *, stall_files: int = 12) -> WindowTimings:
 
         _run_until(lambda: False, 0.5)  # opening itself is not analysis
         last[0] = time.perf_counter()
-        _run_until(lambda: not window.analysis.is_running, 900, on_tick=tick)
+        _run_until(lambda: not window.analysis_busy, 900, on_tick=tick)
         window.close()
         app.processEvents()  # deliver the close; not a loop
     return WindowTimings(first_spectrogram, first_track, max(0.0, worst[0]), stall_files)

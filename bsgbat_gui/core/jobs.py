@@ -16,7 +16,7 @@ import numpy as np
 from bsgbat_gui.core.analysis import AnalysisEvent, windows_for
 from bsgbat_gui.core.audio import ModelRateSignal, RecordingInfo, probe_recording
 from bsgbat_gui.core.ensemble import Ensemble
-from bsgbat_gui.core.models import ModelSet
+from bsgbat_gui.core.models import ModelSet, locate_model_set
 from bsgbat_gui.core.pipeline import analyse_recordings
 from bsgbat_gui.core.review_store import ReviewStore, StoreCache, StoreError
 from bsgbat_gui.core.segments import model_input_image
@@ -65,6 +65,17 @@ def warm_up() -> None:
         noise = (rng.standard_normal(MODEL_SAMPLE_RATE_HZ * 2) * 0.01).astype(np.float32)
         soundfile.write(str(path), noise, MODEL_SAMPLE_RATE_HZ, subtype="PCM_16")
         load_spectrogram(path)
+
+
+def warm_up_analysis(models_dir: Path | None, intra_op_threads: int) -> None:
+    """:func:`warm_up`, then load the ensemble of the model set the window will use (when there
+    is one), so the first recording opened does not wait seconds for six sessions to be created.
+    A missing or broken set is left for the first analysis job to report."""
+    warm_up()
+    try:
+        ensemble_for(locate_model_set(models_dir), intra_op_threads)
+    except Exception as exc:  # reported properly by the first job
+        log.info("models not preloaded: %s", exc)
 
 
 def ensemble_for(model_set: ModelSet, intra_op_threads: int) -> Ensemble:

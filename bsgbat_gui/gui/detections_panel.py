@@ -303,6 +303,7 @@ class DetectionsPanel(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.model = DetectionsModel(self)
+        self._labels: tuple[str, ...] = ()
         self.species_box = QComboBox(self)
         self.species_box.addItem(ALL_SPECIES, "")
         self.species_box.setToolTip("Show the detections of one species")
@@ -352,6 +353,9 @@ class DetectionsPanel(QWidget):
         self.table.selectionModel().currentRowChanged.connect(self._current_row_changed)
 
     def set_labels(self, labels: tuple[str, ...]) -> None:
+        if labels == self._labels:
+            return  # every analysis of a folder brings the same labels
+        self._labels = labels
         current = self.species_box.currentData()
         self.species_box.blockSignals(True)
         self.species_box.clear()

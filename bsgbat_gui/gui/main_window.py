@@ -64,6 +64,7 @@ from bsgbat_gui.gui.recordings_panel import (
     STATUS_FAILED,
     STATUS_NOT_ANALYSED,
     STATUS_QUEUED,
+    RecordingRow,
     RecordingsModel,
     RecordingsPanel,
 )
@@ -74,6 +75,8 @@ from bsgbat_gui.gui.threshold_model import ThresholdModel
 from bsgbat_gui.gui.threshold_panel import ThresholdPanel
 from bsgbat_gui.gui.track_view import TrackView
 from bsgbat_gui.gui.worker import AnalysisController, ModelDownloader, SpectrogramLoader
+
+ANALYSIS_START_DELAY_MS = 400  # at most, after opening: see MainWindow._start_analysis
 
 
 class MainWindow(QMainWindow):
@@ -114,8 +117,26 @@ class MainWindow(QMainWindow):
         self._save_view_timer.setSingleShot(True)
         self._save_view_timer.setInterval(500)
         self._save_view_timer.timeout.connect(self._save_view_state)
+        # Analyses arrive in bursts (one inference batch spans several short files, and every
+        # queued result is delivered in one event-loop pass): they are only collected as they
+        # come, and the survey-wide work (events, tables, shading, export preview) runs once per
+        # burst, after the pass, then the shown recording's tracks in a pass of their own, so no
+        # single pass grows with the size of the burst.
+        self._survey_refresh_timer = QTimer(self)
+        self._survey_refresh_timer.setSingleShot(True)
+        self._survey_refresh_timer.setInterval(0)
+        self._survey_refresh_timer.timeout.connect(self._refresh_after_analyses)
+        self._track_refresh_timer = QTimer(self)
+        self._track_refresh_timer.setSingleShot(True)
+        self._track_refresh_timer.setInterval(0)
+        self._track_refresh_timer.timeout.connect(self._show_current_tracks)
+        self._analysis_waiting: list[Path] | None = None  # see _start_analysis
+        self._analysis_start_timer = QTimer(self)
+        self._analysis_start_timer.setSingleShot(True)
+        self._analysis_start_timer.setInterval(ANALYSIS_START_DELAY_MS)
+        self._analysis_start_timer.timeout.connect(self._start_waiting_analysis)
         self._dialog: QWidget | None = None  # the open relabel / note dialog
-        self.analysis = AnalysisController(self)
+        self.analysis = AnalysisController(self, models_dir=self.models_dir)
         self.spectrogram_loader = SpectrogramLoader(self)
 
         self._build_banner()
@@ -583,6 +604,18 @@ class MainWindow(QMainWindow):
         self.progress_bar.setValue(0)
         self.progress_bar.show()
         self.cancel_button.show()
+        # The shown recording's spectrogram first, then the analysis: both read and transform
+        # the same file, and on a two-core laptop running them together can double the time to
+        # the first picture. The analysis starts once the picture is in, or after a moment.
+        self.analysis.cancel()
+        self._analysis_waiting = recordings
+        self._analysis_start_timer.start()
+
+    def _start_waiting_analysis(self) -> None:
+        self._analysis_start_timer.stop()
+        recordings, self._analysis_waiting = self._analysis_waiting, None
+        if recordings is None:
+            return
         store = self.review.store
         self.analysis.start(
             recordings,
@@ -591,6 +624,11 @@ class MainWindow(QMainWindow):
         )
         if self.current_path is not None:
             self.analysis.prioritise(self.current_path)
+
+    @property
+    def analysis_busy(self) -> bool:
+        """An analysis run is going on or about to start."""
+        return self._analysis_waiting is not None or self.analysis.is_running
 
     def _refresh_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -658,10 +696,12 @@ class MainWindow(QMainWindow):
             self.recordings.update_row(loaded.path, info=loaded.info)
         warnings = "; ".join(loaded.info.warnings)
         self.status_label.setText(f"{loaded.path.name}" + (f" — {warnings}" if warnings else ""))
+        self._start_waiting_analysis()
 
     def _spectrogram_failed(self, path: Path, reason: str) -> None:
         if path == self.current_path:
             self.spectrogram_view.show_message(f"{path.name}: {reason}")
+            self._start_waiting_analysis()
 
     def _detail_wanted(self, first_frame: int, stop_frame: int) -> None:
         if self.current_path is not None:
@@ -905,21 +945,37 @@ class MainWindow(QMainWindow):
         if not self._is_current_run(run_id):
             return
         self.progress_bar.setValue(self.progress_bar.value() + 1)
-        self.recordings.update_row(event.analysis.info.path, from_cache=event.from_cache)
-        self.add_analysis(event.analysis)
+        self.add_analysis(event.analysis, from_cache=event.from_cache)
 
-    def add_analysis(self, analysis: RecordingAnalysis) -> None:
-        """Show a recording's analysis: its row, tracks, and detection events."""
+    def add_analysis(self, analysis: RecordingAnalysis, *, from_cache: bool = False) -> None:
+        """Take a recording's analysis: its row now; its tracks and detection events (with
+        every other analysis of the same burst) once the current event-loop pass is over."""
         path = analysis.info.path
-        self.recordings.update_row(path, status=STATUS_DONE, analysis=analysis)
+        self.recordings.update_row(
+            path, status=STATUS_DONE, analysis=analysis, from_cache=from_cache
+        )
         self.thresholds.set_labels(analysis.labels)
         self.detections_panel.set_labels(analysis.labels)
         self.survey.set_combine(self.thresholds.combine)
         self.survey.add(analysis)
-        if path == self.current_path:
-            self.track_view.set_analysis(analysis)
+        if not self._survey_refresh_timer.isActive():
+            self._survey_refresh_timer.start()
+
+    def _refresh_after_analyses(self) -> None:
         self._refresh_detections()
         self._export_inputs_changed()
+        row = self._current_row()
+        if row is not None and row.analysis is not self.track_view.analysis:
+            self._track_refresh_timer.start()
+
+    def _show_current_tracks(self) -> None:
+        row = self._current_row()
+        if row is not None:
+            self.track_view.set_analysis(row.analysis)
+
+    def _current_row(self) -> RecordingRow | None:
+        path = self.current_path
+        return self.recordings.row_for(path) if path is not None else None
 
     def _analysis_failed(self, run_id: int, event: RecordingFailed) -> None:
         if self._is_current_run(run_id):
@@ -948,6 +1004,8 @@ class MainWindow(QMainWindow):
                 self.recordings.update_row(row.path, status=STATUS_NOT_ANALYSED)
 
     def cancel_analysis(self) -> None:
+        self._analysis_waiting = None
+        self._analysis_start_timer.stop()
         self.analysis.cancel()
         self.progress_bar.hide()
         self.cancel_button.hide()
@@ -966,7 +1024,7 @@ class MainWindow(QMainWindow):
             self.status_label.setText("Playback stopped")
             return
         path = self.current_path
-        row = self.recordings.row_for(path) if path is not None else None
+        row = self._current_row()
         selected = self.detections_panel.selected
         if selected is not None and selected.path == path:
             start_s, end_s = selected.start_s, selected.end_s
@@ -1021,6 +1079,8 @@ class MainWindow(QMainWindow):
         self._save_view_state()
         self.review.set_store(None)  # closes it (every decision is already committed)
         self.model_downloader.shutdown()
+        self._analysis_waiting = None
+        self._analysis_start_timer.stop()
         self.analysis.shutdown()
         self.spectrogram_loader.shutdown()
         super().closeEvent(event)

@@ -35,6 +35,12 @@ STATUS_FAILED = "failed"
 STATUS_NOT_ANALYSED = "not analysed"
 COLUMNS = ("Recording", "Duration", "Status", "Species", "Reviewed", "Rate")
 COL_NAME, COL_DURATION, COL_STATUS, COL_SPECIES, COL_REVIEWED, COL_RATE = range(len(COLUMNS))
+TYPICAL_CONTENTS = {
+    COL_DURATION: "3600.00 s",
+    COL_STATUS: "done (cached)",
+    COL_REVIEWED: "12/34 no bats ✓",
+    COL_RATE: "384 kHz (TE ×10)",
+}
 
 
 @dataclass
@@ -215,8 +221,12 @@ class RecordingsPanel(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Interactive)
         header.resizeSection(COL_NAME, 170)
-        for col in (COL_DURATION, COL_STATUS, COL_REVIEWED, COL_RATE):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        # Widths from typical contents, not ResizeToContents: that mode measures every row on
+        # every row change, which with thousands of recordings stalls the window per result.
+        metrics = self.table.fontMetrics()
+        for col, typical in TYPICAL_CONTENTS.items():
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+            header.resizeSection(col, metrics.horizontalAdvance(typical) + 16)
         header.setSectionResizeMode(COL_SPECIES, QHeaderView.ResizeMode.Interactive)
         header.resizeSection(COL_SPECIES, 110)
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)

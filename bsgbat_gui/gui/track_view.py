@@ -125,6 +125,20 @@ class ThresholdLine(pg.InfiniteLine):
             self.label.valueChanged()  # the text follows even with signals blocked
 
 
+def legend_html(labels: list[str], curves: dict[str, pg.PlotDataItem]) -> str:
+    """A line sample and the species code per label, each in its curve's colour."""
+    entries = []
+    for label in labels:
+        colour = curves[label].opts["pen"].color().name()
+        code = species_for_label(label).code
+        entries.append(f'<span style="color:{colour}">━━ {code}</span>')
+    return (
+        '<div style="background-color:rgba(20,20,20,200)">&nbsp;'
+        + "&nbsp;&nbsp;".join(entries)
+        + "&nbsp;</div>"
+    )
+
+
 REFRESH_DELAY_MS = 30  # re-pool the curves once a burst of range changes has settled
 
 
@@ -150,15 +164,15 @@ class TrackView(pg.PlotItem):
         self.setLimits(yMin=-0.02, yMax=1.16)
         self.getAxis("left").setTicks([[(v / 5, f"{v / 5:.1f}") for v in range(6)]])
         self.showGrid(x=False, y=True, alpha=0.25)
-        # One line of species codes on a dark box (full names are in the threshold panel): it
-        # covers as little of the curves as possible.
-        self.legend = self.addLegend(
-            offset=(-10, 2),
-            labelTextSize="8pt",
-            colCount=DEFAULT_TOP_N,
-            brush=pg.mkBrush(20, 20, 20, 200),
-            verSpacing=-6,
-        )
+        # One line of species codes in their colours on a dark box, top right (full names are in
+        # the threshold panel): it covers as little of the curves as possible. One rich-text label
+        # rather than pyqtgraph's LegendItem, whose per-entry items took ~10 ms to rebuild each
+        # time another recording brought other top species.
+        self.legend = pg.LabelItem("", size="8pt")
+        self.legend.setParentItem(self.vb)
+        self.legend.anchor(itemPos=(1, 0), parentPos=(1, 0), offset=(-10, 2))
+        self.legend.setZValue(30)
+        self.legend.hide()
         self._analysis: RecordingAnalysis | None = None
         self._edges: np.ndarray | None = None
         self.top_n = DEFAULT_TOP_N
@@ -186,6 +200,10 @@ class TrackView(pg.PlotItem):
         self.thresholds.threshold_changed.connect(self._threshold_changed)
         self.thresholds.visibility_changed.connect(self.redraw)
         self.thresholds.combine_changed.connect(self.redraw)
+
+    @property
+    def analysis(self) -> RecordingAnalysis | None:
+        return self._analysis
 
     def set_analysis(self, analysis: RecordingAnalysis | None) -> None:
         self._analysis = analysis
@@ -347,10 +365,7 @@ class TrackView(pg.PlotItem):
             return
         self._legend_labels = labels
         self.legend.setVisible(bool(labels))  # no empty box while nothing is drawn
-        self.legend.clear()
-        self.legend.setColumnCount(max(1, len(labels)))
-        for label in labels:
-            self.legend.addItem(self.species_curves[label], species_for_label(label).code)
+        self.legend.setText(legend_html(labels, self.species_curves))
 
     def visible_curves(self) -> dict[str, pg.PlotDataItem]:
         return {k: c for k, c in self.species_curves.items() if c.isVisible()}

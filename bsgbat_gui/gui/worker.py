@@ -15,6 +15,7 @@ whose id is no longer current is dropped by the receiver. Workers never touch wi
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -47,6 +48,7 @@ from bsgbat_gui.core.jobs import (
     detail_job,
     spectrogram_job,
     warm_up,
+    warm_up_analysis,
 )
 from bsgbat_gui.core.models import ModelSetError, locate_model_set
 from bsgbat_gui.core.playback import PlaybackSettings, prepare_playback
@@ -170,10 +172,15 @@ class AnalysisController(QObject):
     model_set_failed = Signal(int, str)
     finished = Signal(int, int)  # run id, cancelled (0/1)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, *, models_dir: Path | None = None) -> None:
         super().__init__(parent)
         self.run_id = 0
-        self.process = ComputeProcess("analysis", niceness=ANALYSIS_NICENESS, initializer=warm_up)
+        # The process loads the models as it starts (``models_dir``: as for :meth:`start`).
+        self.process = ComputeProcess(
+            "analysis",
+            niceness=ANALYSIS_NICENESS,
+            initializer=functools.partial(warm_up_analysis, models_dir, inference_threads()),
+        )
         self._thread: QThread | None = None
         self._worker: _AnalysisWorker | None = None
         self._queue: RecordingQueue | None = None
