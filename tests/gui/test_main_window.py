@@ -64,9 +64,16 @@ def test_folder_is_analysed_in_the_background_and_tracks_appear(
 
 @pytest.mark.real_recordings
 def test_real_recordings_folder(
-    qtbot, make_window, recordings_dir: Path, model_set_dir: Path
+    qtbot, make_window, recordings_dir: Path, model_set_dir: Path, tmp_path: Path
 ) -> None:
-    window = make_window(paths=[recordings_dir], models_dir=model_set_dir)
+    # Links to the real recordings, so the folder's review store is made in tmp_path and never
+    # beside the shared recordings.
+    folder = tmp_path / "linked"
+    folder.mkdir()
+    for path in recordings_dir.iterdir():
+        if path.suffix.lower() == ".wav":
+            (folder / path.name).symlink_to(path)
+    window = make_window(paths=[folder], models_dir=model_set_dir)
     qtbot.waitUntil(lambda: all_finished(window), timeout=180_000)
     assert all(r.status == STATUS_DONE for r in window.recordings.rows)
     te_row = next(r for r in window.recordings.rows if r.path.name.startswith("Car370293"))
