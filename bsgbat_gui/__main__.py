@@ -47,6 +47,13 @@ def _gui_parser() -> argparse.ArgumentParser:
         "paths", nargs="*", type=Path, metavar="PATH", help="recordings or folders to open"
     )
     parser.add_argument("--models", type=Path, metavar="DIR", help="model set folder")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="open the window offscreen on the built-in demo recording, check its spectrogram "
+        "is drawn and ONNX Runtime works, exit 0 (or 1 with the reason): a smoke test of an "
+        "installation or a packaged build",
+    )
     return parser
 
 
@@ -67,6 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.run is not None:
         return int(args.run(args))
+    if args.self_test:
+        from bsgbat_gui.gui.self_test import run_self_test
+
+        return run_self_test(args.models)
     from bsgbat_gui.gui.app import run_gui
 
     return run_gui(args)

@@ -88,7 +88,7 @@ def measure_window(models: Path, *, stall_files: int = 12) -> WindowTimings:
         _run_until(lambda: False, 1.0)
         started = time.perf_counter()
         window.open_paths([five])
-        _run_until(lambda: window.spectrogram_view._spectrogram is not None, 60)
+        _run_until(lambda: window.spectrogram_view.spectrogram is not None, 60)
         first_spectrogram = (time.perf_counter() - started) * 1000
         _run_until(lambda: window.track_view.analysis is not None, 300)
         first_track = (time.perf_counter() - started) * 1000

@@ -1,22 +1,52 @@
-"""Start the Qt application and show the main window."""
+"""Start the Qt application and show the main window (or run the self-test)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
 
 
-def run_gui(args: argparse.Namespace) -> int:
+def make_application() -> QApplication:
+    """The QApplication, named (settings, desktop entry) and with the app's icon."""
     # PySide6 before pyqtgraph, so pyqtgraph picks this binding.
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication, QIcon
     from PySide6.QtWidgets import QApplication
 
     from bsgbat_gui import __version__
-    from bsgbat_gui.gui.main_window import MainWindow
+    from bsgbat_gui.core.resources import APP_ICON_SIZES, ResourceMissing, app_icon_png
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = QApplication.instance()
+    if app is None:
+        # Fractional desktop scaling (125 %, 150 %) drawn as it is, not rounded to 100 or 200 %:
+        # the spectrogram's pixels stay sharp. Only settable before the application exists.
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+            Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+        )
+        app = QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
     app.setApplicationName("bsgbat-gui")
     app.setOrganizationName("bsgbat-gui")
     app.setApplicationVersion(__version__)
+    app.setDesktopFileName("bsgbat-gui")  # matches resources/bsgbat-gui.desktop (Wayland, docks)
+    icon = QIcon()
+    try:
+        for size in APP_ICON_SIZES:
+            icon.addFile(str(app_icon_png(size)))
+    except ResourceMissing:  # a broken install still opens, without its icon
+        pass
+    app.setWindowIcon(icon)
+    return app
+
+
+def run_gui(args: argparse.Namespace) -> int:
+    app = make_application()
+    from bsgbat_gui.gui.main_window import MainWindow
+
     window = MainWindow(paths=list(args.paths), models_dir=args.models)
     window.show()
     window.raise_()

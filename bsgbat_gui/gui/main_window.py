@@ -10,8 +10,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QDockWidget,
@@ -40,6 +48,7 @@ from bsgbat_gui.core.audio import LOSSLESS_EXTENSIONS, find_recordings
 from bsgbat_gui.core.detections import StackedAnalyses, SurveyDetections
 from bsgbat_gui.core.jobs import LoadedDetail, LoadedSpectrogram
 from bsgbat_gui.core.models import ModelSetError, locate_model_set, read_model_set, user_models_dir
+from bsgbat_gui.core.resources import DEMO_NOTICE, copy_demo_to, is_demo_recording, user_demo_dir
 from bsgbat_gui.core.review_store import (
     STATUS_CONFIRMED,
     STATUS_REJECTED,
@@ -71,9 +80,11 @@ from bsgbat_gui.gui.recordings_panel import (
 from bsgbat_gui.gui.review import ReviewController, SpeciesPicker
 from bsgbat_gui.gui.settings import AppSettings
 from bsgbat_gui.gui.spectrogram_view import COLOUR_MAPS, SpectrogramView
+from bsgbat_gui.gui.theme import THEME_SYSTEM, THEMES, ThemeFollower
 from bsgbat_gui.gui.threshold_model import ThresholdModel
 from bsgbat_gui.gui.threshold_panel import ThresholdPanel
 from bsgbat_gui.gui.track_view import TrackView
+from bsgbat_gui.gui.welcome import WelcomePanel
 from bsgbat_gui.gui.worker import AnalysisController, ModelDownloader, SpectrogramLoader
 
 ANALYSIS_START_DELAY_MS = 400  # at most, after opening: see MainWindow._start_analysis
@@ -91,6 +102,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"bsgbat-gui {__version__}")
         self.setAcceptDrops(True)
         self.settings = settings if settings is not None else AppSettings()
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        self.theme = ThemeFollower(app, self.settings.theme, self)
         self.models_dir = models_dir or self._remembered_models_folder()
         self.current_path: Path | None = None
 
@@ -159,6 +173,7 @@ class MainWindow(QMainWindow):
 
     def _build_banner(self) -> None:
         self.banner = ModelsBanner(self)
+        self.welcome = WelcomePanel(self)
         self.model_downloader = ModelDownloader(self)
         self.download_dialog: QProgressDialog | None = None
 
@@ -172,6 +187,7 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.banner)
+        layout.addWidget(self.welcome)
         layout.addWidget(self.main_splitter, 1)
         self.setCentralWidget(central)
 
@@ -207,6 +223,15 @@ class MainWindow(QMainWindow):
         self.open_folder_action = self._action(
             "Open folder…", self.choose_folder, "Ctrl+Shift+O", "Open a folder (recursive)"
         )
+        self.open_demo_action = self._action(
+            "Open demo recording", self.open_demo, None,
+            "Open the demo: 3 s of synthesised bat-like calls (not a real recording)",
+        )  # fmt: skip
+        self.full_screen_action = self._action(
+            "Full screen", self.toggle_full_screen, QKeySequence.StandardKey.FullScreen,
+            "Use the whole screen (again to leave)",
+        )  # fmt: skip
+        self.full_screen_action.setCheckable(True)
         self.next_recording_action = self._action(
             "Next recording", lambda: self.step_recording(1), "PgDown", "Select the next recording"
         )
@@ -308,7 +333,8 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.open_files_action)
         file_menu.addAction(self.open_folder_action)
-        self.recent_menu = file_menu.addMenu("Recent folders")
+        self.recent_menu = file_menu.addMenu("Open recent")
+        file_menu.addAction(self.open_demo_action)
         file_menu.addSeparator()
         file_menu.addAction(self.export_action)
         file_menu.addSeparator()
@@ -332,6 +358,18 @@ class MainWindow(QMainWindow):
             self.pan_right_action,
         ):
             view_menu.addAction(action)
+        view_menu.addSeparator()
+        theme_menu = view_menu.addMenu("Theme")
+        self.theme_actions = QActionGroup(self)
+        for theme in THEMES:
+            name = "Follow the system" if theme == THEME_SYSTEM else theme.capitalize()
+            action = theme_menu.addAction(name)
+            action.setCheckable(True)
+            action.setChecked(theme == self.theme.theme)
+            action.setData(theme)
+            self.theme_actions.addAction(action)
+        self.theme_actions.triggered.connect(self._theme_chosen)
+        view_menu.addAction(self.full_screen_action)
         review_menu = self.menuBar().addMenu("&Review")
         for review_action in (
             self.next_detection_action,
@@ -361,6 +399,8 @@ class MainWindow(QMainWindow):
                 "Keyboard shortcuts", self.show_shortcuts, QKeySequence.StandardKey.HelpContents
             )
         )
+        help_menu.addAction(self.open_demo_action)
+        help_menu.addSeparator()
         help_menu.addAction(self._action("About bsgbat-gui", lambda: show_about(self)))
         self._refresh_recent_menu()
 
@@ -418,6 +458,9 @@ class MainWindow(QMainWindow):
         self.analysis.model_set_failed.connect(self._model_set_failed)
         self.analysis.finished.connect(self._analysis_finished)
         self.banner.download_requested.connect(self.download_models)
+        self.welcome.open_folder_requested.connect(self.choose_folder)
+        self.welcome.open_files_requested.connect(self.choose_files)
+        self.welcome.open_demo_requested.connect(self.open_demo)
         self.banner.choose_requested.connect(self.choose_models_folder)
         self.model_downloader.progress.connect(self._download_progress)
         self.model_downloader.finished.connect(self._download_finished)
@@ -552,8 +595,6 @@ class MainWindow(QMainWindow):
         folders = [p for p in paths if p.is_dir()]
         if folders:
             self.settings.last_folder = folders[0]
-            self.settings.add_recent_folder(folders[0].resolve())
-            self._refresh_recent_menu()
         elif paths:
             self.settings.last_folder = paths[0].parent
         if not recordings:
@@ -561,6 +602,15 @@ class MainWindow(QMainWindow):
                 "No recordings (.wav, .flac) found" + (f": {missing[0]}" if missing else "")
             )
             return
+        demo = any(is_demo_recording(p) for p in recordings)
+        for path in reversed(paths):  # the first one opened ends up first in the list
+            if path.exists() and not (demo and path.is_file()):
+                self.settings.add_recent(path.resolve())
+        self._refresh_recent_menu()
+        if demo:
+            self.welcome.show_demo_notice()
+        else:
+            self.welcome.hide()
         self.recordings.set_paths(recordings, STATUS_QUEUED)
         self.survey.clear()
         self._open_store(paths)
@@ -632,10 +682,43 @@ class MainWindow(QMainWindow):
 
     def _refresh_recent_menu(self) -> None:
         self.recent_menu.clear()
-        for folder in self.settings.recent_folders:
-            action = self.recent_menu.addAction(str(folder))
-            action.triggered.connect(lambda _checked=False, f=folder: self.open_paths([f]))
-        self.recent_menu.setEnabled(bool(self.settings.recent_folders))
+        recent = self.settings.recent
+        for path in recent:
+            exists = path.exists()
+            action = self.recent_menu.addAction(str(path) + ("" if exists else "  (missing)"))
+            action.setEnabled(exists)  # on an unplugged card or a renamed folder
+            action.triggered.connect(lambda _checked=False, p=path: self.open_paths([p]))
+        if recent:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear list", self._clear_recent)
+        self.recent_menu.setEnabled(bool(recent))
+
+    def _clear_recent(self) -> None:
+        self.settings.clear_recent()
+        self._refresh_recent_menu()
+
+    def open_demo(self) -> None:
+        """Open the demo recording (synthesised calls), copied to the user data folder first so
+        that its review store never lands in the installation."""
+        try:
+            demo = copy_demo_to(user_demo_dir())
+        except OSError as exc:
+            self.status_label.setText(f"The demo recording cannot be opened: {exc}")
+            return
+        self.open_paths([demo])
+        self.status_label.setText(DEMO_NOTICE)
+
+    def toggle_full_screen(self) -> None:
+        if self.isFullScreen():
+            self.showNormal()
+        else:
+            self.showFullScreen()
+        self.full_screen_action.setChecked(self.isFullScreen())
+
+    def _theme_chosen(self, action: QAction) -> None:
+        theme = str(action.data())
+        self.theme.set_theme(theme)
+        self.settings.theme = theme
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls():

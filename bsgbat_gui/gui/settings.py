@@ -9,7 +9,7 @@ from PySide6.QtCore import QByteArray, QSettings
 
 from bsgbat_gui.core.thresholds import PresetError, ThresholdSettings, parse_preset, preset_json
 
-MAX_RECENT_FOLDERS = 8
+MAX_RECENT = 10
 
 
 class AppSettings:
@@ -38,14 +38,28 @@ class AppSettings:
         self._s.setValue("files/last_folder", str(folder))
 
     @property
-    def recent_folders(self) -> list[Path]:
-        return [Path(x) for x in self._get_list("files/recent_folders")]
+    def recent(self) -> list[Path]:
+        """Recently opened folders and recordings, the latest first (older settings kept
+        folders only, under another key: they are read too)."""
+        paths = self._get_list("files/recent") or self._get_list("files/recent_folders")
+        return [Path(x) for x in paths]
 
-    def add_recent_folder(self, folder: Path) -> None:
-        folders = [f for f in self.recent_folders if f != folder]
-        self._s.setValue(
-            "files/recent_folders", [str(f) for f in [folder, *folders][:MAX_RECENT_FOLDERS]]
-        )
+    def add_recent(self, path: Path) -> None:
+        others = [p for p in self.recent if p != path]
+        self._s.setValue("files/recent", [str(p) for p in [path, *others][:MAX_RECENT]])
+
+    def clear_recent(self) -> None:
+        self._s.setValue("files/recent", [])
+        self._s.remove("files/recent_folders")
+
+    @property
+    def theme(self) -> str:
+        """ "system", "light" or "dark" (see :mod:`bsgbat_gui.gui.theme`)."""
+        return self._get_str("view/theme", "system")
+
+    @theme.setter
+    def theme(self, name: str) -> None:
+        self._s.setValue("view/theme", name)
 
     @property
     def models_folder(self) -> Path | None:

@@ -215,6 +215,14 @@ class SpectrogramView(pg.GraphicsLayoutWidget):
 
     # -- content -------------------------------------------------------------------------------
 
+    @property
+    def spectrogram(self) -> DisplaySpectrogram | None:
+        """The recording's display spectrogram being shown (None while a message is)."""
+        return self._spectrogram
+
+    def message_text(self) -> str:
+        return self.message.toPlainText()
+
     def show_message(self, text: str) -> None:
         for layer in (self.base_layer, self.detail_layer, self.overview_layer):
             layer.set_data(None, 0.0, 1.0, 0.0)
