@@ -141,3 +141,19 @@ def test_demo_copy_is_made_once_and_leaves_the_installation_alone(tmp_path: Path
     assert installed.stat().st_mtime_ns == before
     assert sorted(p.name for p in (tmp_path / "demo").iterdir()) == [copy.name]
     assert np.isfinite(soundfile.read(str(copy))[0]).all()
+
+
+def test_desktop_entry_installs_into_the_users_menu(tmp_path: Path) -> None:
+    exe = tmp_path / "bin" / "bsgbat-gui"
+    exe.parent.mkdir()
+    exe.write_text("#!/bin/sh\n")
+    exe.chmod(0o755)
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "share")}
+    script = ROOT / "packaging" / "install-desktop-entry.sh"
+    subprocess.run(["bash", str(script), str(exe)], env=env, check=True, capture_output=True)
+    installed = (tmp_path / "share" / "applications" / "bsgbat-gui.desktop").read_text()
+    assert f'Exec="{exe}" %F' in installed and f"TryExec={exe}" in installed
+    for size in APP_ICON_SIZES:
+        assert (tmp_path / f"share/icons/hicolor/{size}x{size}/apps/bsgbat-gui.png").is_file()
+    subprocess.run(["bash", str(script), "--remove"], env=env, check=True, capture_output=True)
+    assert not (tmp_path / "share" / "applications" / "bsgbat-gui.desktop").exists()
