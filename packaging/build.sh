@@ -24,9 +24,9 @@ echo "== smoke test of the frozen app"
 # checkout or on the build venv.
 (
   cd "$(mktemp -d)"
-  env -i HOME="$HOME" PATH=/usr/bin:/bin QT_QPA_PLATFORM=offscreen \
+  env -i HOME="$HOME" PATH=/usr/bin:/bin LANG=C.UTF-8 QT_QPA_PLATFORM=offscreen \
     "$OLDPWD/dist/bsgbat-gui/bsgbat-gui" --version
-  env -i HOME="$HOME" PATH=/usr/bin:/bin QT_QPA_PLATFORM=offscreen \
+  env -i HOME="$HOME" PATH=/usr/bin:/bin LANG=C.UTF-8 QT_QPA_PLATFORM=offscreen \
     "$OLDPWD/dist/bsgbat-gui/bsgbat-gui" --self-test
 )
 echo "== done: dist/bsgbat-gui/ ($(du -sh dist/bsgbat-gui | cut -f1)); run dist/bsgbat-gui/bsgbat-gui"
