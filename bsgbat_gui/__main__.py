@@ -14,11 +14,13 @@ from pathlib import Path
 
 from bsgbat_gui import __version__
 
-SUBCOMMANDS = ("analyze", "benchmark", "clip", "export", "import-decisions", "models", "render")
+SUBCOMMANDS = (
+    "analyze", "benchmark", "clip", "evaluate", "export", "import-decisions", "models", "render",
+)  # fmt: skip
 
 
 def _subcommand_parser() -> argparse.ArgumentParser:
-    from bsgbat_gui.commands import analyze, benchmark, clip, export, models, render
+    from bsgbat_gui.commands import analyze, benchmark, clip, evaluate, export, models, render
 
     parser = argparse.ArgumentParser(
         prog="bsgbat-gui", description="Review bat recordings with BSG-BAT."
@@ -29,6 +31,7 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     analyze.add_parser(subparsers)
     benchmark.add_parser(subparsers)
     clip.add_parser(subparsers)
+    evaluate.add_parser(subparsers)
     export.add_parsers(subparsers)
     models.add_parser(subparsers)
     render.add_parser(subparsers)

@@ -94,7 +94,7 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run_import)
 
 
-def _open_survey(
+def open_survey(
     args: argparse.Namespace, stderr: IO[str], *, write: bool
 ) -> tuple[ReviewStore, Survey] | None:
     if not args.store.is_file():
@@ -130,7 +130,7 @@ def run_export(
     stdout = stdout if stdout is not None else sys.stdout
     stderr = stderr if stderr is not None else sys.stderr
     stdin = stdin if stdin is not None else sys.stdin
-    opened = _open_survey(args, stderr, write=args.write_guano)
+    opened = open_survey(args, stderr, write=args.write_guano)
     if opened is None:
         return EXIT_USAGE
     store, survey = opened
@@ -191,7 +191,7 @@ def run_import(
 ) -> int:
     stdout = stdout if stdout is not None else sys.stdout
     stderr = stderr if stderr is not None else sys.stderr
-    opened = _open_survey(args, stderr, write=not args.dry_run)
+    opened = open_survey(args, stderr, write=not args.dry_run)
     if opened is None:
         return EXIT_USAGE
     store, survey = opened
