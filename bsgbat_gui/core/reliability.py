@@ -32,6 +32,7 @@ import numpy.typing as npt
 
 from bsgbat_gui.core.review_store import DECISION_STATUSES, STATUS_CONFIRMED
 from bsgbat_gui.core.survey import DetectionRow
+from bsgbat_gui.core.thresholds import THRESHOLD_STEP
 
 MIN_DECISIONS = 10
 MIN_EACH_OUTCOME = 3
@@ -222,46 +223,32 @@ class ThresholdAdvice:
 def advise_threshold(
     reviewed: ReviewedScores, target: float = DEFAULT_TARGET_PRECISION
 ) -> ThresholdAdvice:
-    """The lowest threshold whose calibrated *and* measured precision reach ``target``."""
+    """The lowest threshold (in :data:`THRESHOLD_STEP` s, as the window sets them) whose
+    calibrated *and* measured precision on the decided events reach ``target``.
+
+    The candidates are each decided score rounded down to the step: any threshold between two
+    candidates keeps the same decided events as the next candidate up.
+    """
     if not reviewed.enough:
         return ThresholdAdvice(reviewed.species, target, None, math.nan, None, None,
                                reviewed.warning)  # fmt: skip
     calibration = fit_calibration(reviewed)
     calibrated = calibration.confirmed_probability(reviewed.scores)
-    order = np.argsort(reviewed.scores, kind="stable")
-    scores = reviewed.scores[order]
-    # Suffix sums: events at or above each candidate (the candidates are the decided scores).
-    confirmed_above = np.cumsum(reviewed.confirmed[order][::-1])[::-1]
-    calibrated_above = np.cumsum(calibrated[order][::-1])[::-1]
-    count_above = np.arange(len(scores), 0, -1)
-    for i in range(len(scores)):
-        if i > 0 and scores[i] == scores[i - 1]:
-            continue  # a threshold keeps every event with an equal score
-        measured_value = confirmed_above[i] / count_above[i]
-        estimated = calibrated_above[i] / count_above[i]
-        if measured_value >= target and estimated >= target:
-            threshold = _round_threshold(float(scores[i]), float(scores[i - 1]) if i else 0.0)
-            measured = precision_at(reviewed, threshold)
-            if not measured.value >= target:  # rounding let a lower score in (float32 ties)
-                threshold = float(scores[i])
-                measured = precision_at(reviewed, threshold)
+    candidates = np.unique(np.floor(reviewed.scores / THRESHOLD_STEP) * THRESHOLD_STEP)
+    for candidate in candidates:
+        threshold = round(float(candidate), 6)
+        kept = at_or_above(reviewed.scores, threshold)
+        measured = precision_at(reviewed, threshold)
+        estimated = float(calibrated[kept].mean())
+        if measured.value >= target and estimated >= target:
             return ThresholdAdvice(
-                reviewed.species, target, threshold, float(estimated), measured, calibration,
+                reviewed.species, target, threshold, estimated, measured, calibration,
                 f"from {reviewed.n} decisions ({reviewed.n_confirmed} confirmed)",
             )  # fmt: skip
     return ThresholdAdvice(
         reviewed.species, target, None, math.nan, None, calibration,
         f"no threshold reaches precision {target:.2f} on these {reviewed.n} decisions",
     )  # fmt: skip
-
-
-def _round_threshold(score: float, previous_score: float) -> float:
-    """A readable threshold (3 decimals) that keeps exactly the same decided events as ``score``:
-    rounded down, but never to or below the next lower decided score."""
-    rounded = math.floor(score * 1000) / 1000
-    if rounded > previous_score and at_or_above(np.array([score]), rounded)[0]:
-        return rounded
-    return score
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from bsgbat_gui.core.ensemble import COMBINE_METHODS, CombineMethod
 from bsgbat_gui.core.export import AtomicTextFile
 
 DEFAULT_THRESHOLD = 0.5  # the card's starting point
+THRESHOLD_STEP = 0.001  # thresholds are set and kept in thousandths (sliders, advice)
 DEFAULT_COMBINE: CombineMethod = "mean"
 PRESET_FORMAT = "bsgbat-gui thresholds"
 PRESET_VERSION = 1

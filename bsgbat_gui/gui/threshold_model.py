@@ -16,9 +16,12 @@ from PySide6.QtCore import QObject, Signal
 from bsgbat_gui.core.ensemble import COMBINE_METHODS, CombineMethod
 from bsgbat_gui.core.model_card import BACKGROUND_LABEL
 from bsgbat_gui.core.species import SPECIES
-from bsgbat_gui.core.thresholds import DEFAULT_COMBINE, DEFAULT_THRESHOLD, ThresholdSettings
-
-THRESHOLD_STEP = 0.001  # sliders move in thousandths; values are kept at that resolution
+from bsgbat_gui.core.thresholds import (
+    DEFAULT_COMBINE,
+    DEFAULT_THRESHOLD,
+    THRESHOLD_STEP,
+    ThresholdSettings,
+)
 
 
 def _clamped(value: float) -> float:

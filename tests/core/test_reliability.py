@@ -15,6 +15,7 @@ from bsgbat_gui.core.reliability import (
     MIN_DECISIONS,
     ReviewedScores,
     advise_threshold,
+    at_or_above,
     fit_calibration,
     precision_at,
     reliability_bins,
@@ -23,6 +24,7 @@ from bsgbat_gui.core.reliability import (
     wilson_interval,
 )
 from bsgbat_gui.core.survey import DetectionRow
+from bsgbat_gui.core.thresholds import THRESHOLD_STEP
 
 
 def reviewed(scores: list[float], confirmed: list[bool], species: str = "S") -> ReviewedScores:
@@ -110,10 +112,17 @@ def test_advice_never_goes_below_the_target_on_the_decisions(
     measured = precision_at(r, advice.threshold)
     assert measured.value >= target
     assert advice.estimated_precision >= target
-    # And it is the lowest: every lower decided score fails the measured or calibrated test.
+    # And it is the lowest: every lower candidate (a decided score rounded down to the step)
+    # fails the measured or the calibrated test.
     assert advice.calibration is not None
-    for lower in sorted({s for s, _ in pairs if s < advice.threshold}):
-        kept = r.scores >= lower
+    assert round(advice.threshold / THRESHOLD_STEP) * THRESHOLD_STEP == pytest.approx(
+        advice.threshold
+    )
+    for score in sorted({s for s, _ in pairs}):
+        lower = math.floor(score / THRESHOLD_STEP) * THRESHOLD_STEP
+        if lower >= advice.threshold - 1e-9:
+            continue
+        kept = at_or_above(r.scores, lower)
         measured_value = r.confirmed[kept].mean()
         estimated = advice.calibration.confirmed_probability(r.scores[kept]).mean()
         assert measured_value < target or estimated < target
