@@ -278,6 +278,13 @@ class StackedAnalyses:
             probabilities = _stacked_probabilities(self._analyses, self._stack.paths, method)
             self._stack = replace(self._stack, probabilities=probabilities)
 
+    def event_count(self, label: str, thresholds: npt.ArrayLike) -> int:
+        """How many events ``label`` has at ``thresholds`` (in :attr:`labels` order)."""
+        if label not in self.labels:
+            return 0
+        events = self.detections(thresholds).events
+        return int(np.count_nonzero(events.label_index == self.labels.index(label)))
+
     def detections(self, thresholds: npt.ArrayLike) -> SurveyDetections:
         """Every held recording's events at ``thresholds`` (in :attr:`labels` order)."""
         stack = self._stack

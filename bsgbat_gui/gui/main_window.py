@@ -77,6 +77,7 @@ from bsgbat_gui.gui.recordings_panel import (
     RecordingsModel,
     RecordingsPanel,
 )
+from bsgbat_gui.gui.reliability_panel import ReliabilityPanel
 from bsgbat_gui.gui.review import ReviewController, SpeciesPicker
 from bsgbat_gui.gui.settings import AppSettings
 from bsgbat_gui.gui.spectrogram_view import COLOUR_MAPS, SpectrogramView
@@ -200,6 +201,15 @@ class MainWindow(QMainWindow):
         self.detections_dock.setObjectName("detections_dock")
         self.detections_dock.setWidget(self.detections_panel)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.detections_dock)
+        self.reliability_panel = ReliabilityPanel(
+            self.survey_for_export, self.thresholds, self.review.undo_stack, self.events_at, self
+        )
+        self.reliability_dock = QDockWidget("Reliability", self)
+        self.reliability_dock.setObjectName("reliability_dock")
+        self.reliability_dock.setWidget(self.reliability_panel)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.reliability_dock)
+        self.tabifyDockWidget(self.detections_dock, self.reliability_dock)
+        self.detections_dock.raise_()  # the detections tab in front
         # The thresholds run the full height; the detections sit under the recordings and views.
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.resizeDocks([self.threshold_dock], [370], Qt.Orientation.Horizontal)
@@ -328,6 +338,10 @@ class MainWindow(QMainWindow):
             "Your own list of the species in the shown recording",
         )  # fmt: skip
         self.reviewer_action = self._action("Reviewer name…", self.edit_reviewer)
+        self.reliability_action = self._action(
+            "Reliability and threshold advice", self.show_reliability, "Ctrl+Shift+R",
+            "Precision of each species' detections from your decisions; suggested thresholds",
+        )  # fmt: skip
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -347,6 +361,7 @@ class MainWindow(QMainWindow):
         view_menu = self.menuBar().addMenu("&View")
         view_menu.addAction(self.threshold_dock.toggleViewAction())
         view_menu.addAction(self.detections_dock.toggleViewAction())
+        view_menu.addAction(self.reliability_dock.toggleViewAction())
         view_menu.addSeparator()
         for action in (
             self.next_recording_action,
@@ -387,6 +402,7 @@ class MainWindow(QMainWindow):
             self.no_bats_action,
             self.manual_species_action,
             None,
+            self.reliability_action,
             self.reviewer_action,
         ):
             if review_action is None:
@@ -444,6 +460,7 @@ class MainWindow(QMainWindow):
         self.cancel_button.clicked.connect(self.cancel_analysis)
         self.playback.cursor_moved.connect(self.spectrogram_view.set_cursor)
         self.playback.message.connect(self.status_label.setText)
+        self.reliability_panel.message.connect(self.status_label.setText)
         self.playback.playing_changed.connect(
             lambda playing: self.play_action.setText("Stop" if playing else "Play / stop")
         )
@@ -1149,6 +1166,20 @@ class MainWindow(QMainWindow):
     def _export_inputs_changed(self, *_: object) -> None:
         if self.export_panel is not None:
             self.export_panel.schedule_refresh()
+        self.reliability_panel.schedule_refresh()
+
+    def show_reliability(self) -> None:
+        self.reliability_dock.show()
+        self.reliability_dock.raise_()
+
+    def events_at(self, species: str, threshold: float) -> int:
+        """How many detection events ``species`` would have in the open survey at ``threshold``
+        (every other threshold as set)."""
+        labels = self.survey.labels
+        thresholds = self.thresholds.thresholds_array(labels).copy()
+        if species in labels:
+            thresholds[labels.index(species)] = threshold
+        return self.survey.event_count(species, thresholds)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.playback.shutdown()

@@ -1,0 +1,79 @@
+"""Review → Reliability in the window: a species whose low-probability detections were rejected
+gets a higher suggested threshold; applying it is one undoable step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from audio_factory import chirp_train, write_wav
+
+from bsgbat_gui.core.reliability import precision_at
+from bsgbat_gui.core.review_store import STATUS_CONFIRMED, STATUS_REJECTED
+from bsgbat_gui.gui.recordings_panel import STATUS_DONE
+
+
+def test_rejected_low_probability_detections_raise_the_suggested_threshold(
+    qtbot, make_window, tmp_path: Path, model_set_dir: Path
+) -> None:
+    folder = tmp_path / "night"
+    folder.mkdir()
+    for i in range(4):
+        write_wav(folder / f"rec{i}.wav", chirp_train(384_000, 8.0, seed=50 + i), 384_000)
+    window = make_window(paths=[folder], models_dir=model_set_dir)
+    qtbot.waitUntil(
+        lambda: all(r.status == STATUS_DONE for r in window.recordings.rows), timeout=180_000
+    )
+    # The species and threshold giving the most separate events (runs of windows above it).
+    labels = window.survey.labels
+    base = window.thresholds.thresholds_array(labels)
+    best = max(
+        (window.survey.event_count(label, np.where(np.arange(len(labels)) == i, t, base)), label, t)
+        for i, label in enumerate(labels[:-1])
+        for t in np.round(np.arange(0.05, 0.95, 0.01), 2)
+    )
+    _, species, start_threshold = best
+    window.thresholds.set_threshold(species, float(start_threshold))
+    start_threshold = window.thresholds.threshold(species)
+    qtbot.waitUntil(lambda: window.detections_panel.model.rowCount() > 0, timeout=10_000)
+    model = window.detections_panel.model
+    events = model.detections.events
+    rows = [r for r in range(model.rowCount()) if model.event_at(r).label == species]
+    assert len(rows) >= 12, f"only {len(rows)} events of {species}"
+    probability = {r: float(events.max_prob[int(model.rows[r])]) for r in rows}
+    median = float(np.median(list(probability.values())))
+    for row in rows:
+        event = model.event_at(row)
+        status = STATUS_REJECTED if probability[row] < median else STATUS_CONFIRMED
+        window.detections_panel.select_row(model.row_of(event))
+        window.decide(status)
+
+    window.reliability_action.trigger()
+    panel = window.reliability_panel
+    assert window.reliability_dock.isVisible()
+    qtbot.waitUntil(lambda: any(r.species == species for r in panel.model.rows), timeout=10_000)
+    row = next(r for r in panel.model.rows if r.species == species)
+    assert row.reviewed.n == len(rows)
+    assert row.current.value < 0.7  # half of them were rejected
+    suggested = row.advice.threshold
+    assert suggested is not None and suggested > start_threshold
+    assert suggested >= median - 1e-3  # no rejected one needs to stay for precision 0.9
+    assert precision_at(row.reviewed, suggested).value >= 0.9
+    assert row.effect is not None and row.effect.rejected_removed >= len(rows) // 2 - 1
+    assert row.events_suggested is not None and row.events_suggested < row.events_now
+
+    panel.table.selectRow(panel.model.rows.index(row))
+    panel.apply_suggestion()
+    assert window.thresholds.threshold(species) == suggested
+    window.review.undo_stack.undo()
+    assert window.thresholds.threshold(species) == start_threshold
+    window.review.undo_stack.redo()
+    assert window.thresholds.threshold(species) == suggested
+    # The advice follows the thresholds: at the new threshold the precision is the target's.
+    qtbot.waitUntil(
+        lambda: (
+            next(r for r in panel.model.rows if r.species == species).current.threshold == suggested
+        ),
+        timeout=10_000,
+    )
+    assert next(r for r in panel.model.rows if r.species == species).current.value >= 0.9
