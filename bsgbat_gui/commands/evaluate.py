@@ -30,8 +30,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("store", type=Path, metavar="STORE.sqlite", help="review store")
     p.add_argument("--annotations", type=Path, nargs="+", required=True, metavar="FILE",
                    help="annotation files (several are combined)")  # fmt: skip
-    p.add_argument("--granularity", choices=GRANULARITIES, default="segment",
-                   help="unit of evaluation: model window (default), block, recording")  # fmt: skip
+    p.add_argument("--granularity", choices=GRANULARITIES,
+                   help="unit of evaluation: model window (segment), block or recording; "
+                   "default: the finest the annotations allow")  # fmt: skip
     p.add_argument("--block-seconds", type=float, default=DEFAULT_BLOCK_S, metavar="S",
                    help=f"block length (default {DEFAULT_BLOCK_S:g})")  # fmt: skip
     p.add_argument("--annotation-times", choices=TIME_BASES, default="file",
@@ -97,7 +98,8 @@ def run_evaluate(
         try:
             annotations = read_annotations(args.annotations, survey.labels)
             evaluation = evaluate(
-                analyses, annotations, survey.settings, args.granularity,
+                analyses, annotations, survey.settings,
+                args.granularity or annotations.granularity,
                 block_s=args.block_seconds, time_base=args.annotation_times,
             )  # fmt: skip
         except (AnnotationError, EvaluationError) as exc:

@@ -229,3 +229,22 @@ def test_evaluate_on_the_human_call_labels_matches_an_independent_computation(
     # Every other species has no annotation: its units are all negative.
     others = [m for m in report["species"] if m["species"] != "Plecotus auritus"]
     assert all(m["n_positive"] == 0 and m["pr_auc"] is None for m in others)
+
+
+def test_evaluate_says_what_is_wrong_in_one_line(tmp_path: Path) -> None:
+    from bsgbat_gui.core.review_store import ReviewStore
+
+    rc, _, stderr = run_cli(["evaluate", str(tmp_path / "none.sqlite"), "--annotations", "x"])
+    assert rc == 2 and "no such review store" in stderr
+    store = tmp_path / "review.sqlite"
+    ReviewStore.open(store).close()
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("file,species\na.wav,Pippip\n")
+    rc, _, stderr = run_cli(["evaluate", str(store), "--annotations", str(wrong)])
+    assert rc == 2 and stderr.count("error:") == 1 and "not a BriteKit annotation CSV" in stderr
+    fine = tmp_path / "fine.csv"
+    fine.write_text("recording,classes\na,Pippip\n")
+    rc, _, stderr = run_cli(["evaluate", str(store), "--annotations", str(fine)])
+    assert rc == 2 and "no analysed recording is annotated" in stderr
+    rc, _, stderr = run_cli(["evaluate", str(store), "--annotations", str(tmp_path / "gone.csv")])
+    assert rc == 2 and "cannot be read" in stderr
