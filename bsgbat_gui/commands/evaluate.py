@@ -7,7 +7,7 @@ import argparse
 import json
 import math
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import IO
 
@@ -76,7 +76,8 @@ def report(evaluation: Evaluation) -> str:
 
 
 def as_json(evaluation: Evaluation) -> dict:
-    data = asdict(evaluation)
+    data = asdict(replace(evaluation, units=None))  # the per-unit arrays stay out
+    del data["units"]
     for m, entry in zip(evaluation.species, data["species"], strict=True):
         entry["precision"], entry["recall"] = m.precision, m.recall
     data["macro_pr_auc"] = evaluation.macro("pr_auc")

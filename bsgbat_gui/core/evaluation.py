@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -49,20 +49,31 @@ class EvaluationError(ValueError):
     """The evaluation cannot be made (e.g. a granularity finer than the annotations)."""
 
 
-def average_precision(scores: FloatArray, positive: BoolArray) -> float | None:
-    """Area under the precision-recall curve as average precision: Σ (R_k − R_{k−1}) · P_k over
-    the distinct scores from the highest down (tied units enter together)."""
+def precision_recall_curve(
+    scores: FloatArray, positive: BoolArray
+) -> tuple[FloatArray, FloatArray] | None:
+    """Precision and recall at each distinct score taken as the threshold, from the highest
+    score down (tied units enter together); None without positives."""
     n_positive = int(positive.sum())
-    if n_positive == 0:
+    if n_positive == 0 or len(scores) == 0:
         return None
     order = np.argsort(-scores, kind="stable")
     ordered_scores, ordered_positive = scores[order], positive[order]
     # The last unit of each run of equal scores: where a threshold can fall.
     last_of_tie = np.r_[np.flatnonzero(np.diff(ordered_scores)), len(ordered_scores) - 1]
     true_positives = np.cumsum(ordered_positive)[last_of_tie]
-    kept = last_of_tie + 1
-    precision = true_positives / kept
+    precision = true_positives / (last_of_tie + 1)
     recall = true_positives / n_positive
+    return precision, recall
+
+
+def average_precision(scores: FloatArray, positive: BoolArray) -> float | None:
+    """Area under the precision-recall curve as average precision: Σ (R_k − R_{k−1}) · P_k over
+    the curve's points."""
+    curve = precision_recall_curve(scores, positive)
+    if curve is None:
+        return None
+    precision, recall = curve
     return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
 
 
@@ -110,6 +121,18 @@ class Evaluation:
     not_annotated: int  # analysed recordings the annotations do not mention
     species: tuple[SpeciesMetrics, ...]
     problems: tuple[str, ...]
+    units: EvaluationUnits | None = field(default=None, repr=False, compare=False)
+
+    def curve(self, species: str) -> tuple[FloatArray, FloatArray] | None:
+        """The species' precision-recall curve over the units (None: no positives)."""
+        if self.units is None or species not in self.labels:
+            return None
+        i = self.labels.index(species)
+        return precision_recall_curve(self.units.scores[:, i], self.units.truth[:, i])
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.units.labels if self.units is not None else ()
 
     def macro(self, key: str) -> float | None:
         """Mean of a metric over the species where it is defined."""
@@ -124,6 +147,7 @@ class EvaluationUnits:
     scores: FloatArray
     truth: BoolArray
     recording: tuple[str, ...]
+    labels: tuple[str, ...] = ()
 
 
 def _real_span(annotation: Annotation, te: float, time_base: str) -> tuple[float, float]:
@@ -202,8 +226,9 @@ def evaluation_units(
             truth.append(recording_truth)
             names.append(name)
     if not scores:
-        return EvaluationUnits(np.zeros((0, len(labels))), np.zeros((0, len(labels)), np.bool_), ())
-    return EvaluationUnits(np.vstack(scores), np.vstack(truth), tuple(names))
+        empty = np.zeros((0, len(labels)))
+        return EvaluationUnits(empty, empty.astype(np.bool_), (), tuple(labels))
+    return EvaluationUnits(np.vstack(scores), np.vstack(truth), tuple(names), tuple(labels))
 
 
 def evaluate(
@@ -255,4 +280,5 @@ def evaluate(
         not_annotated=len(analysed - annotations.recordings),
         species=tuple(metrics),
         problems=annotations.problems,
+        units=units,
     )

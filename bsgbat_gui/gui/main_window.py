@@ -44,6 +44,7 @@ from bsgbat_gui.core.analysis import (
     RecordingStarted,
     SegmentsAnalysed,
 )
+from bsgbat_gui.core.annotations import AnnotationError, read_annotations
 from bsgbat_gui.core.audio import LOSSLESS_EXTENSIONS, find_recordings
 from bsgbat_gui.core.detections import StackedAnalyses, SurveyDetections
 from bsgbat_gui.core.jobs import LoadedDetail, LoadedSpectrogram
@@ -63,6 +64,7 @@ from bsgbat_gui.core.survey import Survey, SurveyRecording
 from bsgbat_gui.core.thresholds import PresetError, parse_preset, preset_json
 from bsgbat_gui.gui.about import show_about
 from bsgbat_gui.gui.detections_panel import DetectionsPanel, SelectedEvent
+from bsgbat_gui.gui.evaluation_dialog import EvaluationDialog
 from bsgbat_gui.gui.event_shading import lanes_for
 from bsgbat_gui.gui.export_panel import ExportPanel
 from bsgbat_gui.gui.models_banner import ModelsBanner
@@ -338,6 +340,11 @@ class MainWindow(QMainWindow):
             "Your own list of the species in the shown recording",
         )  # fmt: skip
         self.reviewer_action = self._action("Reviewer name…", self.edit_reviewer)
+        self.evaluate_action = self._action(
+            "Evaluate against annotations…", lambda: self.evaluate_annotations(), None,
+            "Per-species PR-AUC, ROC-AUC, precision and recall against BriteKit or Raven "
+            "annotations of the open recordings",
+        )  # fmt: skip
         self.reliability_action = self._action(
             "Reliability and threshold advice", self.show_reliability, "Ctrl+Shift+R",
             "Precision of each species' detections from your decisions; suggested thresholds",
@@ -403,6 +410,7 @@ class MainWindow(QMainWindow):
             self.manual_species_action,
             None,
             self.reliability_action,
+            self.evaluate_action,
             self.reviewer_action,
         ):
             if review_action is None:
@@ -1171,6 +1179,32 @@ class MainWindow(QMainWindow):
     def show_reliability(self) -> None:
         self.reliability_dock.show()
         self.reliability_dock.raise_()
+
+    def evaluate_annotations(self, paths: list[Path] | None = None) -> None:
+        """Compare the open recordings' analyses with annotation files (asked for if not given)
+        in a dialog that does not block the window."""
+        analyses = self.survey.analyses()
+        if not analyses:
+            self.status_label.setText("Open and analyse the annotated recordings first")
+            return
+        if paths is None:
+            start = str(self.settings.last_folder or Path.home())
+            names, _ = QFileDialog.getOpenFileNames(
+                self, "Annotation files (BriteKit CSV, Raven tables)", start,
+                "Annotations (*.csv *.txt);;All files (*)",
+            )  # fmt: skip
+            paths = [Path(n) for n in names]
+        if not paths:
+            return
+        try:
+            annotations = read_annotations(paths, self.survey.labels)
+        except AnnotationError as exc:
+            self.status_label.setText(f"Annotations not usable: {exc}")
+            return
+        dialog = EvaluationDialog(analyses, annotations, self.thresholds.settings(), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._dialog = dialog
+        dialog.open()
 
     def events_at(self, species: str, threshold: float) -> int:
         """How many detection events ``species`` would have in the open survey at ``threshold``

@@ -1,15 +1,21 @@
 """Review → Reliability in the window: a species whose low-probability detections were rejected
-gets a higher suggested threshold; applying it is one undoable step."""
+gets a higher suggested threshold; applying it is one undoable step. Review → Evaluate against
+annotations: the shipped human labels as a table and PR curves."""
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import numpy as np
+import pytest
 from audio_factory import chirp_train, write_wav
 
+from bsgbat_gui.core.annotations import read_annotations
+from bsgbat_gui.core.evaluation import evaluate
 from bsgbat_gui.core.reliability import precision_at
 from bsgbat_gui.core.review_store import STATUS_CONFIRMED, STATUS_REJECTED
+from bsgbat_gui.gui.evaluation_dialog import EvaluationDialog
 from bsgbat_gui.gui.recordings_panel import STATUS_DONE
 
 
@@ -77,3 +83,54 @@ def test_rejected_low_probability_detections_raise_the_suggested_threshold(
         timeout=10_000,
     )
     assert next(r for r in panel.model.rows if r.species == species).current.value >= 0.9
+
+
+LABELLED = "Car370293-2016-Pass1-Z3-US-16611-0_20160629_234204_701"
+
+
+@pytest.mark.real_recordings
+def test_evaluation_against_the_human_labels_in_the_window(
+    qtbot, make_window, recordings_dir: Path, model_set_dir: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "labelled"
+    folder.mkdir()
+    (folder / f"{LABELLED}.wav").symlink_to(recordings_dir / f"{LABELLED}.wav")
+    with (recordings_dir / "labels" / f"{LABELLED}.calls.csv").open(newline="") as f:
+        calls = list(csv.DictReader(f))
+    annotations = tmp_path / "annotations.csv"
+    annotations.write_text(
+        "recording,class,start_time,end_time\n"
+        + "".join(
+            f"{LABELLED},{c['species']},{c['start_s_file_header']},{c['end_s_file_header']}\n"
+            for c in calls
+        )
+    )
+    window = make_window(paths=[folder], models_dir=model_set_dir)
+    qtbot.waitUntil(
+        lambda: all(r.status == STATUS_DONE for r in window.recordings.rows), timeout=120_000
+    )
+    window.evaluate_annotations([annotations])
+    dialog = window._dialog
+    assert isinstance(dialog, EvaluationDialog) and dialog.isVisible()
+    qtbot.addWidget(dialog)
+    shown = {m.species: m for m in dialog.model.rows}
+    plecotus = shown["Plecotus auritus"]
+    expected = evaluate(
+        window.survey.analyses(),
+        read_annotations([annotations], window.survey.labels),
+        window.thresholds.settings(),
+    )
+    assert plecotus == next(m for m in expected.species if m.species == "Plecotus auritus")
+    assert plecotus.n_positive > 0 and plecotus.pr_auc is not None
+    assert dialog.evaluation is not None and dialog.evaluation.curve("Plecotus auritus") is not None
+    # Its curve, and its point at the threshold when it has detections there.
+    point = plecotus.precision is not None
+    assert len(dialog.plot.getPlotItem().listDataItems()) == 1 + point
+    dialog.granularity_box.setCurrentText("recording")
+    assert dialog.evaluation.granularity == "recording" and dialog.evaluation.n_units == 1
+    # A file that is not an annotation file: one message, no dialog.
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("a,b\n")
+    window._dialog = None
+    window.evaluate_annotations([wrong])
+    assert window._dialog is None and "Annotations not usable" in window.status_label.text()
