@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bsgbat_gui.core.review_store import STATUS_CONFIRMED, STATUS_RELABELLED
-from bsgbat_gui.core.species import SPECIES, species_for_label
+from bsgbat_gui.core.species import species_for_label
 
 GRANULARITY_SEGMENT, GRANULARITY_BLOCK, GRANULARITY_RECORDING = "segment", "block", "recording"
 GRANULARITIES = (GRANULARITY_SEGMENT, GRANULARITY_BLOCK, GRANULARITY_RECORDING)
@@ -65,9 +65,6 @@ def class_lookup(labels: Sequence[str]) -> dict[str, str]:
         species = species_for_label(label)
         for name in (label, species.code, species.common_name):
             lookup.setdefault(name.strip().lower(), label)
-    for species in SPECIES:  # codes of species the labels spell differently
-        if species.scientific_name in labels:
-            lookup.setdefault(species.code.lower(), species.scientific_name)
     return lookup
 
 

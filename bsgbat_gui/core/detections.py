@@ -278,12 +278,15 @@ class StackedAnalyses:
             probabilities = _stacked_probabilities(self._analyses, self._stack.paths, method)
             self._stack = replace(self._stack, probabilities=probabilities)
 
-    def event_count(self, label: str, thresholds: npt.ArrayLike) -> int:
-        """How many events ``label`` has at ``thresholds`` (in :attr:`labels` order)."""
+    def event_count(self, label: str, threshold: float) -> int:
+        """How many events ``label`` would have at ``threshold``. Only that label's runs are
+        found (every other label at an unreachable threshold): one label's events do not depend
+        on the others', and finding all of them per question would cost a full detection pass."""
         if label not in self.labels:
             return 0
-        events = self.detections(thresholds).events
-        return int(np.count_nonzero(events.label_index == self.labels.index(label)))
+        only = np.full(len(self.labels), np.inf)
+        only[self.labels.index(label)] = threshold
+        return len(self.detections(only).events.label_index)
 
     def detections(self, thresholds: npt.ArrayLike) -> SurveyDetections:
         """Every held recording's events at ``thresholds`` (in :attr:`labels` order)."""

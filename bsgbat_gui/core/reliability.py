@@ -172,6 +172,7 @@ def logit(p: FloatArray) -> FloatArray:
 
 
 def _sigmoid(x: FloatArray) -> FloatArray:
+    # float64, overflow-free: Newton's method needs both (ensemble.sigmoid is the float32 one)
     return np.exp(-np.logaddexp(0.0, -x))
 
 

@@ -50,11 +50,6 @@ class EvaluationModel(ColumnsTableModel):
         super().__init__(parent)
         self.rows: list[SpeciesMetrics] = []
 
-    def set_rows(self, rows: list[SpeciesMetrics]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
-
     def data(self, index: ModelIndex, role: int = 0) -> Any:
         if not index.isValid() or role != Qt.ItemDataRole.DisplayRole:
             return None

@@ -204,7 +204,11 @@ class MainWindow(QMainWindow):
         self.detections_dock.setWidget(self.detections_panel)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.detections_dock)
         self.reliability_panel = ReliabilityPanel(
-            self.survey_for_export, self.thresholds, self.review.undo_stack, self.events_at, self
+            self.survey_for_export,
+            self.thresholds,
+            self.review.undo_stack,
+            self.survey.event_count,
+            self,
         )
         self.reliability_dock = QDockWidget("Reliability", self)
         self.reliability_dock.setObjectName("reliability_dock")
@@ -1205,15 +1209,6 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self._dialog = dialog
         dialog.open()
-
-    def events_at(self, species: str, threshold: float) -> int:
-        """How many detection events ``species`` would have in the open survey at ``threshold``
-        (every other threshold as set)."""
-        labels = self.survey.labels
-        thresholds = self.thresholds.thresholds_array(labels).copy()
-        if species in labels:
-            thresholds[labels.index(species)] = threshold
-        return self.survey.event_count(species, thresholds)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.playback.shutdown()

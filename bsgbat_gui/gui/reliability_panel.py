@@ -76,11 +76,6 @@ class ReliabilityModel(ColumnsTableModel):
         super().__init__(parent)
         self.rows: list[SpeciesReliability] = []
 
-    def set_rows(self, rows: list[SpeciesReliability]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
-
     def data(self, index: ModelIndex, role: int = 0) -> Any:
         if not index.isValid():
             return None

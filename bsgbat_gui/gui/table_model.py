@@ -15,6 +15,12 @@ class ColumnsTableModel(QAbstractTableModel):
     columns: tuple[str, ...] = ()
     rows: Any  # a sequence or an array; only its length is used here
 
+    def set_rows(self, rows: Any) -> None:
+        """Replace every row (views keep their columns, lose their selection)."""
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
     def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)
 
