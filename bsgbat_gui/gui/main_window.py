@@ -108,6 +108,10 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         assert isinstance(app, QApplication)
         self.theme = ThemeFollower(app, self.settings.theme, self)
+        # Quitting with the window still open (session end, app.quit()) shuts the helpers down
+        # as closing does: a QThread destroyed while running aborts the process.
+        self._helpers_shut_down = False
+        app.aboutToQuit.connect(self._shut_down_helpers)
         self.models_dir = models_dir or self._remembered_models_folder()
         self.current_path: Path | None = None
 
@@ -1211,6 +1215,14 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self._shut_down_helpers()
+        super().closeEvent(event)
+
+    def _shut_down_helpers(self) -> None:
+        """Save the view, close the review store, stop every thread and helper process; once."""
+        if self._helpers_shut_down:
+            return
+        self._helpers_shut_down = True
         self.playback.shutdown()
         if self.export_panel is not None:
             self.export_panel.guano_writer.shutdown()
@@ -1226,7 +1238,6 @@ class MainWindow(QMainWindow):
         self._analysis_start_timer.stop()
         self.analysis.shutdown()
         self.spectrogram_loader.shutdown()
-        super().closeEvent(event)
 
 
 def _selection_to_json(event: SelectedEvent) -> str:

@@ -125,3 +125,26 @@ def test_standard_shortcuts_and_full_screen(qtbot, make_window) -> None:
     assert window.full_screen_action.isChecked()
     window.full_screen_action.trigger()
     qtbot.waitUntil(lambda: not window.isFullScreen(), timeout=5_000)
+
+
+def test_quitting_with_the_window_open_saves_and_stops_every_helper(
+    qtbot, make_window, tmp_path: Path, model_set_dir: Path
+) -> None:
+    """Session end or ``app.quit()`` does not close the window: the helpers must stop anyway
+    (a running QThread destroyed later aborts the process) and the review store be closed."""
+    folder = tmp_path / "night"
+    folder.mkdir()
+    write_wav(folder / "a.wav", chirp_train(384_000, 1.0), 384_000)
+    window = make_window(paths=[folder], models_dir=model_set_dir)
+    qtbot.waitUntil(lambda: window.track_view.analysis is not None, timeout=120_000)
+    store = window.review.store
+    assert store is not None
+    app = QApplication.instance()
+    assert app is not None
+    app.aboutToQuit.emit()  # what QCoreApplication::exec emits as it returns
+    assert window.review.store is None
+    assert not window.playback.preparer._thread.isRunning()
+    assert not window.spectrogram_loader._thread.isRunning()
+    assert not window.analysis.is_running
+    assert window.settings.geometry("geometry") is not None
+    window.close()  # and closing afterwards is harmless
