@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from bsgbat_gui import __version__
 from bsgbat_gui.core.analysis import RecordingAnalysis
@@ -187,13 +188,73 @@ def load_survey(store: ReviewStore, preset: Path | None = None) -> tuple[Survey,
 
 def recording_rows(survey: Survey) -> list[RecordingRows]:
     """Every recording's rows, all statuses (filter with :func:`select_rows`)."""
-    by_path: dict[Path, list[Decision]] = {}
-    for decision in survey.decisions:
-        by_path.setdefault(decision.path, []).append(decision)
+    by_path = decisions_by_path(survey.decisions)
     return [
         _rows_of_recording(survey, recording, by_path.get(recording.path, []))
         for recording in survey.recordings
     ]
+
+
+def decisions_by_path(decisions: Iterable[Decision]) -> dict[Path, list[Decision]]:
+    by_path: dict[Path, list[Decision]] = {}
+    for decision in decisions:
+        by_path.setdefault(decision.path, []).append(decision)
+    return by_path
+
+
+class RecordingRowsCache:
+    """:func:`recording_rows` for a survey that changes a little at a time.
+
+    The window's export and reliability panels rebuild the rows after every settled change; on
+    a night of thousands of recordings that is a few hundred milliseconds on the GUI thread, yet
+    a decision changes one recording's rows and a threshold only those of recordings whose
+    probabilities reach it. A recording's rows are rebuilt only when something they depend on
+    changed: its analysis, model set or review mark, its decisions, the combine method, or the
+    threshold of a label its probabilities reach (a threshold above a label's highest
+    probability makes no event, whatever its value) or that one of its decisions names.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[Path, tuple[tuple[object, ...], RecordingRows]] = {}
+
+    def recording_rows(self, survey: Survey) -> list[RecordingRows]:
+        by_path = decisions_by_path(survey.decisions)
+        thresholds = survey.settings.array_for(survey.labels)
+        entries: dict[Path, tuple[tuple[object, ...], RecordingRows]] = {}
+        for recording in survey.recordings:
+            decisions = by_path.get(recording.path, [])
+            key = _rows_key(survey, recording, decisions, thresholds)
+            cached = self._entries.get(recording.path)
+            if cached is not None and cached[0] == key:
+                rows = cached[1]
+            else:
+                rows = _rows_of_recording(survey, recording, decisions)
+            entries[recording.path] = (key, rows)
+        self._entries = entries  # recordings no longer in the survey are forgotten
+        return [entries[recording.path][1] for recording in survey.recordings]
+
+
+def _rows_key(
+    survey: Survey,
+    recording: SurveyRecording,
+    decisions: list[Decision],
+    thresholds: npt.NDArray[np.float64],
+) -> tuple[object, ...]:
+    """Everything :func:`_rows_of_recording` reads for ``recording``. The analysis by identity:
+    the cached rows hold it, so its id cannot pass to another analysis while cached."""
+    combine = survey.settings.combine
+    probabilities = recording.analysis.probabilities(combine)
+    # As find_runs compares: at the probabilities' precision.
+    reached = thresholds.astype(probabilities.dtype) <= probabilities.max(axis=0, initial=-1.0)
+    named = {d.species for d in decisions}
+    relevant = tuple(
+        float(t) if reached[i] or label in named else None
+        for i, (label, t) in enumerate(zip(survey.labels, thresholds, strict=True))
+    )
+    return (
+        id(recording.analysis), recording.model_set_id, recording.review, tuple(decisions),
+        combine, survey.labels, relevant,
+    )  # fmt: skip
 
 
 def select_recordings(

@@ -38,9 +38,9 @@ from bsgbat_gui.core.survey import (
     RECORDING_SCOPES,
     SCOPES,
     RecordingRows,
+    RecordingRowsCache,
     Survey,
     manual_ids,
-    recording_rows,
     select_recordings,
     summarise,
 )
@@ -123,6 +123,7 @@ class ExportPanel(QDialog):
         self.review = review
         self.survey: Survey | None = None  # as of the last refresh
         self.recordings: list[RecordingRows] = []  # its rows at the current thresholds
+        self._rows_cache = RecordingRowsCache()  # rebuilds only the recordings a change touches
         self.preview: ExportPreview | None = None
         self.guano_writer = GuanoWriter(self)
         self._guano_failures: list[str] = []
@@ -254,7 +255,7 @@ class ExportPanel(QDialog):
 
     def refresh(self) -> None:
         survey = self.survey = self.survey_source()
-        self.recordings = recording_rows(survey) if survey is not None else []
+        self.recordings = self._rows_cache.recording_rows(survey) if survey is not None else []
         self._show_preview()
         self._show_summary()
         can_write = self.review.can_write

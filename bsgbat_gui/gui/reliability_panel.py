@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -45,7 +45,7 @@ from bsgbat_gui.core.reliability import (
     threshold_effect,
 )
 from bsgbat_gui.core.species import species_for_label
-from bsgbat_gui.core.survey import Survey, recording_rows
+from bsgbat_gui.core.survey import RecordingRowsCache, Survey
 from bsgbat_gui.gui.species_style import species_colour
 from bsgbat_gui.gui.table_model import ColumnsTableModel, ModelIndex
 from bsgbat_gui.gui.threshold_model import ThresholdModel
@@ -144,6 +144,7 @@ class ReliabilityPanel(QWidget):
         self.thresholds = thresholds
         self.undo_stack = undo_stack
         self._events_at = events_at  # events of a species in the survey at a threshold
+        self._rows_cache = RecordingRowsCache()  # rebuilds only the recordings a change touches
         self.target_box = QDoubleSpinBox(self)
         self.target_box.setRange(0.5, 0.999)
         self.target_box.setSingleStep(0.01)
@@ -227,8 +228,15 @@ class ReliabilityPanel(QWidget):
         rows: list[SpeciesReliability] = []
         if survey is not None:
             target = self.target_box.value()
+            # Only recordings with decisions have decided rows.
+            decided_paths = {d.path for d in survey.decisions}
+            with_decisions = replace(
+                survey, recordings=tuple(r for r in survey.recordings if r.path in decided_paths)
+            )
             decided = reviewed_scores(
-                row for recording in recording_rows(survey) for row in recording.rows
+                row
+                for recording in self._rows_cache.recording_rows(with_decisions)
+                for row in recording.rows
             )
             for species, reviewed in decided.items():
                 current_threshold = self.thresholds.threshold(species)
