@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import html
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
@@ -24,7 +23,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
     QFileDialog,
-    QInputDialog,
     QLabel,
     QMainWindow,
     QProgressBar,
@@ -53,7 +51,6 @@ from bsgbat_gui.core.resources import DEMO_NOTICE, copy_demo_to, is_demo_recordi
 from bsgbat_gui.core.review_store import (
     STATUS_CONFIRMED,
     STATUS_REJECTED,
-    STATUS_RELABELLED,
     RecordingReview,
     ReviewStore,
     StoreError,
@@ -80,7 +77,8 @@ from bsgbat_gui.gui.recordings_panel import (
     RecordingsPanel,
 )
 from bsgbat_gui.gui.reliability_panel import ReliabilityPanel
-from bsgbat_gui.gui.review import ReviewController, SpeciesPicker
+from bsgbat_gui.gui.review import ReviewController
+from bsgbat_gui.gui.review_actions import ReviewActions
 from bsgbat_gui.gui.settings import AppSettings
 from bsgbat_gui.gui.spectrogram_view import COLOUR_MAPS, SpectrogramView
 from bsgbat_gui.gui.theme import THEME_SYSTEM, THEMES, ThemeFollower
@@ -131,6 +129,12 @@ class MainWindow(QMainWindow):
         self.export_panel: ExportPanel | None = None  # made when first shown (Ctrl+E)
         self.playback = PlaybackController(self)
         self.review.reviewer = self.settings.reviewer
+        self.review_actions = ReviewActions(
+            self.review, self.detections_panel, self.settings,
+            labels=lambda: self.survey.labels or self.thresholds.labels,
+            current_path=lambda: self.current_path,
+            say=lambda text: self.status_label.setText(text), parent=self,
+        )  # fmt: skip
         self._pending_selection: SelectedEvent | None = None  # restored once its events exist
         # Thresholds and the selection are saved (settings, review store) once a drag or a run of
         # key presses has settled, not on every step of it; closing saves them at once.
@@ -156,7 +160,7 @@ class MainWindow(QMainWindow):
         self._analysis_start_timer.setSingleShot(True)
         self._analysis_start_timer.setInterval(ANALYSIS_START_DELAY_MS)
         self._analysis_start_timer.timeout.connect(self._start_waiting_analysis)
-        self._dialog: QWidget | None = None  # the open relabel / note dialog
+        self._dialog: QWidget | None = None  # the open shortcuts / evaluation window
         self.analysis = AnalysisController(self, models_dir=self.models_dir)
         self.spectrogram_loader = SpectrogramLoader(self)
 
@@ -316,18 +320,24 @@ class MainWindow(QMainWindow):
             "Select the previous detection and show it",
         )  # fmt: skip
         self.confirm_action = self._action(
-            "Confirm", lambda: self.decide(STATUS_CONFIRMED), "A",
+            "Confirm", lambda: self.review_actions.decide(STATUS_CONFIRMED), "A",
             "Confirm the selected detection, then go to the next unreviewed one",
         )  # fmt: skip
         self.reject_action = self._action(
-            "Reject", lambda: self.decide(STATUS_REJECTED), "R",
+            "Reject", lambda: self.review_actions.decide(STATUS_REJECTED), "R",
             "Reject the selected detection, then go to the next unreviewed one",
         )  # fmt: skip
         self.relabel_action = self._action(
-            "Relabel…", self.relabel, "L", "Give the selected detection another species"
+            "Relabel…",
+            self.review_actions.relabel,
+            "L",
+            "Give the selected detection another species",
         )
         self.note_action = self._action(
-            "Note…", self.edit_note, "N", "Add a note to the selected detection's decision"
+            "Note…",
+            self.review_actions.edit_note,
+            "N",
+            "Add a note to the selected detection's decision",
         )
         self.undo_action = self.review.undo_stack.createUndoAction(self, "Undo")
         self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
@@ -336,18 +346,18 @@ class MainWindow(QMainWindow):
         self.addAction(self.undo_action)
         self.addAction(self.redo_action)
         self.mark_reviewed_action = self._action(
-            "Mark recording reviewed", self.toggle_recording_reviewed, "Ctrl+R",
+            "Mark recording reviewed", self.review_actions.toggle_recording_reviewed, "Ctrl+R",
             "Mark the shown recording as reviewed (or not)",
         )  # fmt: skip
         self.no_bats_action = self._action(
-            "No bats in this recording", self.toggle_no_bats, "Ctrl+B",
+            "No bats in this recording", self.review_actions.toggle_no_bats, "Ctrl+B",
             "Mark the shown recording as holding no bat calls (or not)",
         )  # fmt: skip
         self.manual_species_action = self._action(
-            "Species in this recording…", self.edit_manual_species, "Ctrl+Shift+L",
+            "Species in this recording…", self.review_actions.edit_manual_species, "Ctrl+Shift+L",
             "Your own list of the species in the shown recording",
         )  # fmt: skip
-        self.reviewer_action = self._action("Reviewer name…", self.edit_reviewer)
+        self.reviewer_action = self._action("Reviewer name…", self.review_actions.edit_reviewer)
         self.evaluate_action = self._action(
             "Evaluate against annotations…", lambda: self.evaluate_annotations(), None,
             "Per-species PR-AUC, ROC-AUC, precision and recall against BriteKit or Raven "
@@ -855,112 +865,6 @@ class MainWindow(QMainWindow):
         shading.set_events(lanes_for(events, self.survey.labels, self.thresholds.is_visible))
 
     # -- review --------------------------------------------------------------------------------
-
-    def decide(self, status: str, final_species: str | None = None) -> None:
-        """Decide on the selected detection (the first unreviewed one if none is selected),
-        then select the next unreviewed detection."""
-        panel = self.detections_panel
-        row = panel.current_row()
-        if row < 0:
-            if not panel.step(1, unreviewed=True):
-                self.status_label.setText("No detection to review at these thresholds")
-                return
-            row = panel.current_row()
-        event = panel.model.event_at(row)
-        if event is None:
-            return
-        current = panel.model.decision_at(row)
-        final = final_species if final_species is not None else event.label
-        if status == STATUS_REJECTED:
-            final = ""
-        if self.review.decide(event, current, status, final):
-            panel.step(1, unreviewed=True)
-
-    def relabel(self) -> None:
-        row = self.detections_panel.current_row()
-        event = self.detections_panel.model.event_at(row)
-        if event is None:
-            self.status_label.setText("Select a detection to relabel")
-            return
-        picker = SpeciesPicker(self.survey.labels or self.thresholds.labels, event.label, self)
-        picker.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-
-        def chosen() -> None:
-            label = picker.chosen()
-            if label:
-                self.decide(STATUS_RELABELLED, label)
-
-        picker.accepted.connect(chosen)
-        self._dialog = picker
-        picker.open()
-
-    def edit_note(self) -> None:
-        row = self.detections_panel.current_row()
-        current = self.detections_panel.model.decision_at(row)
-        if current is None:
-            self.status_label.setText(
-                "Confirm, reject or relabel the detection first (A / R / L), then add a note"
-            )
-            return
-        self._ask_text(
-            "Note",
-            f"Note on this {current.status} detection:",
-            current.note,
-            lambda text: self.review.set_note(current, text),
-        )
-
-    def edit_reviewer(self) -> None:
-        self._ask_text(
-            "Reviewer",
-            "Your name or initials (saved with every decision):",
-            self.review.reviewer,
-            self._set_reviewer,
-        )
-
-    def _ask_text(self, title: str, label: str, value: str, done: Callable[[str], object]) -> None:
-        """A text dialog that does not block the event loop; ``done`` gets the accepted text."""
-        dialog = QInputDialog(self)
-        dialog.setWindowTitle(title)
-        dialog.setLabelText(label)
-        dialog.setTextValue(value)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.textValueSelected.connect(done)
-        self._dialog = dialog
-        dialog.open()
-
-    def _set_reviewer(self, name: str) -> None:
-        self.review.reviewer = name.strip()
-        self.settings.reviewer = name.strip()
-
-    def _change_recording_review(self, **changes: object) -> None:
-        path = self.current_path
-        if path is None:
-            return
-        review = self.review.recording_review(path)
-        self.review.set_recording_review(path, RecordingReview(**{**review.__dict__, **changes}))
-
-    def toggle_recording_reviewed(self) -> None:
-        if self.current_path is not None:
-            was = self.review.recording_review(self.current_path).reviewed
-            self._change_recording_review(reviewed=not was)
-
-    def toggle_no_bats(self) -> None:
-        if self.current_path is not None:
-            was = self.review.recording_review(self.current_path).no_bats
-            self._change_recording_review(no_bats=not was)
-
-    def edit_manual_species(self) -> None:
-        if self.current_path is None:
-            return
-        current = self.review.recording_review(self.current_path).manual_species
-        self._ask_text(
-            "Species in this recording",
-            "Species you identified here (codes or names, separated by ';'):",
-            "; ".join(current),
-            lambda text: self._change_recording_review(
-                manual_species=tuple(x.strip() for x in text.split(";") if x.strip())
-            ),
-        )
 
     def _decisions_changed(self) -> None:
         self.detections_panel.set_decisions(self.review.decisions)

@@ -51,7 +51,7 @@ def test_rejected_low_probability_detections_raise_the_suggested_threshold(
         event = model.event_at(row)
         status = STATUS_REJECTED if probability[row] < median else STATUS_CONFIRMED
         window.detections_panel.select_row(model.row_of(event))
-        window.decide(status)
+        window.review_actions.decide(status)
 
     window.reliability_action.trigger()
     panel = window.reliability_panel

@@ -59,7 +59,7 @@ def test_keyboard_review_is_saved_undone_and_restored(
     assert panel.current_row() == 1
     press(qtbot, window, Qt.Key.Key_R)  # reject
     press(qtbot, window, Qt.Key.Key_L)  # relabel: a picker opens, type to search, Enter
-    picker = window._dialog
+    picker = window.review_actions.dialog
     assert isinstance(picker, SpeciesPicker)
     qtbot.keyClicks(picker.filter, "noctula")
     assert picker.chosen() == "Nyctalus noctula"
@@ -115,7 +115,7 @@ def test_a_second_window_on_the_same_folder_is_read_only(
     assert "READ-ONLY" in second.store_label.text()
     second.thresholds.set_all(0.2)
     second.detections_panel.step(1)
-    second.decide(STATUS_CONFIRMED)
+    second.review_actions.decide(STATUS_CONFIRMED)
     assert second.review.decisions == []
     assert "read-only" in second.status_label.text()
     assert not first.review.store.read_only
