@@ -221,10 +221,15 @@ class SurveyDetections:
         """Each recording's detected labels (in label order); recordings without events: ()."""
         present = np.zeros((len(self.paths), len(labels)), dtype=bool)
         present[self.recording_index, self.events.label_index] = True
-        return {
-            path: tuple(labels[int(j)] for j in np.flatnonzero(present[i]))
-            for i, path in enumerate(self.paths)
-        }
+        found: dict[Path, tuple[str, ...]] = dict.fromkeys(self.paths, ())
+        recordings, label_index = np.nonzero(present)  # row-major: each recording's in order
+        if len(recordings):
+            starts = np.flatnonzero(np.diff(recordings, prepend=-1))
+            for first, stop in zip(starts, [*starts[1:], len(recordings)], strict=True):
+                found[self.paths[int(recordings[first])]] = tuple(
+                    labels[int(j)] for j in label_index[first:stop]
+                )
+        return found
 
 
 class StackedAnalyses:
@@ -238,6 +243,7 @@ class StackedAnalyses:
     def __init__(self, combine: CombineMethod = "mean") -> None:
         self._combine: CombineMethod = combine
         self._analyses: dict[Path, RecordingAnalysis] = {}
+        self._bounds: dict[Path, tuple[FloatArray, FloatArray]] = {}  # windows' starts, ends
         self._stack: _Stack | None = None
         self.labels: tuple[str, ...] = ()
 
@@ -262,10 +268,13 @@ class StackedAnalyses:
             self.labels = analysis.labels
         path = analysis.info.path
         self._analyses[path] = analysis
+        # Computed once per analysis, not at every restack (one per burst of analyses).
+        self._bounds[path] = window_bounds(analysis.windows)
         self._stack = None
 
     def clear(self) -> None:
         self._analyses.clear()
+        self._bounds.clear()
         self._stack = None
         self.labels = ()
 
@@ -292,7 +301,7 @@ class StackedAnalyses:
         """Every held recording's events at ``thresholds`` (in :attr:`labels` order)."""
         stack = self._stack
         if stack is None:
-            stack = self._stack = _Stack.of(self._analyses, self._combine)
+            stack = self._stack = _Stack.of(self._analyses, self._bounds, self._combine)
         if not stack.paths:
             events = find_runs(np.zeros((0, 0), np.float32), [], [])
             return SurveyDetections(events, np.empty(0, np.intp), ())
@@ -312,7 +321,11 @@ class _Stack:
     recording: IntArray  # segment -> index into paths
 
     @staticmethod
-    def of(analyses: Mapping[Path, RecordingAnalysis], combine: CombineMethod) -> _Stack:
+    def of(
+        analyses: Mapping[Path, RecordingAnalysis],
+        bounds_of: Mapping[Path, tuple[FloatArray, FloatArray]],
+        combine: CombineMethod,
+    ) -> _Stack:
         paths = tuple(analyses)
         if not paths:
             empty = np.empty(0)
@@ -324,7 +337,7 @@ class _Stack:
                 empty.astype(bool),
                 empty.astype(np.intp),
             )
-        bounds = [window_bounds(analyses[p].windows) for p in paths]
+        bounds = [bounds_of[p] for p in paths]
         counts = [len(analyses[p].windows) for p in paths]
         breaks = np.zeros(sum(counts), dtype=bool)
         breaks[np.concatenate([[0], np.cumsum(counts)[:-1]])] = True

@@ -6,6 +6,8 @@ from __future__ import annotations
 import contextlib
 import html
 import json
+import math
+import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
@@ -89,6 +91,9 @@ from bsgbat_gui.gui.welcome import WelcomePanel
 from bsgbat_gui.gui.worker import AnalysisController, ModelDownloader, SpectrogramLoader
 
 ANALYSIS_START_DELAY_MS = 400  # at most, after opening: see MainWindow._start_analysis
+# Analyses arriving faster than this are shown in the survey-wide views (detections table,
+# species column) together: each refresh costs O(recordings) on the GUI thread.
+SURVEY_REFRESH_MIN_INTERVAL_MS = 250
 
 
 class MainWindow(QMainWindow):
@@ -144,12 +149,14 @@ class MainWindow(QMainWindow):
         self._save_view_timer.timeout.connect(self._save_view_state)
         # Analyses arrive in bursts (one inference batch spans several short files, and every
         # queued result is delivered in one event-loop pass): they are only collected as they
-        # come, and the survey-wide work (events, tables, shading, export preview) runs once per
-        # burst, after the pass, then the shown recording's tracks in a pass of their own, so no
-        # single pass grows with the size of the burst.
+        # come; the shown recording's tracks are drawn in a pass of their own, and the
+        # survey-wide work (events, tables, shading, export preview) runs once per burst, after
+        # the pass, and at most every SURVEY_REFRESH_MIN_INTERVAL_MS, so no single pass grows
+        # with the size of the burst and a fast analysis of thousands of short files does not
+        # spend the GUI thread re-deriving the whole survey after every file.
         self._survey_refresh_timer = QTimer(self)
         self._survey_refresh_timer.setSingleShot(True)
-        self._survey_refresh_timer.setInterval(0)
+        self._survey_refreshed_at = -math.inf  # time.monotonic() of the last refresh
         self._survey_refresh_timer.timeout.connect(self._refresh_after_analyses)
         self._track_refresh_timer = QTimer(self)
         self._track_refresh_timer.setSingleShot(True)
@@ -978,15 +985,17 @@ class MainWindow(QMainWindow):
         self.detections_panel.set_labels(analysis.labels)
         self.survey.set_combine(self.thresholds.combine)
         self.survey.add(analysis)
+        if path == self.current_path:  # its tracks do not wait for the survey's refresh
+            self._track_refresh_timer.start()
         if not self._survey_refresh_timer.isActive():
-            self._survey_refresh_timer.start()
+            since_last_ms = (time.monotonic() - self._survey_refreshed_at) * 1000
+            wait_ms = SURVEY_REFRESH_MIN_INTERVAL_MS - since_last_ms
+            self._survey_refresh_timer.start(math.ceil(wait_ms) if wait_ms > 0 else 0)
 
     def _refresh_after_analyses(self) -> None:
+        self._survey_refreshed_at = time.monotonic()
         self._refresh_detections()
         self._export_inputs_changed()
-        row = self._current_row()
-        if row is not None and row.analysis is not self.track_view.analysis:
-            self._track_refresh_timer.start()
 
     def _show_current_tracks(self) -> None:
         row = self._current_row()

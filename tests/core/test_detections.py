@@ -269,3 +269,29 @@ def test_stacked_analyses_follow_the_combine_method() -> None:
             assert np.array_equal(mine.n_segments, alone.n_segments)
             for column in ("start_s", "end_s", "max_prob", "mean_prob"):
                 assert np.array_equal(getattr(mine, column), getattr(alone, column))
+
+
+@pytest.mark.parametrize("threshold", [0.3, 0.6, 0.9, 1.0])
+def test_species_by_recording_lists_each_recordings_detected_labels_in_label_order(
+    threshold: float,
+) -> None:
+    from bsgbat_gui.benchmark.synthetic import long_recording_info, synthetic_analysis
+    from bsgbat_gui.core.detections import StackedAnalyses
+
+    stacked = StackedAnalyses()
+    analyses = [
+        synthetic_analysis(long_recording_info(Path(f"/s/r{i}.wav"), 0.1 + 0.1 * i), seed=i)
+        for i in range(5)
+    ]
+    for analysis in analyses:
+        stacked.add(analysis)
+    labels = stacked.labels
+    thresholds = np.full(len(labels), threshold)
+    found = stacked.detections(thresholds).species_by_recording(labels)
+    for analysis in analyses:  # the plain way: one recording at a time
+        alone = detection_events(
+            analysis.probabilities("mean"), analysis.windows, thresholds, labels
+        )
+        expected = tuple(labels[j] for j in sorted(set(alone.label_index.tolist())))
+        assert found[analysis.info.path] == expected
+    assert list(found) == [a.info.path for a in analyses]

@@ -182,3 +182,28 @@ def test_long_recording_has_an_overview_and_detail_on_zoom(
     # The overview drives the main view too.
     view.overview_region.setRegion((10.0, 20.0))
     assert view.visible_range() == pytest.approx((10.0, 20.0), abs=0.01)
+
+
+def test_recordings_table_signals_only_the_rows_that_changed(qtbot, tmp_path: Path) -> None:
+    """After each analysed file the species and review columns are refreshed: a signal over
+    every row would make the filter re-test every row — O(n) per file on a large night."""
+    from bsgbat_gui.gui.recordings_panel import COL_REVIEWED, COL_SPECIES, RecordingsModel
+
+    model = RecordingsModel()
+    paths = [tmp_path / f"r{i}.wav" for i in range(6)]
+    model.set_paths(paths, "done")
+    changed: list[tuple[int, int, int]] = []
+    model.dataChanged.connect(
+        lambda first, last, *_: changed.append((first.row(), last.row(), first.column()))
+    )
+    model.set_species({paths[1]: ("Nyctalus noctula",), paths[2]: ("Nyctalus noctula",),
+                       paths[4]: ("Myotis daubentonii",)})  # fmt: skip
+    assert changed == [(1, 2, COL_SPECIES), (4, 4, COL_SPECIES)]
+    changed.clear()
+    model.set_species({paths[1]: ("Nyctalus noctula",), paths[2]: ("Nyctalus noctula",),
+                       paths[4]: ("Myotis daubentonii",)})  # fmt: skip
+    assert changed == []  # nothing new, nothing said
+    model.set_review_progress({paths[5]: (1, 3)}, {paths[0]: (True, False)})
+    assert changed == [(0, 0, COL_REVIEWED), (5, 5, COL_REVIEWED)]
+    assert model.rows[5].events_reviewed == 1 and model.rows[5].events_total == 3
+    assert model.rows[0].marked_reviewed and model.rows[1].species == ("Nyctalus noctula",)
