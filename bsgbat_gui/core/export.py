@@ -7,9 +7,11 @@ name. Text cells that a spreadsheet would run as a formula are made inert.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
@@ -43,6 +45,32 @@ def inert_text(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
 
 
+# A temporary left this long ago is not being written any more: its writer was killed.
+STALE_TEMPORARY_S = 3600.0
+
+
+def temporary_beside(path: Path) -> tuple[int, Path]:
+    """A new temporary file in ``path``'s folder (open fd, path), named after ``path``, for
+    writing ``path`` all-or-nothing by renaming it over ``path``.
+
+    Temporaries of ``path`` that a killed writer left behind (older than
+    :data:`STALE_TEMPORARY_S`) are removed first, so a crash does not leave litter — for a WAV
+    rewritten with GUANO, a full copy of the recording — beside the user's files for ever.
+    """
+    folder = path.parent if str(path.parent) else Path()
+    prefix = f".{path.name}."
+    cutoff = time.time() - STALE_TEMPORARY_S
+    # Cleaning is a courtesy: the write goes on whatever it meets.
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name.startswith(prefix) and entry.name.endswith(".tmp"):
+                with contextlib.suppress(OSError):
+                    if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < cutoff:
+                        Path(entry.path).unlink()
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=folder)
+    return fd, Path(tmp)
+
+
 class _AtomicFile(Generic[AnyStr]):
     """Write a file all-or-nothing: ``with AtomicTextFile(path) as f: ...``.
 
@@ -59,9 +87,7 @@ class _AtomicFile(Generic[AnyStr]):
         raise NotImplementedError
 
     def __enter__(self) -> IO[AnyStr]:
-        folder = self.path.parent if str(self.path.parent) else Path()
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
-        self._tmp_path = Path(tmp)
+        fd, self._tmp_path = temporary_beside(self.path)
         self._file = self._open(fd)
         return self._file
 

@@ -13,10 +13,10 @@ import hashlib
 import os
 import shutil
 import struct
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from bsgbat_gui.core.export import temporary_beside
 from bsgbat_gui.core.metadata import read_riff_layout
 
 MANUAL_ID_KEY = "Species Manual ID"
@@ -85,8 +85,7 @@ def write_manual_id(path: Path, species: Sequence[str]) -> str:
         if c.chunk_id != "guan"
     ]  # fmt: skip
     riff_size = 4 + sum(n for _, n in spans) + 8 + len(body)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    tmp = Path(tmp_name)
+    fd, tmp = temporary_beside(path)
     digest = hashlib.sha256()
     try:
         with open(path, "rb") as src, os.fdopen(fd, "wb") as dst:

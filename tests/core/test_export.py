@@ -490,3 +490,28 @@ def test_load_survey_rebuilds_analyses_without_the_recordings(
     te10 = next(r for r in survey.recordings if r.path.name.startswith("Car370293"))
     assert te10.analysis.info.time_expansion == 10
     assert te10.analysis.info.duration_s == pytest.approx(4.0987, abs=1e-3)
+
+
+def test_temporaries_a_killed_writer_left_are_removed_by_the_next_write(tmp_path: Path) -> None:
+    """A SIGKILL mid-write leaves ``.name.XXXX.tmp`` beside the target (for a GUANO write-back,
+    a full copy of the recording): the next write of that target removes it once it is stale,
+    and leaves alone what may still be being written and what belongs to other files."""
+    from bsgbat_gui.core.export import STALE_TEMPORARY_S, AtomicTextFile
+
+    target = tmp_path / "out.csv"
+    stale = tmp_path / ".out.csv.k1ll3d00.tmp"
+    recent = tmp_path / ".out.csv.wr1t1ng0.tmp"
+    other = tmp_path / ".other.csv.k1ll3d00.tmp"
+    long_ago = time.time() - STALE_TEMPORARY_S - 60
+    for path in (stale, recent, other):
+        path.write_text("partial")
+    for path in (stale, other):
+        os.utime(path, (long_ago, long_ago))
+    with AtomicTextFile(target) as f:
+        f.write("complete\n")
+    assert target.read_text() == "complete\n"
+    assert not stale.exists()
+    assert recent.exists() and other.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [target.name, recent.name, other.name]
+    )
