@@ -119,16 +119,13 @@ class RecordingsModel(ColumnsTableModel):
         Only those: after each analysed file of a 1,000-file night a signal over every row
         made the filter proxy re-test every row, twice — O(n) per file on the GUI thread.
         """
-        if not rows:
-            return
-        first = previous = rows[0]
-        for i in [*rows[1:], None]:
-            if i is not None and i == previous + 1:
-                previous = i
-                continue
-            self.dataChanged.emit(self.index(first, column), self.index(previous, column))
-            if i is not None:
-                first = previous = i
+        start = 0
+        for k in range(1, len(rows) + 1):
+            if k == len(rows) or rows[k] != rows[k - 1] + 1:  # a run ends at k - 1
+                self.dataChanged.emit(
+                    self.index(rows[start], column), self.index(rows[k - 1], column)
+                )
+                start = k
 
     def data(self, index: ModelIndex, role: int = 0) -> Any:
         if not index.isValid():
