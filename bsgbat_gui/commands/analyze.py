@@ -19,7 +19,8 @@ from bsgbat_gui.core.analysis import (
 from bsgbat_gui.core.audio import find_recordings
 from bsgbat_gui.core.detections import DetectionEvents, detection_events
 from bsgbat_gui.core.ensemble import COMBINE_METHODS, DEFAULT_PROVIDER, Ensemble
-from bsgbat_gui.core.export import AtomicTextFile, DetectionsCsvWriter, SegmentsCsvWriter
+from bsgbat_gui.core.export import DetectionsCsvWriter, SegmentsCsvWriter
+from bsgbat_gui.core.files import AtomicTextFile
 from bsgbat_gui.core.models import ModelSetError, locate_model_set
 from bsgbat_gui.core.pipeline import analyse_recordings
 from bsgbat_gui.core.review_store import ReviewStore, StoreCache, StoreError

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from bsgbat_gui import __version__
-from bsgbat_gui.core.export import AtomicTextFile
+from bsgbat_gui.core.files import AtomicTextFile
 
 EXIT_OK = 0
 EXIT_FAILED = 1

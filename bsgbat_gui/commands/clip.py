@@ -10,7 +10,7 @@ from typing import IO
 
 from bsgbat_gui.commands.analyze import positive_float
 from bsgbat_gui.core.audio import RecordingError, probe_recording, read_real_span
-from bsgbat_gui.core.export import AtomicBinaryFile
+from bsgbat_gui.core.files import AtomicBinaryFile
 from bsgbat_gui.core.playback import (
     DEFAULT_FACTOR,
     DEFAULT_LO_HZ,

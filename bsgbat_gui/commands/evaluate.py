@@ -14,7 +14,7 @@ from typing import IO
 from bsgbat_gui.commands.export import EXIT_OK, EXIT_USAGE, open_survey
 from bsgbat_gui.core.annotations import GRANULARITIES, TIME_BASES, AnnotationError, read_annotations
 from bsgbat_gui.core.evaluation import DEFAULT_BLOCK_S, Evaluation, EvaluationError, evaluate
-from bsgbat_gui.core.export import AtomicTextFile
+from bsgbat_gui.core.files import AtomicTextFile
 from bsgbat_gui.core.species import species_for_label
 
 

@@ -9,15 +9,16 @@ from pathlib import Path
 from typing import IO
 
 from bsgbat_gui.core.decision_import import DecisionImportError, plan_import
-from bsgbat_gui.core.guano_write import GuanoWriteError, write_manual_id
+from bsgbat_gui.core.guano_write import GuanoUpdate, guano_plan_text, write_guano_updates
 from bsgbat_gui.core.review_store import ReviewStore, StoreError
 from bsgbat_gui.core.survey import (
     RECORDING_SCOPES,
     SCOPES,
     Survey,
+    guano_updates,
     load_survey,
-    manual_ids,
     recording_rows,
+    select_recordings,
 )
 from bsgbat_gui.core.survey_export import (
     EXPORT_FORMATS,
@@ -52,9 +53,9 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--scope",
         choices=SCOPES,
-        default="verified",
         help="verified: confirmed + relabelled (default); detections: every event at the "
-        "thresholds except rejected ones; all: rejected ones too",
+        "thresholds except rejected ones; all: rejected ones too (csv, raven, audacity; "
+        "britekit writes verified detections only; kaleidoscope and summary take no scope)",
     )
     p.add_argument(
         "--recordings",
@@ -73,8 +74,8 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--write-guano",
         action="store_true",
-        help="also write each reviewed recording's species into its WAV file's GUANO "
-        "'Species Manual ID' (asks for confirmation; audio untouched)",
+        help="also write the species of each exported recording (--recordings) into its WAV "
+        "file's GUANO 'Species Manual ID' (lists the files and asks first; audio untouched)",
     )
     p.add_argument("--yes", action="store_true", help="do not ask before --write-guano")
     p.set_defaults(run=run_export)
@@ -152,37 +153,43 @@ def run_export(
         stdout.write(f"wrote {result.rows} {what} to {where}\n")
         if not args.write_guano:
             return EXIT_OK
-        return _write_guano(store, manual_ids(recordings), args.yes, stdin, stdout, stderr)
+        # Exactly the recordings the export selected (--recordings), nothing else.
+        updates = guano_updates(select_recordings(recordings, args.recordings))
+        return _write_guano(store, updates, args.yes, stdin, stdout, stderr)
 
 
 def _write_guano(
     store: ReviewStore,
-    species_by_path: dict[Path, tuple[str, ...]],
+    updates: list[GuanoUpdate],
     assume_yes: bool,
     stdin: IO[str],
     stdout: IO[str],
     stderr: IO[str],
 ) -> int:
-    if not species_by_path:
+    if not updates:
         stdout.write("no reviewed species to write into GUANO\n")
         return EXIT_OK
+    stdout.write(f"GUANO write-back, {len(updates)} WAV file(s):\n{guano_plan_text(updates)}\n")
     if not assume_yes:
         stdout.write(
-            f"Write 'Species Manual ID' into {len(species_by_path)} WAV file(s)? The audio is "
-            "kept byte for byte; other metadata is kept. Type yes: "
+            f"Write 'Species Manual ID' into these {len(updates)} file(s)? The audio is kept "
+            "byte for byte; other metadata is kept. Type yes: "
         )
         stdout.flush()
         if stdin.readline().strip().lower() != "yes":
             stdout.write("GUANO left unchanged\n")
             return EXIT_OK
     failed = 0
-    for path, species in species_by_path.items():
-        try:
-            store.file_rewritten(path, write_manual_id(path, species))
-        except GuanoWriteError as exc:
+    for result in write_guano_updates(updates):
+        if result.error:
             failed += 1
-            stderr.write(f"error: {path}: {exc}\n")
-    stdout.write(f"GUANO written to {len(species_by_path) - failed} file(s), {failed} failed\n")
+            stderr.write(f"error: {result.path}: {result.error} (file left as it was)\n")
+            continue
+        try:
+            store.file_rewritten(result.path, result.sha256)
+        except (OSError, StoreError) as exc:
+            stderr.write(f"warning: {result.path}: written; analysis cache not updated ({exc})\n")
+    stdout.write(f"GUANO written to {len(updates) - failed} file(s), {failed} failed\n")
     return EXIT_SOME_FAILED if failed else EXIT_OK
 
 

@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bsgbat_gui.core.files import sha256_file
 from bsgbat_gui.core.model_card import CHECKSUMS_FILENAME, LABELS_FILENAME, MODEL_FILENAMES
-from bsgbat_gui.core.models import parse_checksums, sha256_file
+from bsgbat_gui.core.models import parse_checksums
 
 DEFAULT_BASE_URL = "https://huggingface.co/tphakala/BSG-BAT/resolve/main"
 REQUIRED_FILES = (LABELS_FILENAME, *MODEL_FILENAMES)

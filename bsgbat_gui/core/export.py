@@ -1,21 +1,24 @@
-"""Every file the application writes: one writer per format, columns as constants.
+"""CSV hygiene for every CSV the application writes, and the ``analyze`` CSV writers.
 
-All writers go through :class:`AtomicTextFile`: a temporary file in the target folder, renamed
-over the target only when complete, so a crash or a kill never leaves half a file under the final
-name. Text cells that a spreadsheet would run as a formula are made inert.
+Two kinds of file, two rules (``../shared/docs/FORMATS.md``, "CSV hygiene"):
+
+* **files meant for spreadsheets** (the detections CSV, the summary): a text cell that a
+  spreadsheet would run as a formula is made inert with a leading ``'`` (:func:`inert_text`),
+  which :func:`plain_text` removes again on import;
+* **files programs read and match on** (``analyze --segments/--detections``, BriteKit, Raven,
+  Audacity, Kaleidoscope id.csv): names verbatim, since ``'+1`` no longer matches ``+1.wav``.
+
+In both, :class:`CsvWriter` quotes every cell holding a comma, a quote, CR or LF, so no text a
+user can type splits a row. Files are written through :mod:`bsgbat_gui.core.files` (all or
+nothing).
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import os
-import tempfile
-import time
-from collections.abc import Sequence
-from pathlib import Path
-from types import TracebackType
-from typing import IO, AnyStr, Generic
+import io
+from collections.abc import Iterable, Sequence
+from typing import IO
 
 import numpy as np
 import numpy.typing as npt
@@ -38,95 +41,45 @@ DETECTIONS_CSV_COLUMNS = (
 )
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may run as a formula
+INERT_PREFIX = "'"
 
 
 def inert_text(value: str) -> str:
-    """A text cell that a spreadsheet shows as text: formula-like cells get a leading ``'``."""
-    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
+    """A text cell that a spreadsheet shows as text: formula-like cells get a leading ``'``.
 
-
-# A temporary left this long ago is not being written any more: its writer was killed.
-STALE_TEMPORARY_S = 3600.0
-
-
-def temporary_beside(path: Path) -> tuple[int, Path]:
-    """A new temporary file in ``path``'s folder (open fd, path), named after ``path``, for
-    writing ``path`` all-or-nothing by renaming it over ``path``.
-
-    Temporaries of ``path`` that a killed writer left behind (older than
-    :data:`STALE_TEMPORARY_S`) are removed first, so a crash does not leave litter — for a WAV
-    rewritten with GUANO, a full copy of the recording — beside the user's files for ever.
+    A cell that already starts with ``'`` gets one more, so that :func:`plain_text` gives back
+    exactly what was written whatever the text (``'=x`` typed by a user stays ``'=x``).
     """
-    folder = path.parent if str(path.parent) else Path()
-    prefix = f".{path.name}."
-    cutoff = time.time() - STALE_TEMPORARY_S
-    # Cleaning is a courtesy: the write goes on whatever it meets.
-    with contextlib.suppress(OSError), os.scandir(folder) as entries:
-        for entry in entries:
-            if entry.name.startswith(prefix) and entry.name.endswith(".tmp"):
-                with contextlib.suppress(OSError):
-                    if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < cutoff:
-                        Path(entry.path).unlink()
-    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=folder)
-    return fd, Path(tmp)
+    return INERT_PREFIX + value if value.startswith((*FORMULA_TRIGGERS, INERT_PREFIX)) else value
 
 
-class _AtomicFile(Generic[AnyStr]):
-    """Write a file all-or-nothing: ``with AtomicTextFile(path) as f: ...``.
+def plain_text(cell: str) -> str:
+    """The text :func:`inert_text` was given: its leading ``'`` removed."""
+    return cell[1:] if cell.startswith(INERT_PREFIX) else cell
 
-    On success the temporary file (in the target's folder) is flushed, fsynced and renamed over
-    ``path``; on an exception it is deleted and ``path`` is untouched.
+
+class CsvWriter:
+    """``csv.writer`` with LF line ends that also quotes cells holding a lone CR.
+
+    Python's writer quotes a cell only for the characters of its own line terminator, so with
+    ``"\n"`` a bare ``"\r"`` goes out unquoted and splits the row for every reader. Each row is
+    formatted with a CRLF terminator (which quotes both) and written with LF.
     """
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._tmp_path: Path | None = None
-        self._file: IO[AnyStr] | None = None
+    def __init__(self, out: IO[str]) -> None:
+        self._out = out
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, lineterminator="\r\n")
 
-    def _open(self, fd: int) -> IO[AnyStr]:
-        raise NotImplementedError
+    def writerow(self, row: Iterable[object]) -> None:
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._writer.writerow(row)
+        self._out.write(self._buffer.getvalue()[:-2] + "\n")
 
-    def __enter__(self) -> IO[AnyStr]:
-        fd, self._tmp_path = temporary_beside(self.path)
-        self._file = self._open(fd)
-        return self._file
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        assert self._file is not None and self._tmp_path is not None
-        try:
-            if exc_type is None:
-                self._file.flush()
-                os.fsync(self._file.fileno())
-            self._file.close()
-            if exc_type is None:
-                self._tmp_path.replace(self.path)
-        finally:
-            if self._tmp_path.exists():
-                self._tmp_path.unlink()
-
-
-class AtomicTextFile(_AtomicFile[str]):
-    """A text file written all-or-nothing (UTF-8; newlines as written)."""
-
-    def __init__(self, path: Path, *, encoding: str = "utf-8", newline: str = "") -> None:
-        super().__init__(path)
-        self._encoding = encoding
-        self._newline = newline
-
-    def _open(self, fd: int) -> IO[str]:
-        return os.fdopen(fd, "w", encoding=self._encoding, newline=self._newline)
-
-
-class AtomicBinaryFile(_AtomicFile[bytes]):
-    """A binary file (an audio clip) written all-or-nothing."""
-
-    def _open(self, fd: int) -> IO[bytes]:
-        return os.fdopen(fd, "wb")
+    def writerows(self, rows: Iterable[Iterable[object]]) -> None:
+        for row in rows:
+            self.writerow(row)
 
 
 class SegmentsCsvWriter:
@@ -137,8 +90,8 @@ class SegmentsCsvWriter:
     """
 
     def __init__(self, out: IO[str], labels: Sequence[str]) -> None:
-        self._writer = csv.writer(out, lineterminator="\n")
-        self._writer.writerow([*SEGMENTS_CSV_LEADING_COLUMNS, *(inert_text(x) for x in labels)])
+        self._writer = CsvWriter(out)
+        self._writer.writerow([*SEGMENTS_CSV_LEADING_COLUMNS, *labels])
 
     def write_recording(
         self,
@@ -146,11 +99,10 @@ class SegmentsCsvWriter:
         windows: Sequence[SegmentWindow],
         probabilities: npt.NDArray[np.float32],
     ) -> None:
-        file_cell = inert_text(file_label)
         for window, row in zip(windows, probabilities, strict=True):
             self._writer.writerow(
                 [
-                    file_cell,
+                    file_label,
                     window.index,
                     f"{window.start_s:.3f}",
                     f"{window.end_s:.3f}",
@@ -168,7 +120,7 @@ class DetectionsCsvWriter:
     """
 
     def __init__(self, out: IO[str]) -> None:
-        self._writer = csv.writer(out, lineterminator="\n")
+        self._writer = CsvWriter(out)
         self._writer.writerow(DETECTIONS_CSV_COLUMNS)
 
     def write_recording(
@@ -178,15 +130,14 @@ class DetectionsCsvWriter:
         labels: Sequence[str],
         thresholds: npt.NDArray[np.float64],
     ) -> None:
-        file_cell = inert_text(file_label)
         order = np.lexsort((events.label_index, events.start_s))
         n_segments = events.n_segments
         for i in order:
             label_index = int(events.label_index[i])
             self._writer.writerow(
                 [
-                    file_cell,
-                    inert_text(labels[label_index]),
+                    file_label,
+                    labels[label_index],
                     f"{events.start_s[i]:.3f}",
                     f"{events.end_s[i]:.3f}",
                     f"{events.max_prob[i]:.6f}",

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from bsgbat_gui.core.files import sha256_file
 from bsgbat_gui.core.model_card import CHECKSUMS_FILENAME, LABELS_FILENAME, MODEL_FILENAMES
-from bsgbat_gui.core.models import ModelSetError, read_checksums, read_model_set, sha256_file
+from bsgbat_gui.core.models import ModelSetError, read_checksums, read_model_set
 
 CHECKSUM_OK = "verified"
 CHECKSUM_BAD = "MISMATCH"

@@ -8,7 +8,6 @@ folder.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,14 +134,6 @@ QUANTIZED_MARKER = "QUANTIZED.json"  # in a model-set folder made by `models qua
 def is_quantized(folder: Path) -> bool:
     """Whether a model-set folder is a validated INT8 copy (see :mod:`bsgbat_gui.core.quantize`)."""
     return (folder / QUANTIZED_MARKER).is_file()
-
-
-def sha256_file(path: Path, *, chunk_bytes: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(chunk_bytes):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def read_checksums(folder: Path) -> dict[str, str]:

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from bsgbat_gui.core.ensemble import Ensemble, sigmoid
+from bsgbat_gui.core.files import sha256_file
 from bsgbat_gui.core.model_card import (
     CHECKSUMS_FILENAME,
     INPUT_NAME,
@@ -36,12 +37,7 @@ from bsgbat_gui.core.model_card import (
     N_MELS,
     SEGMENT_FRAMES,
 )
-from bsgbat_gui.core.models import (
-    QUANTIZED_MARKER,
-    ModelSet,
-    read_model_set,
-    sha256_file,
-)
+from bsgbat_gui.core.models import QUANTIZED_MARKER, ModelSet, read_model_set
 
 INT8_MAX_ABS_DIFF = 0.01  # 100 x the FP32 export tolerance (1e-4), as the validation guide sets
 INT8_MIN_AGREEMENT = 0.99  # share of (window, species) detections at 0.5 that must agree

@@ -41,6 +41,7 @@ import numpy.typing as npt
 
 from bsgbat_gui.core.analysis import RecordingAnalysis, windows_for
 from bsgbat_gui.core.audio import RecordingError, RecordingInfo, probe_recording
+from bsgbat_gui.core.files import sha256_file
 from bsgbat_gui.core.metadata import RecordingMetadata
 from bsgbat_gui.core.models import APP_NAME, ModelSet, is_quantized
 
@@ -146,14 +147,6 @@ class RecordingReview:
 def now_iso() -> str:
     """The local time with its UTC offset, to the second."""
     return dt.datetime.now().astimezone().replace(microsecond=0).isoformat()
-
-
-def file_sha256(path: Path, chunk_bytes: int = 4 << 20) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(chunk_bytes):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def default_store_path(paths: Sequence[Path]) -> Path:
@@ -384,7 +377,7 @@ class ReviewStore:
         if stat.st_size != size or te != info.time_expansion:
             return None
         if stat.st_mtime_ns != mtime_ns:
-            if not sha or file_sha256(path) != sha:
+            if not sha or sha256_file(path) != sha:
                 return None  # the content changed: analyse again
             if not self.read_only:
                 self._write(
@@ -519,7 +512,7 @@ class ReviewStore:
             (stat.st_size, stat.st_mtime_ns, content_sha256, str(path)),
         )
 
-    def model_file_sha256(self, path: Path) -> str:
+    def model_sha256_file(self, path: Path) -> str:
         """SHA-256 of a (large) model file, remembered by path, size and modification time."""
         path = path.resolve()
         stat = path.stat()
@@ -529,7 +522,7 @@ class ReviewStore:
         ).fetchone()
         if row is not None:
             return str(row[0])
-        digest = file_sha256(path)
+        digest = sha256_file(path)
         if not self.read_only:
             self._write(
                 "INSERT OR REPLACE INTO file_hashes VALUES (?, ?, ?, ?)",
@@ -651,7 +644,7 @@ def model_set_id(model_set: ModelSet, store: ReviewStore | None = None) -> str:
     quantised or retrained model makes every cached analysis stale."""
     digest = hashlib.sha256()
     for path in sorted(model_set.model_paths, key=lambda p: p.name):
-        file_hash = store.model_file_sha256(path) if store is not None else file_sha256(path)
+        file_hash = store.model_sha256_file(path) if store is not None else sha256_file(path)
         digest.update(f"{path.name}:{file_hash}\n".encode())
     digest.update("\n".join(model_set.labels).encode())
     # A quantised copy says so in its identity, hence in every export's model_set column.
@@ -742,7 +735,7 @@ class StoreCache:
         if self.store.read_only:
             return
         try:
-            self.store.save_analysis(analysis, self.model_set_id, file_sha256(analysis.info.path))
+            self.store.save_analysis(analysis, self.model_set_id, sha256_file(analysis.info.path))
         except (sqlite3.Error, OSError) as exc:
             self._report(f"cannot save to the analysis cache: {exc}")
 

@@ -18,6 +18,7 @@ from the windows inside that span.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -27,7 +28,9 @@ import numpy.typing as npt
 
 from bsgbat_gui import __version__
 from bsgbat_gui.core.analysis import RecordingAnalysis
+from bsgbat_gui.core.checklist import european_checklist
 from bsgbat_gui.core.detections import detection_events, window_bounds
+from bsgbat_gui.core.guano_write import GuanoUpdate
 from bsgbat_gui.core.review_store import (
     STATUS_CONFIRMED,
     STATUS_REJECTED,
@@ -53,6 +56,7 @@ MODEL_SET_SHORT_HASH_CHARS = 12
 # (spans are window bounds, stored as floats).
 _SPAN_TOLERANCE_S = 1e-6
 NIGHT_UNKNOWN = "unknown"
+NO_BATS_LABEL = "noise"  # what a "no bats" recording holds, for GUANO (code Noise)
 
 
 @dataclass(frozen=True)
@@ -458,18 +462,26 @@ def _count(rows: Sequence[DetectionRow]) -> tuple[SpeciesCounts, ...]:
     )
 
 
-def manual_ids(recordings: Sequence[RecordingRows]) -> dict[Path, tuple[str, ...]]:
-    """What a reviewer says each recording holds — the final species of its confirmed and
-    relabelled detections, then its manual species list — for recordings where that is known
-    (for GUANO ``Species Manual ID``)."""
-    result: dict[Path, tuple[str, ...]] = {}
+def guano_updates(recordings: Sequence[RecordingRows]) -> list[GuanoUpdate]:
+    """What a GUANO write-back writes into each of ``recordings`` that a reviewer has said
+    something about: the codes of the final species of its confirmed and relabelled detections
+    (the most often confirmed first), then its manual species list; ``Noise`` for a recording
+    marked "no bats" with no species. Pass exactly the recordings an export selected."""
+    checklist = european_checklist()
+    updates: list[GuanoUpdate] = []
     for rec in recordings:
-        confirmed = [
+        confirmed = Counter(
             r.species_final
             for r in rec.rows
             if r.status in (STATUS_CONFIRMED, STATUS_RELABELLED) and r.species_final
-        ]
-        species = tuple(dict.fromkeys([*confirmed, *rec.recording.review.manual_species]))
-        if species:
-            result[rec.recording.path] = species
-    return result
+        )
+        ordered = [s for s, _ in confirmed.most_common()]  # ties: first confirmed first
+        species = list(dict.fromkeys([*ordered, *rec.recording.review.manual_species]))
+        if not species and rec.recording.review.no_bats:
+            species = [NO_BATS_LABEL]
+        if not species:
+            continue
+        codes = tuple(dict.fromkeys(checklist.code_for(s) for s in species))
+        info = rec.recording.analysis.info
+        updates.append(GuanoUpdate(info.path, codes, info.time_expansion, info.metadata.timestamp))
+    return updates

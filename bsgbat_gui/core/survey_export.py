@@ -14,25 +14,29 @@ time-expanded recording their times are *file* seconds (real × TE) and frequenc
 ÷ TE), so the selections line up with what those tools show. For every other recording file and
 real units are the same.
 
-Every file is written through :class:`~bsgbat_gui.core.export.AtomicTextFile` (the old file or
-the complete new one, never half of one), UTF-8 with ``.`` decimals, and every text cell is
-passed through :func:`~bsgbat_gui.core.export.inert_text` (file names and notes are the user's).
+Every file is written through :class:`~bsgbat_gui.core.files.AtomicTextFile` (the old file or
+the complete new one, never half of one), UTF-8 with ``.`` decimals, every CSV cell with a comma,
+quote, CR or LF quoted (:class:`~bsgbat_gui.core.export.CsvWriter`). Only the files meant for
+spreadsheets — the CSV and the summary — make formula-like text inert
+(:func:`~bsgbat_gui.core.export.inert_text`); the files programs read and match on — Raven,
+Audacity, Kaleidoscope, BriteKit — carry names verbatim (:data:`SPREADSHEET_FORMATS`).
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bsgbat_gui.core.export import AtomicTextFile, inert_text
+from bsgbat_gui.core.checklist import european_checklist
+from bsgbat_gui.core.export import CsvWriter, inert_text
+from bsgbat_gui.core.files import AtomicTextFile
 from bsgbat_gui.core.model_card import FMAX_HZ, FMIN_HZ
 from bsgbat_gui.core.review_store import STATUS_CONFIRMED, STATUS_RELABELLED
-from bsgbat_gui.core.species import SPECIES, species_for_label
 from bsgbat_gui.core.survey import (
+    SCOPES,
     DetectionRow,
     RecordingRows,
     SurveySummary,
@@ -44,6 +48,16 @@ from bsgbat_gui.core.survey import (
 
 EXPORT_FORMATS = ("csv", "raven", "audacity", "kaleidoscope", "britekit", "summary")
 FOLDER_FORMATS = ("raven", "audacity")  # one file per recording, in an output folder
+# Files meant for spreadsheets: formula-like text is made inert. Every other format is read by
+# programs that match names, and carries them verbatim.
+SPREADSHEET_FORMATS = ("csv", "summary")
+# The detection scopes each format can write (the first is its default). BriteKit annotations
+# are ground truth for BriteKit's tests: verified detections only. Kaleidoscope (one row per
+# recording) and the summary (counts of every status) do not select detections.
+FORMAT_SCOPES: dict[str, tuple[str, ...]] = {
+    "csv": SCOPES, "raven": SCOPES, "audacity": SCOPES, "britekit": ("verified",),
+    "kaleidoscope": (), "summary": (),
+}  # fmt: skip
 FORMAT_DESCRIPTIONS = {
     "csv": "CSV, one row per detection",
     "raven": "Raven Pro selection tables (one per recording)",
@@ -58,28 +72,36 @@ EXPORT_CSV_COLUMNS = (
     "species_auto", "max_prob", "mean_prob", "n_segments", "threshold", "combine", "status",
     "species_final", "reviewer", "reviewed_at", "note", "model_set", "app_version",
 )  # fmt: skip
+# "Annotation" repeats "Species": Raven-reading importers (crowsetta, opensoundscape) look for
+# the label there.
 RAVEN_COLUMNS = (
     "Selection", "View", "Channel", "Begin Time (s)", "End Time (s)", "Low Freq (Hz)",
-    "High Freq (Hz)", "Species", "Max Prob", "Status",
+    "High Freq (Hz)", "Species", "Annotation", "Max Prob", "Status",
 )  # fmt: skip
 RAVEN_VIEW = "Spectrogram 1"
+# Kaleidoscope Pro's id.csv, its 44 columns in its order (as in real files: README, "Kaleidoscope
+# id.csv"). Columns we cannot know (call parameters, output files, user ids, MD5s) stay empty.
 KALEIDOSCOPE_COLUMNS = (
     "INDIR", "OUTDIR", "FOLDER", "IN FILE", "CHANNEL", "OFFSET", "DURATION", "OUT FILE FS",
     "OUT FILE ZC", "DATE", "TIME", "HOUR", "DATE-12", "TIME-12", "HOUR-12", "AUTO ID*", "PULSES",
-    "MATCHING", "MATCH RATIO", "MARGIN", "ALTERNATE 1", "ALTERNATE 2", "MANUAL ID",
+    "MATCHING", "MATCH RATIO", "MARGIN", "ALTERNATE 1", "ALTERNATE 2", "N", "Fc", "Sc", "Dur",
+    "Fmax", "Fmin", "Fmean", "TBC", "Fk", "Tk", "S1", "Tc", "Qual", "FILES", "MANUAL ID", "ORGID",
+    "USERID", "REVIEW ORGID", "REVIEW USERID", "INPATHMD5", "OUTPATHMD5FS", "OUTPATHMD5ZC",
 )  # fmt: skip
-KALEIDOSCOPE_NO_ID = "NoID"  # Kaleidoscope's word for "no automatic identification"
-KALEIDOSCOPE_NOISE = "NOISE"  # the usual manual ID of a file with no bat
+KALEIDOSCOPE_NOISE = "Noise"  # Kaleidoscope's word for "no bat" (readers count every other row)
 BRITEKIT_COLUMNS = ("recording", "class", "start_time", "end_time")
 SUMMARY_COLUMNS = (
     "night", "species", "detections", "confirmed", "rejected", "recordings_confirmed",
 )  # fmt: skip
 SUMMARY_ALL_NIGHTS = "all"
-_SPECIES_NAMES = frozenset(s.scientific_name for s in SPECIES)
 
 
 class ExportError(Exception):
     """An export that cannot be written (target exists, folder not writable…)."""
+
+
+class ExportTargetExists(ExportError):
+    """The files an export would write exist already (the caller may ask to overwrite)."""
 
 
 @dataclass(frozen=True)
@@ -88,55 +110,96 @@ class ExportResult:
     rows: int
 
 
+def export_scope(fmt: str, scope: str | None) -> str:
+    """The detection scope an export of ``fmt`` uses: ``scope``, or the format's default when
+    None. Raises :class:`ExportError` for a scope the format cannot write (BriteKit is verified
+    only), so nothing is written under a count that is not what was asked."""
+    if fmt not in EXPORT_FORMATS:
+        raise ExportError(f"unknown format {fmt!r}; one of {', '.join(EXPORT_FORMATS)}")
+    allowed = FORMAT_SCOPES[fmt]
+    if scope is None:
+        return allowed[0] if allowed else "all"
+    if scope not in SCOPES:
+        raise ExportError(f"unknown scope {scope!r}; one of {', '.join(SCOPES)}")
+    if not allowed:
+        raise ExportError(
+            f"{fmt} does not select detections (it has "
+            + ("one row per recording" if fmt == "kaleidoscope" else "counts of every status")
+            + "): leave out --scope"
+        )
+    if scope not in allowed:
+        raise ExportError(
+            f"{fmt} writes {' or '.join(allowed)} detections only (annotations are ground "
+            f"truth for BriteKit's tests), not {scope!r}"
+        )
+    return scope
+
+
 def export_survey(
     fmt: str,
     out: Path,
     recordings: Sequence[RecordingRows],
     *,
-    scope: str = "verified",
+    scope: str | None = None,
     which: str = "all",
     overwrite: bool = False,
 ) -> ExportResult:
     """Write ``recordings`` in ``fmt`` to ``out`` (a file, or a folder for
-    :data:`FOLDER_FORMATS`). Refuses to replace existing files unless ``overwrite``.
+    :data:`FOLDER_FORMATS`). ``scope``: see :func:`export_scope`. Refuses to replace existing
+    files unless ``overwrite``, and to create missing parent folders.
 
     Raises :class:`ExportError` (nothing written) or ``OSError`` (a write failed: files already
-    renamed into place are complete, the one being written is not left behind).
+    renamed into place are complete, the one being written is not left behind). The result's
+    ``rows`` is what was written: detections, recordings (Kaleidoscope) or summary lines.
     """
-    if fmt not in EXPORT_FORMATS:
-        raise ExportError(f"unknown format {fmt!r}; one of {', '.join(EXPORT_FORMATS)}")
+    scope = export_scope(fmt, scope)
     rows = select_rows(recordings, scope, which)
     chosen = select_recordings(recordings, which)
     plan = planned_files(fmt, out, chosen, rows)
     existing = [p for p in plan if p.exists()]
     if existing and not overwrite:
-        more = f" and {len(existing) - 1} more" if len(existing) > 1 else ""
-        raise ExportError(f"{existing[0]}{more} already exist(s); choose another name or overwrite")
-    folder = out if fmt in FOLDER_FORMATS else out.parent
+        raise ExportTargetExists(
+            f"{existing[0]} already exists"
+            if len(existing) == 1
+            else f"{existing[0]} and {len(existing) - 1} more files already exist"
+        )
+    if fmt in FOLDER_FORMATS:
+        if out.exists() and not out.is_dir():
+            raise ExportError(f"{out}: is a file; {fmt} writes a folder of tables")
+        parent = out.parent if str(out.parent) else Path()
+        folder = out
+    else:
+        parent = folder = out.parent if str(out.parent) else Path()
+        if out.is_dir():
+            raise ExportError(f"{out}: is a folder; give a file name")
+    if not parent.is_dir():
+        raise ExportError(f"{parent}: no such folder (create it first)")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(exist_ok=True)
     except OSError as exc:
         raise ExportError(f"{folder}: cannot create ({exc.strerror or exc})") from None
     if not os.access(folder, os.W_OK):
         raise ExportError(f"{folder}: folder is read-only")
     if fmt == "csv":
         write_detections_csv(out, rows)
-    elif fmt == "britekit":
-        write_britekit(out, rows)
-    elif fmt == "kaleidoscope":
+        return ExportResult(tuple(plan), len(rows))
+    if fmt == "britekit":
+        written = _verified(rows)
+        write_britekit(out, written)
+        return ExportResult(tuple(plan), len(written))
+    if fmt == "kaleidoscope":
         write_kaleidoscope(out, kaleidoscope_table(chosen, rows, out))
-    elif fmt == "summary":
+        return ExportResult(tuple(plan), len(chosen))
+    if fmt == "summary":
         table = summary_table(summarise(recordings, which))
         write_summary_table(out, table)
         return ExportResult(tuple(plan), len(table))
-    else:
-        by_path = rows_by_path(rows)
-        write_one = write_raven_table if fmt == "raven" else write_audacity_labels
-        for target, path in zip(plan, by_path, strict=True):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            write_one(target, by_path[path])
-    n_rows = len(chosen) if fmt == "kaleidoscope" else len(rows)
-    return ExportResult(tuple(plan), n_rows)
+    by_path = rows_by_path(rows)
+    write_one = write_raven_table if fmt == "raven" else write_audacity_labels
+    for target, path in zip(plan, by_path, strict=True):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_one(target, by_path[path])
+    return ExportResult(tuple(plan), len(rows))
 
 
 def planned_files(
@@ -206,7 +269,7 @@ def detection_cells(row: DetectionRow) -> list[str]:
 
 def write_detections_csv(path: Path, rows: Sequence[DetectionRow]) -> None:
     with AtomicTextFile(path) as f:
-        writer = csv.writer(f, lineterminator="\n")
+        writer = CsvWriter(f)
         writer.writerow(EXPORT_CSV_COLUMNS)
         writer.writerows(detection_cells(row) for row in rows)
 
@@ -228,6 +291,7 @@ def raven_cells(selection: int, row: DetectionRow) -> list[str]:
         f"{_file_seconds(row, row.end_s):.6f}",
         f"{FMIN_HZ / row.time_expansion:.1f}",
         f"{FMAX_HZ / row.time_expansion:.1f}",
+        _tsv_text(_shown_species(row)),
         _tsv_text(_shown_species(row)),
         _num(row.max_prob, 6),
         row.status,
@@ -258,9 +322,9 @@ def write_audacity_labels(path: Path, rows: Sequence[DetectionRow]) -> None:
 
 
 def _tsv_text(text: str) -> str:
-    """A text cell of a tab-separated file: no tabs or line breaks inside, and inert."""
-    flat = " ".join(text.replace("\t", " ").splitlines())
-    return inert_text(flat)
+    """A text cell of a tab-separated file: no tabs or line breaks inside (each would split the
+    row); otherwise verbatim — Raven and Audacity files are read by programs, not spreadsheets."""
+    return " ".join(text.replace("\t", " ").splitlines())
 
 
 def _verified(rows: Sequence[DetectionRow]) -> list[DetectionRow]:
@@ -269,8 +333,8 @@ def _verified(rows: Sequence[DetectionRow]) -> list[DetectionRow]:
 
 def britekit_cells(row: DetectionRow) -> list[str]:
     return [
-        inert_text(row.path.stem),
-        inert_text(row.species_final),
+        row.path.stem,
+        row.species_final,
         f"{_file_seconds(row, row.start_s):.3f}",
         f"{_file_seconds(row, row.end_s):.3f}",
     ]
@@ -280,53 +344,72 @@ def write_britekit(path: Path, rows: Sequence[DetectionRow]) -> None:
     """BriteKit per-segment annotations: the verified detections (confirmed or relabelled) as
     ``recording,class,start_time,end_time`` (recording = file stem, class = final species)."""
     with AtomicTextFile(path) as f:
-        writer = csv.writer(f, lineterminator="\n")
+        writer = CsvWriter(f)
         writer.writerow(BRITEKIT_COLUMNS)
         writer.writerows(britekit_cells(row) for row in _verified(rows))
 
 
 def kaleidoscope_code(label: str) -> str:
-    """Kaleidoscope writes species as upper-case codes (``PIPPIP``); other labels as they are."""
-    return species_for_label(label).code.upper() if label in _SPECIES_NAMES else label
+    """Kaleidoscope writes species as upper-case codes (``PIPPIP``), ``NoID`` for an unidentified
+    bat and ``Noise`` for no bat; free text as it is."""
+    return european_checklist().code_for(label)
+
+
+def shifted(moment: dt.datetime, hours: float) -> dt.datetime | None:
+    """``moment`` moved by ``hours``; None where the calendar ends (an absurd recorder date)."""
+    try:
+        return moment + dt.timedelta(hours=hours)
+    except OverflowError:
+        return None
+
+
+def _date_cells(prefix: str, suffix: str, moment: dt.datetime | None) -> dict[str, str]:
+    if moment is None:
+        return {}
+    return {
+        f"DATE{suffix}": moment.date().isoformat(),
+        f"TIME{suffix}": f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}",
+        f"HOUR{suffix}": str(moment.hour),
+    }
 
 
 def kaleidoscope_cells(recording: RecordingRows, rows: Sequence[DetectionRow], out: Path,
                        root: Path) -> dict[str, str]:  # fmt: skip
+    """One id.csv row (values verbatim: programs match ``IN FILE`` against file names)."""
     info = recording.recording.analysis.info
     cells = dict.fromkeys(KALEIDOSCOPE_COLUMNS, "")
-    cells["INDIR"] = inert_text(str(root))
-    cells["OUTDIR"] = inert_text(str(out.parent))
+    cells["INDIR"] = str(root)
+    cells["OUTDIR"] = str(out.parent)
     folder = _relative_folder(info.path, root)
-    cells["FOLDER"] = "" if folder == Path() else inert_text(str(folder))
-    cells["IN FILE"] = inert_text(info.path.name)
-    cells["DURATION"] = f"{info.duration_s:.3f}"
+    cells["FOLDER"] = "" if folder == Path() else str(folder)
+    cells["IN FILE"] = info.path.name
+    cells["CHANNEL"] = "0"  # mixed to mono: the row is about the file, from its first channel
+    cells["OFFSET"] = "0"  # the row covers the whole file, from its start
+    cells["DURATION"] = f"{info.duration_s:.6f}"
     start = info.metadata.timestamp
-    if start is not None:
-        shifted = start - dt.timedelta(hours=12)
-        cells.update(
-            {
-                "DATE": start.date().isoformat(),
-                "TIME": start.strftime("%H:%M:%S"),
-                "HOUR": str(start.hour),
-                "DATE-12": shifted.date().isoformat(),
-                "TIME-12": shifted.strftime("%H:%M:%S"),
-                "HOUR-12": str(shifted.hour),
-            }
-        )
+    cells.update(_date_cells("", "", start))
+    cells.update(_date_cells("", "-12", shifted(start, -12) if start is not None else None))
+    cells["FILES"] = "1"
     segments = recording.detected_segments
-    if segments:
-        labels = recording.recording.analysis.labels
-        order = {label: i for i, label in enumerate(labels)}
-        # Most detected segments; a tie goes to the label the model lists first.
-        top = max(segments, key=lambda s: (segments[s], -order.get(s, len(order))))
+    labels = recording.recording.analysis.labels
+    order = {label: i for i, label in enumerate(labels)}
+    # Most detected segments first; a tie goes to the label the model lists first.
+    ranked = sorted(segments, key=lambda s: (-segments[s], order.get(s, len(order))))
+    if ranked:
+        pulses = sum(segments.values())
+        top = ranked[0]
         cells["AUTO ID*"] = kaleidoscope_code(top)
-        cells["MATCH RATIO"] = f"{segments[top] / sum(segments.values()):.3f}"
+        cells["PULSES"] = cells["N"] = str(pulses)
+        cells["MATCHING"] = str(segments[top])
+        cells["MATCH RATIO"] = f"{segments[top] / pulses:.3f}"
+        for column, label in zip(("ALTERNATE 1", "ALTERNATE 2"), ranked[1:3], strict=False):
+            cells[column] = kaleidoscope_code(label)
     else:
-        cells["AUTO ID*"] = KALEIDOSCOPE_NO_ID
+        cells["AUTO ID*"] = KALEIDOSCOPE_NOISE
     confirmed = [r.species_final for r in rows if r.status in (STATUS_CONFIRMED, STATUS_RELABELLED)]
     manual = list(dict.fromkeys([*confirmed, *recording.recording.review.manual_species]))
     if manual:
-        cells["MANUAL ID"] = inert_text(";".join(kaleidoscope_code(s) for s in manual))
+        cells["MANUAL ID"] = ";".join(dict.fromkeys(kaleidoscope_code(s) for s in manual))
     elif recording.recording.review.no_bats:
         cells["MANUAL ID"] = KALEIDOSCOPE_NOISE
     return cells
@@ -346,9 +429,9 @@ def kaleidoscope_table(
 
 def write_kaleidoscope(path: Path, table: Sequence[dict[str, str]]) -> None:
     with AtomicTextFile(path) as f:
-        writer = csv.DictWriter(f, KALEIDOSCOPE_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(table)
+        writer = CsvWriter(f)
+        writer.writerow(KALEIDOSCOPE_COLUMNS)
+        writer.writerows([row[c] for c in KALEIDOSCOPE_COLUMNS] for row in table)
 
 
 def summary_table(summary: SurveySummary) -> list[list[str]]:
@@ -366,7 +449,7 @@ def summary_table(summary: SurveySummary) -> list[list[str]]:
 def write_summary_table(path: Path, table: Sequence[Sequence[str]]) -> None:
     """The summary CSV: :data:`SUMMARY_COLUMNS`, rows from :func:`summary_table`."""
     with AtomicTextFile(path) as f:
-        writer = csv.writer(f, lineterminator="\n")
+        writer = CsvWriter(f)
         writer.writerow(SUMMARY_COLUMNS)
         writer.writerows(table)
 
@@ -385,11 +468,11 @@ def preview_export(
     fmt: str,
     recordings: Sequence[RecordingRows],
     *,
-    scope: str = "verified",
+    scope: str | None = None,
     which: str = "all",
     limit: int = 100,
 ) -> ExportPreview:
-    rows = select_rows(recordings, scope, which)
+    rows = select_rows(recordings, export_scope(fmt, scope), which)
     if fmt == "kaleidoscope":
         per_recording = kaleidoscope_table(
             select_recordings(recordings, which), rows, Path("id.csv")

@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bsgbat_gui.core.ensemble import COMBINE_METHODS, CombineMethod
-from bsgbat_gui.core.export import AtomicTextFile
+from bsgbat_gui.core.files import AtomicTextFile
 
 DEFAULT_THRESHOLD = 0.5  # the card's starting point
 THRESHOLD_STEP = 0.001  # thresholds are set and kept in thousandths (sliders, advice)

@@ -9,7 +9,7 @@ decisions). Dialogs here never block the event loop: they are opened, and answer
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from bsgbat_gui.core.decision_import import DecisionImportError, plan_import
+from bsgbat_gui.core.guano_write import GuanoUpdate, guano_plan_text
 from bsgbat_gui.core.species import species_for_label
 from bsgbat_gui.core.survey import (
     RECORDING_SCOPES,
@@ -40,7 +41,7 @@ from bsgbat_gui.core.survey import (
     RecordingRows,
     RecordingRowsCache,
     Survey,
-    manual_ids,
+    guano_updates,
     select_recordings,
     summarise,
 )
@@ -48,9 +49,11 @@ from bsgbat_gui.core.survey_export import (
     EXPORT_FORMATS,
     FOLDER_FORMATS,
     FORMAT_DESCRIPTIONS,
+    FORMAT_SCOPES,
     SUMMARY_COLUMNS,
     ExportError,
     ExportPreview,
+    ExportTargetExists,
     export_survey,
     preview_export,
     summary_table,
@@ -224,8 +227,13 @@ class ExportPanel(QDialog):
         return str(self.format_box.currentData())
 
     @property
-    def scope(self) -> str:
-        return str(self.scope_box.currentData())
+    def scope(self) -> str | None:
+        """The detections the chosen format writes (None: the format does not select any)."""
+        allowed = FORMAT_SCOPES[self.fmt]
+        chosen = str(self.scope_box.currentData())
+        if not allowed:
+            return None
+        return chosen if chosen in allowed else allowed[0]
 
     @property
     def which(self) -> str:
@@ -274,7 +282,10 @@ class ExportPanel(QDialog):
             f"{self.preview.count} {self.preview.unit} will be written"
             + (f" (first {shown} shown)" if self.preview.count > shown else "")
         )
-        self.scope_box.setEnabled(self.fmt not in ("summary", "britekit"))
+        allowed = FORMAT_SCOPES[self.fmt]
+        if len(allowed) == 1:  # show what will be written (BriteKit: verified only)
+            self.scope_box.setCurrentIndex(self.scope_box.findData(allowed[0]))
+        self.scope_box.setEnabled(len(allowed) > 1)
         self.export_button.setEnabled(bool(self.recordings))
 
     def _show_summary(self) -> None:
@@ -322,11 +333,11 @@ class ExportPanel(QDialog):
                 fmt, target, self.recordings, scope=self.scope, which=self.which,
                 overwrite=overwrite,
             )  # fmt: skip
+        except ExportTargetExists as exc:
+            self._ask_overwrite(target, str(exc))
+            return False
         except ExportError as exc:
-            if "already exist" in str(exc) and not overwrite:
-                self._ask_overwrite(target, str(exc))
-            else:
-                self._say(f"Not exported: {exc}")
+            self._say(f"Not exported: {exc}")
             return False
         except OSError as exc:
             self._say(f"Not exported: {target}: {exc.strerror or exc}")
@@ -399,30 +410,31 @@ class ExportPanel(QDialog):
     # -- GUANO write-back -----------------------------------------------------------------------
 
     def confirm_guano_write(self) -> None:
-        species = manual_ids(select_recordings(self.recordings, self.which))
-        if not species:
-            self._say("No recording has a confirmed species yet: nothing to write.")
+        updates = guano_updates(select_recordings(self.recordings, self.which))
+        if not updates:
+            self._say("No selected recording has a confirmed species yet: nothing to write.")
             return
         box = QMessageBox(
             QMessageBox.Icon.Question,
             "Write species into WAV files?",
-            f"Write 'Species Manual ID' into the GUANO metadata of {len(species)} WAV file(s)?"
+            f"Write 'Species Manual ID' into the GUANO metadata of {len(updates)} WAV file(s)?"
             "\n\nEach file is rewritten: the audio is kept byte for byte and every other "
             "metadata field is kept. Files that cannot be rewritten safely are left alone.",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             self,
         )
+        box.setDetailedText(guano_plan_text(updates))
         box.button(QMessageBox.StandardButton.Yes).clicked.connect(
-            lambda: self.write_guano(species)
+            lambda: self.write_guano(updates)
         )
         self._open(box)
 
-    def write_guano(self, species_by_path: dict[Path, tuple[str, ...]]) -> None:
+    def write_guano(self, updates: Sequence[GuanoUpdate]) -> None:
         self._guano_failures = []
         self._guano_done = 0
         self.guano_button.setEnabled(False)
-        self._say(f"Writing GUANO into {len(species_by_path)} file(s)…")
-        self.guano_writer.start(species_by_path)
+        self._say(f"Writing GUANO into {len(updates)} file(s)…")
+        self.guano_writer.start(updates)
 
     def _guano_file_done(self, path: Path, sha256: str, error: str) -> None:
         if error:

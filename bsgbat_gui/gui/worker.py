@@ -20,7 +20,7 @@ import logging
 import os
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,7 @@ from bsgbat_gui.core.download import (
     FileStarted,
     download_model_set,
 )
-from bsgbat_gui.core.guano_write import GuanoWriteError, write_manual_id
+from bsgbat_gui.core.guano_write import GuanoUpdate, write_guano_updates
 from bsgbat_gui.core.jobs import (
     LoadedDetail,
     analysis_job,
@@ -424,23 +424,22 @@ class _GuanoWorker(QObject):
     file_done = Signal(object, str, str)  # path, new content SHA-256 ("" on failure), error
     finished = Signal()
 
-    def __init__(self, species_by_path: dict[Path, tuple[str, ...]]) -> None:
+    def __init__(self, updates: Sequence[GuanoUpdate]) -> None:
         super().__init__()
-        self.species_by_path = species_by_path
+        self.updates = list(updates)
         self.stop_requested = threading.Event()
 
     @Slot()
     def run(self) -> None:
-        for path, species in self.species_by_path.items():
-            if self.stop_requested.is_set():
-                break
-            try:
-                self.file_done.emit(path, write_manual_id(path, species), "")
-            except GuanoWriteError as exc:
-                self.file_done.emit(path, "", str(exc))
-            except Exception as exc:  # a bug must reach the user as a message
-                log.exception("GUANO write-back failed")
-                self.file_done.emit(path, "", f"internal error: {exc}")
+        results = write_guano_updates(self.updates)
+        try:
+            for result in results:
+                self.file_done.emit(result.path, result.sha256, result.error)
+                if self.stop_requested.is_set():
+                    break
+        except Exception as exc:  # a bug must reach the user as a message
+            log.exception("GUANO write-back failed")
+            self.file_done.emit(Path(), "", f"internal error: {exc}")
         self.finished.emit()
 
 
@@ -451,9 +450,9 @@ class GuanoWriter(_OneShotThread):
     file_done = Signal(object, str, str)  # path, sha256 ("" on failure), error
     finished = Signal()
 
-    def start(self, species_by_path: dict[Path, tuple[str, ...]]) -> None:
+    def start(self, updates: Sequence[GuanoUpdate]) -> None:
         if not self.is_running:
-            self._launch(_GuanoWorker(species_by_path), "guano-write", ("file_done", "finished"))
+            self._launch(_GuanoWorker(updates), "guano-write", ("file_done", "finished"))
 
     def shutdown(self) -> None:
         """Stop after the file being written (never mid-file: each write is all-or-nothing)."""

@@ -4,14 +4,13 @@ the `--segments` output of the same run."""
 from __future__ import annotations
 
 import csv
-import io
 import json
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from cli_runner import run_cli
 
-from bsgbat_gui.__main__ import _subcommand_parser
 from bsgbat_gui.core.model_card import BACKGROUND_LABEL
 
 PRESET = {
@@ -27,13 +26,6 @@ PRESET = {
         "Myotis nattereri": 0.4,  # not a BSG-BAT species: reported, not fatal
     },
 }
-
-
-def run_cli(argv: list[str]) -> tuple[int, str, str]:
-    stdout, stderr = io.StringIO(), io.StringIO()
-    args = _subcommand_parser().parse_args(argv)
-    rc = args.run(args, stdout=stdout, stderr=stderr)
-    return rc, stdout.getvalue(), stderr.getvalue()
 
 
 def events_from_segments_csv(path: Path, thresholds: dict[str, float]) -> list[tuple]:

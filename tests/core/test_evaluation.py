@@ -4,14 +4,13 @@ format, units per granularity, and the shipped human call labels through ``evalu
 from __future__ import annotations
 
 import csv
-import io
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_runner import run_cli
 
-from bsgbat_gui.__main__ import _subcommand_parser
 from bsgbat_gui.core.analysis import RecordingAnalysis, windows_for
 from bsgbat_gui.core.annotations import AnnotationError, read_annotations
 from bsgbat_gui.core.audio import RecordingInfo
@@ -167,13 +166,6 @@ def _per_recording(tmp_path: Path) -> Path:
 # -- the shipped human call labels, through the command ------------------------------------------
 
 LABELLED = "Car370293-2016-Pass1-Z3-US-16611-0_20160629_234204_701"
-
-
-def run_cli(argv: list[str]) -> tuple[int, str, str]:
-    args = _subcommand_parser().parse_args(argv)
-    stdout, stderr = io.StringIO(), io.StringIO()
-    rc = args.run(args, stdout=stdout, stderr=stderr)
-    return rc, stdout.getvalue(), stderr.getvalue()
 
 
 @pytest.mark.real_recordings

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_runner import run_cli
 
 from bsgbat_gui import __version__
-from bsgbat_gui.__main__ import _subcommand_parser
 from bsgbat_gui.core.analysis import RecordingAnalysis, windows_for
 from bsgbat_gui.core.audio import RecordingInfo
 from bsgbat_gui.core.decision_import import plan_import
@@ -36,8 +36,11 @@ from bsgbat_gui.core.survey import (
 from bsgbat_gui.core.survey_export import (
     EXPORT_CSV_COLUMNS,
     EXPORT_FORMATS,
+    FORMAT_SCOPES,
     KALEIDOSCOPE_COLUMNS,
+    SPREADSHEET_FORMATS,
     ExportError,
+    ExportTargetExists,
     export_survey,
 )
 from bsgbat_gui.core.thresholds import ThresholdSettings
@@ -141,11 +144,17 @@ def _files_text(files: tuple[Path, ...], root: Path) -> str:
     return "".join(parts)
 
 
+def widest_scope(fmt: str) -> str | None:
+    """The most detections a format writes: every status where it selects detections."""
+    scopes = FORMAT_SCOPES[fmt]
+    return "all" if "all" in scopes else (scopes[0] if scopes else None)
+
+
 @pytest.mark.parametrize("fmt", EXPORT_FORMATS)
 def test_every_format_matches_its_golden_file(fmt: str, tmp_path: Path) -> None:
     recordings = recording_rows(golden_survey())
     out = tmp_path / fmt if fmt in ("raven", "audacity") else tmp_path / f"{fmt}.csv"
-    result = export_survey(fmt, out, recordings, scope="all")
+    result = export_survey(fmt, out, recordings, scope=widest_scope(fmt))
     actual = _files_text(result.files, tmp_path)
     golden = GOLDEN / f"{fmt}.txt"
     if os.environ.get("BSGBAT_UPDATE_GOLDEN"):
@@ -197,13 +206,14 @@ def test_scopes_are_nested_and_select_by_status() -> None:
     assert reviewed == {"A_20240601_223000.wav", EVIL_NAME}
 
 
-def test_user_text_comes_out_inert_in_every_format(tmp_path: Path) -> None:
-    """A recording named =HYPERLINK(…).wav and notes starting with @ or - cannot run as
-    formulas in a spreadsheet: every such cell starts with '."""
+def test_spreadsheet_files_are_inert_and_machine_files_verbatim(tmp_path: Path) -> None:
+    """In the files meant for spreadsheets (CSV, summary) a recording named =HYPERLINK(…).wav
+    and notes starting with @ or - cannot run as formulas: every such cell starts with '. The
+    files programs read and match on carry the names verbatim."""
     recordings = recording_rows(golden_survey())
-    for fmt in EXPORT_FORMATS:
-        out = tmp_path / fmt if fmt in ("raven", "audacity") else tmp_path / f"{fmt}.csv"
-        result = export_survey(fmt, out, recordings, scope="all")
+    for fmt in SPREADSHEET_FORMATS:
+        out = tmp_path / f"{fmt}.csv"
+        result = export_survey(fmt, out, recordings, scope=widest_scope(fmt))
         for path in result.files:
             text = path.read_text(encoding="utf-8")
             delimiter = "," if path.suffix == ".csv" else "\t"
@@ -215,13 +225,20 @@ def test_user_text_comes_out_inert_in_every_format(tmp_path: Path) -> None:
     rows = list(csv.DictReader((tmp_path / "csv.csv").open(encoding="utf-8")))
     assert "'" + EVIL_NAME in {r["file"] for r in rows}
     assert "'@SUM(A1) social?" in {r["note"] for r in rows}
+    evil_stem = EVIL_NAME.removesuffix(".wav")
+    britekit = export_survey("britekit", tmp_path / "b.csv", recordings)
+    assert evil_stem in {r["recording"] for r in _read(britekit.files[0])}
+    ids = export_survey("kaleidoscope", tmp_path / "id.csv", recordings)
+    assert EVIL_NAME in {r["IN FILE"] for r in _read(ids.files[0])}
+    raven = export_survey("raven", tmp_path / "raven", recordings, scope="all")
+    assert tmp_path / "raven" / "south" / f"{evil_stem}.Table.1.selections.txt" in raven.files
 
 
 def test_export_never_overwrites_silently(tmp_path: Path) -> None:
     recordings = recording_rows(golden_survey())
     target = tmp_path / "d.csv"
     target.write_text("keep me\n")
-    with pytest.raises(ExportError, match="already exist"):
+    with pytest.raises(ExportTargetExists, match=r"d\.csv already exists$"):
         export_survey("csv", target, recordings)
     assert target.read_text() == "keep me\n"
     export_survey("csv", target, recordings, overwrite=True)
@@ -238,21 +255,39 @@ def test_export_into_a_read_only_folder_says_so(tmp_path: Path) -> None:
         export_survey("csv", folder / "d.csv", recording_rows(golden_survey()))
 
 
-def test_kaleidoscope_auto_id_match_ratio_and_manual_id(tmp_path: Path) -> None:
-    recordings = recording_rows(golden_survey())
-    export_survey("kaleidoscope", tmp_path / "id.csv", recordings)
+def test_kaleidoscope_id_csv_follows_kaleidoscope_pro_conventions(tmp_path: Path) -> None:
+    """The 44 columns of Kaleidoscope Pro's id.csv in its order; AUTO ID* an upper-case code,
+    Noise for no bat; PULSES/MATCHING/MATCH RATIO consistent; CHANNEL and OFFSET filled."""
+    survey = golden_survey()
+    quiet = synthetic_analysis(Path("/survey/south/D_quiet.wav"), 1.0, {})
+    survey = Survey.of(
+        [*survey.recordings, SurveyRecording(quiet, MODEL_SET_ID, RecordingReview(no_bats=True))],
+        survey.settings, survey.decisions,
+    )  # fmt: skip
+    export_survey("kaleidoscope", tmp_path / "id.csv", recording_rows(survey))
     with (tmp_path / "id.csv").open(encoding="utf-8") as f:
         reader = csv.DictReader(f)
         assert tuple(reader.fieldnames or ()) == KALEIDOSCOPE_COLUMNS
-        rows = {r["IN FILE"].lstrip("'"): r for r in reader}
+        assert len(KALEIDOSCOPE_COLUMNS) == 44
+        rows = {r["IN FILE"]: r for r in reader}
     a = rows["A_20240601_223000.wav"]
-    # A: Pippip 3 detected segments (two events), Nycnoc 1 -> PIPPIP with 3/4.
-    assert (a["AUTO ID*"], a["MATCH RATIO"], a["MANUAL ID"]) == ("PIPPIP", "0.750", "PIPPIP")
+    # A: Pippip 3 detected segments (two events), Nycnoc 1 -> PIPPIP with 3 of 4.
+    assert (a["AUTO ID*"], a["PULSES"], a["MATCHING"], a["MATCH RATIO"]) == (
+        "PIPPIP", "4", "3", "0.750",
+    )  # fmt: skip
+    assert (a["ALTERNATE 1"], a["ALTERNATE 2"], a["N"], a["FILES"]) == ("NYCNOC", "", "4", "1")
+    assert a["MANUAL ID"] == "PIPPIP"
+    assert (a["CHANNEL"], a["OFFSET"]) == ("0", "0")
     assert (a["DATE"], a["TIME"], a["HOUR"]) == ("2024-06-01", "22:30:00", "22")
-    assert (a["DATE-12"], a["HOUR-12"]) == ("2024-06-01", "10")
+    assert (a["DATE-12"], a["TIME-12"], a["HOUR-12"]) == ("2024-06-01", "10:30:00", "10")
     assert (a["FOLDER"], a["INDIR"]) == ("north", "/survey")
+    b = rows[EVIL_NAME]  # verbatim: programs match IN FILE against the file names
+    assert (b["TIME"], b["HOUR"], b["DATE-12"]) == ("03:15:00", "3", "2024-06-01")
     c = rows["C_te10.wav"]
-    assert c["AUTO ID*"] == "NYCNOC" and c["DURATION"] == "3.000"
+    assert c["AUTO ID*"] == "NYCNOC" and c["DURATION"] == "3.000000"  # real seconds
+    d = rows["D_quiet.wav"]
+    assert (d["AUTO ID*"], d["MANUAL ID"], d["PULSES"]) == ("Noise", "Noise", "")
+    assert (d["DATE"], d["TIME"]) == ("", "")  # no timestamp: left empty
 
 
 def test_raven_and_audacity_use_file_time_for_time_expanded_recordings(tmp_path: Path) -> None:
@@ -302,27 +337,6 @@ def test_import_plan_reports_rows_that_match_nothing(tmp_path: Path) -> None:
 
 
 # -- on real recordings, through the commands ---------------------------------------------------
-
-
-def run_cli(argv: list[str]) -> tuple[int, str, str]:
-    args = _subcommand_parser().parse_args(argv)
-    stdout, stderr = io.StringIO(), io.StringIO()
-    rc = args.run(args, stdout=stdout, stderr=stderr)
-    return rc, stdout.getvalue(), stderr.getvalue()
-
-
-@pytest.fixture(scope="module")
-def analysed_store(
-    recordings_dir: Path, model_set_dir: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Path:
-    """``analyze --project`` over the real recordings (band-energy test models)."""
-    store = tmp_path_factory.mktemp("survey") / "review.sqlite"
-    rc, _, stderr = run_cli(
-        ["analyze", str(recordings_dir), "--models", str(model_set_dir), "--project", str(store),
-         "--segments", str(store.with_name("segments.csv"))]
-    )  # fmt: skip
-    assert rc == 0, stderr
-    return store
 
 
 def _read(path: Path) -> list[dict[str, str]]:
@@ -400,9 +414,11 @@ def test_import_round_trip_on_real_recordings(analysed_store: Path, tmp_path: Pa
 def test_every_format_from_a_store_of_real_recordings(analysed_store: Path, tmp_path: Path) -> None:
     for fmt in EXPORT_FORMATS:
         out = tmp_path / fmt
+        scope = widest_scope(fmt)
         rc, message, err = run_cli(
-            ["export", str(analysed_store), "--out", str(out), "--format", fmt, "--scope", "all"]
-        )
+            ["export", str(analysed_store), "--out", str(out), "--format", fmt,
+             *(["--scope", scope] if scope else [])]
+        )  # fmt: skip
         assert rc == 0, err
         assert out.exists() and message.startswith("wrote ")
     kaleidoscope = _read(tmp_path / "kaleidoscope")
@@ -427,7 +443,7 @@ def test_a_kill_during_export_leaves_the_old_file_or_the_complete_new_one(tmp_pa
         f"""
         import sys
         from pathlib import Path
-        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        sys.path[:0] = [{str(Path(__file__).parent)!r}, {str(Path(__file__).parents[1])!r}]
         from test_export import big_survey
         from bsgbat_gui.core.survey import recording_rows
         from bsgbat_gui.core.survey_export import export_survey
@@ -496,7 +512,7 @@ def test_temporaries_a_killed_writer_left_are_removed_by_the_next_write(tmp_path
     """A SIGKILL mid-write leaves ``.name.XXXX.tmp`` beside the target (for a GUANO write-back,
     a full copy of the recording): the next write of that target removes it once it is stale,
     and leaves alone what may still be being written and what belongs to other files."""
-    from bsgbat_gui.core.export import STALE_TEMPORARY_S, AtomicTextFile
+    from bsgbat_gui.core.files import STALE_TEMPORARY_S, AtomicTextFile
 
     target = tmp_path / "out.csv"
     stale = tmp_path / ".out.csv.k1ll3d00.tmp"

@@ -14,6 +14,8 @@ from test_review_in_the_window import open_analysed, press
 
 from bsgbat_gui.__main__ import _subcommand_parser
 from bsgbat_gui.core.review_store import STATUS_CONFIRMED
+from bsgbat_gui.core.species import species_for_label
+from bsgbat_gui.core.survey import guano_updates, select_recordings
 from bsgbat_gui.core.survey_export import EXPORT_CSV_COLUMNS, EXPORT_FORMATS
 from bsgbat_gui.gui.export_panel import ExportPanel
 
@@ -54,6 +56,7 @@ def test_export_panel_previews_writes_and_imports(
     qtbot.waitUntil(lambda: panel.preview is not None and panel.preview.count == n_events)
 
     # Every format writes; the CSV equals the headless export of the same store.
+    (tmp_path / "out").mkdir()  # the save dialog offers existing folders only
     for fmt in EXPORT_FORMATS:
         panel.set_choice(fmt=fmt)
         target = tmp_path / "out" / (fmt if fmt in ("raven", "audacity") else f"{fmt}.csv")
@@ -116,6 +119,9 @@ def test_summary_tab_and_guano_write_back_off_the_gui_thread(
     assert panel._dialog is not None and panel._dialog.isVisible()  # asks first
     panel._dialog.close()
     assert b"guan" not in confirmed.path.read_bytes()  # nothing written yet
-    panel.write_guano({confirmed.path: (confirmed.final_species,)})
+    updates = guano_updates(select_recordings(panel.recordings, panel.which))
+    assert [u.path for u in updates] == [confirmed.path]
+    panel.write_guano(updates)
     qtbot.waitUntil(lambda: "GUANO written to 1 file(s), 0 failed" in panel.status.text())
-    assert guano.GuanoFile(str(confirmed.path))["Species Manual ID"] == confirmed.final_species
+    code = species_for_label(confirmed.final_species).code.upper()
+    assert guano.GuanoFile(str(confirmed.path))["Species Manual ID"] == code
