@@ -16,7 +16,7 @@ from bsgbat_gui.core.analysis import (
     RecordingStarted,
     SegmentsAnalysed,
 )
-from bsgbat_gui.core.audio import find_recordings
+from bsgbat_gui.core.audio import display_path, find_recordings
 from bsgbat_gui.core.detections import DetectionEvents, detection_events
 from bsgbat_gui.core.ensemble import COMBINE_METHODS, DEFAULT_PROVIDER, Ensemble
 from bsgbat_gui.core.export import DetectionsCsvWriter, SegmentsCsvWriter
@@ -151,6 +151,8 @@ def run(
     except ModelSetError as exc:
         stderr.write(f"error: {exc}\n")
         return EXIT_USAGE
+    if model_set.incomplete:
+        stderr.write(f"warning: {model_set.incomplete}\n")
     for option, path in (("--segments", args.segments), ("--detections", args.detections)):
         problem = _output_folder_problem(option, path)
         if problem is not None:
@@ -192,12 +194,14 @@ def run(
             ):
                 if isinstance(event, RecordingStarted):
                     for warning in event.info.warnings:
-                        progress.message(f"warning: {event.path}: {warning}")
+                        progress.message(f"warning: {display_path(event.path)}: {warning}")
                 elif isinstance(event, SegmentsAnalysed):
-                    progress.update(event.index + event.done / event.total, event.path.name)
+                    progress.update(
+                        event.index + event.done / event.total, display_path(event.path.name)
+                    )
                 elif isinstance(event, RecordingFailed):
                     failed += 1
-                    progress.message(f"error: {event.path}: {event.reason}")
+                    progress.message(f"error: {display_path(event.path)}: {event.reason}")
                 elif isinstance(event, RecordingAnalysed):
                     from_cache += event.from_cache
                     analysis = event.analysis
@@ -214,7 +218,8 @@ def run(
                         )
                     if segments_writer is None and detections_writer is None:
                         progress.clear()
-                        stdout.write(_summary_line(file_label, analysis.labels, events) + "\n")
+                        line = _summary_line(display_path(file_label), analysis.labels, events)
+                        stdout.write(line + "\n")
             progress.clear()
     except KeyboardInterrupt:
         progress.clear()

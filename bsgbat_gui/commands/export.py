@@ -4,6 +4,7 @@ detections to files, and decisions edited in a spreadsheet back into the store."
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from pathlib import Path
 from typing import IO
@@ -187,7 +188,7 @@ def _write_guano(
             continue
         try:
             store.file_rewritten(result.path, result.sha256)
-        except (OSError, StoreError) as exc:
+        except (OSError, StoreError, sqlite3.Error) as exc:
             stderr.write(f"warning: {result.path}: written; analysis cache not updated ({exc})\n")
     stdout.write(f"GUANO written to {len(updates) - failed} file(s), {failed} failed\n")
     return EXIT_SOME_FAILED if failed else EXIT_OK

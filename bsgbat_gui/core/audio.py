@@ -7,8 +7,10 @@ without ever loading the whole file.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,6 +30,15 @@ log = logging.getLogger(__name__)
 # ultrasound at all). At or above it, a time-expansion flag is stale and ignored.
 TIME_EXPANSION_HEADER_LIMIT_HZ = 100_000
 ASSUMED_TIME_EXPANSION = 10
+# Header rates a recording can have. Below 4 kHz not even a x10 time-expanded file holds
+# ultrasound (4 kHz x 10 = 40 kHz true); above 2 MHz no bat recorder samples. Outside them the
+# header is damaged: a 0.5 s clip claiming 1 Hz would pass for a 5-hour recording.
+MIN_HEADER_RATE_HZ = 4_000
+MAX_HEADER_RATE_HZ = 2_000_000
+# Float samples are audio in ±1 (some tools scale them like integers, to ±32768 or ±2^31).
+# Beyond this a float file is damaged or not audio: its spectrogram would overflow.
+FLOAT_SAMPLE_LIMIT = 1e10
+_FLOAT_SUBTYPES = {"FLOAT", "DOUBLE"}
 
 LOSSLESS_EXTENSIONS = (".wav", ".flac")
 # Lossy files are picked up by folder scans too, so the user is told why they are a problem
@@ -58,6 +69,27 @@ _LOSSY_SUBTYPES = {
 
 class RecordingError(Exception):
     """A recording cannot be opened or read; the message is one line meant for the user."""
+
+
+def display_path(path: Path | str) -> str:
+    """``path`` as one printable line: bytes that are not UTF-8 as ``\\xff``, control
+    characters (a newline in a file name) escaped, so every message stays one line."""
+    text = os.fsencode(path).decode("utf-8", "backslashreplace")
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
+    )
+
+
+def name_problem(path: Path) -> str | None:
+    """Why ``path``'s name cannot be used (its recording can't be stored or exported), if so."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return (
+            "its name is not valid UTF-8 text, which the review store and the exports need: "
+            "rename the file (e.g. with convmv)"
+        )
+    return None
 
 
 @dataclass(frozen=True)
@@ -123,7 +155,7 @@ def find_recordings(paths: list[Path]) -> tuple[list[Path], list[str]]:
         elif path.exists() or path.is_symlink():
             found.append(path)
         else:
-            missing.append(f"{path}: no such file or folder")
+            missing.append(f"{display_path(path)}: no such file or folder")
     return found, missing
 
 
@@ -169,15 +201,22 @@ def probe_recording(path: Path, *, time_expansion: float | None = None) -> Recor
     RecordingError
         With a one-line reason when the file cannot be used at all.
     """
+    problem = name_problem(path)
+    if problem is not None:
+        raise RecordingError(problem)
     try:
-        size = path.stat().st_size
+        st = path.stat()
     except FileNotFoundError:
         raise RecordingError("file not found (moved, deleted, or a broken link)") from None
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise RecordingError("a link loop (links that point to each other)") from None
         raise RecordingError(f"cannot be read ({exc.strerror or exc})") from None
-    if path.is_dir():
+    if stat.S_ISDIR(st.st_mode):
         raise RecordingError("is a folder, not a recording")
-    if size == 0:
+    if not stat.S_ISREG(st.st_mode):
+        raise RecordingError("not a regular file (a pipe, socket or device), not a recording")
+    if st.st_size == 0:
         raise RecordingError("empty file (0 bytes)")
     if not os.access(path, os.R_OK):
         raise RecordingError("permission denied")
@@ -189,8 +228,12 @@ def probe_recording(path: Path, *, time_expansion: float | None = None) -> Recor
         fmt, subtype = str(sf.format), str(sf.subtype)
     if frames <= 0:
         raise RecordingError("holds no audio samples")
-    if header_rate <= 0:
-        raise RecordingError(f"invalid sample rate {header_rate} Hz in the header")
+    if not MIN_HEADER_RATE_HZ <= header_rate <= MAX_HEADER_RATE_HZ:
+        raise RecordingError(
+            f"the header's sample rate, {header_rate} Hz, is impossible for a recording "
+            f"(expected {MIN_HEADER_RATE_HZ // 1000} kHz to {MAX_HEADER_RATE_HZ // 1_000_000} "
+            "MHz): a damaged header"
+        )
 
     warnings: list[str] = []
     try:
@@ -280,6 +323,7 @@ class ModelRateSignal:
         # libsndfile may report fewer frames on reopening if the file changed; trust the probe
         # but never read past what is there.
         self._n_input = min(info.header_frames, int(self._file.frames))
+        self._check_samples = info.subtype in _FLOAT_SUBTYPES
 
     def close(self) -> None:
         self._file.close()
@@ -302,6 +346,8 @@ class ModelRateSignal:
             block = self._file.read(frames=stop - start, dtype="float32", always_2d=True)
         except (soundfile.LibsndfileError, RuntimeError, OSError) as exc:
             raise RecordingError(f"read failed at sample {start} ({exc})") from None
+        if self._check_samples:
+            _check_float_samples(block, start, self.info.header_rate_hz)
         # librosa.to_mono: the mean over channels, in float32.
         mono = np.asarray(
             block[:, 0] if block.shape[1] == 1 else block.mean(axis=1, dtype=np.float32)
@@ -340,6 +386,22 @@ class ModelRateSignal:
             filter_name=RESAMPLER_FILTER,
         )
         return out
+
+
+def _check_float_samples(block: np.ndarray, start: int, header_rate_hz: int) -> None:
+    """A float file's samples must be numbers of audio size (integer files always are)."""
+    finite = np.isfinite(block)
+    where = f"at {start / header_rate_hz:.3f} s (header time)"
+    if not finite.all():
+        raise RecordingError(
+            f"holds NaN or infinite sample values {where}: a damaged float WAV, not analysed"
+        )
+    peak = float(np.abs(block).max(initial=0.0))
+    if peak > FLOAT_SAMPLE_LIMIT:
+        raise RecordingError(
+            f"holds sample values up to {peak:.3g} {where}, far outside the ±1 of audio: a "
+            "damaged or mis-scaled float WAV, not analysed"
+        )
 
 
 def read_real_span(info: RecordingInfo, start_s: float, end_s: float) -> np.ndarray:

@@ -41,6 +41,16 @@ def sha256_file(path: Path, *, block_bytes: int = _HASH_BLOCK_BYTES) -> str:
     return digest.hexdigest()
 
 
+def canonical_path(path: Path) -> Path:
+    """``path`` absolute, its folder's links and ``..`` resolved — the one form in which the
+    application compares and stores recording paths. The file itself keeps its name even when
+    it is a link: a survey folder of links to recordings elsewhere is reviewed under the names
+    the user gave them. Never raises (a link loop is left for the file's reader to report)."""
+    if path.name in ("", ".", ".."):
+        return Path(os.path.realpath(path))
+    return Path(os.path.realpath(path.parent)) / path.name
+
+
 def current_umask() -> int:
     """The process's umask, read without changing it where the system allows (Linux), else by
     setting and restoring it (the only portable way to read it)."""

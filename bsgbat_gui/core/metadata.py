@@ -40,6 +40,10 @@ _WAMD_TEXT_FIELDS = {
     WAMD_MANUAL_ID: "manual_id",
 }
 
+# Recording dates outside these years are a recorder's clock gone wrong (0001-01-01 is valid ISO
+# 8601): ignored with a warning, so that no date arithmetic ever leaves the calendar.
+PLAUSIBLE_YEARS = range(1900, 2201)
+
 # Never read a metadata chunk bigger than this into memory: real GUANO/wamd chunks are < 64 KiB.
 _MAX_METADATA_CHUNK_BYTES = 4 * 1024 * 1024
 
@@ -164,6 +168,15 @@ def parse_guano_timestamp(value: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text)
 
 
+def plausible_timestamp(moment: dt.datetime) -> bool:
+    """Whether ``moment`` can be a recording's start (see :data:`PLAUSIBLE_YEARS`)."""
+    try:
+        utc_year = (moment - (moment.utcoffset() or dt.timedelta())).year
+    except OverflowError:
+        return False
+    return moment.year in PLAUSIBLE_YEARS and utc_year in PLAUSIBLE_YEARS
+
+
 def _parse_position(value: str) -> tuple[float, float]:
     parts = value.replace(",", " ").split()
     if len(parts) != 2:
@@ -222,6 +235,12 @@ def read_metadata(path: Path, layout: RiffLayout | None) -> RecordingMetadata:
             timestamp = parse_guano_timestamp(raw_timestamp)
         except ValueError:
             warnings.append(f"metadata timestamp {raw_timestamp!r} is not ISO 8601; ignored")
+        if timestamp is not None and not plausible_timestamp(timestamp):
+            warnings.append(
+                f"metadata timestamp {raw_timestamp!r} is out of range (the recorder's clock?); "
+                "ignored"
+            )
+            timestamp = None
 
     latitude = longitude = None
     if guano.get("Loc Position"):

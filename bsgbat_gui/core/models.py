@@ -48,6 +48,19 @@ class ModelSet:
     def model_names(self) -> tuple[str, ...]:
         return tuple(p.stem for p in self.model_paths)
 
+    @property
+    def incomplete(self) -> str:
+        """What is missing when the folder holds fewer checkpoints than the release ("" when
+        complete): an ensemble of 1 of 6 models gives other numbers than the model card's."""
+        missing = [name for name in MODEL_FILENAMES if self.folder / name not in self.model_paths]
+        if not missing:
+            return ""
+        return (
+            f"{self.folder}: only {len(self.model_paths)} of the {len(MODEL_FILENAMES)} BSG-BAT "
+            f"checkpoints (missing {', '.join(missing)}): the ensemble is incomplete, so its "
+            "probabilities are not the release's; `bsgbat-gui models verify` says more"
+        )
+
 
 def source_checkout_models_dir() -> Path | None:
     """``models/`` of a source checkout (the folder beside ``pyproject.toml``), if any."""

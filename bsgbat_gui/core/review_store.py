@@ -10,6 +10,12 @@
   attached when thresholds reshape the event (see :func:`attach_decisions`);
 * **meta** — thresholds, combine method, the selection.
 
+Recordings are kept by their path **relative to the survey folder** (the store's own folder, or
+for a store kept in the user data folder the folder it reviews), so a survey folder copied or
+moved to another disk or computer keeps its review and its cache; the content SHA-256 keeps the
+cache valid when a copy changed the files' times. Paths outside the survey folder are kept
+absolute. The API takes and returns absolute paths.
+
 Durability: WAL journal with ``synchronous=FULL`` and autocommit: a decision is on disk when
 :meth:`ReviewStore.put_decision` returns, and killing the process at any moment loses nothing
 committed. One window at a time writes a store: the first takes an exclusive lock
@@ -41,8 +47,8 @@ import numpy.typing as npt
 
 from bsgbat_gui.core.analysis import RecordingAnalysis, windows_for
 from bsgbat_gui.core.audio import RecordingError, RecordingInfo, probe_recording
-from bsgbat_gui.core.files import sha256_file
-from bsgbat_gui.core.metadata import RecordingMetadata
+from bsgbat_gui.core.files import canonical_path, sha256_file
+from bsgbat_gui.core.metadata import RecordingMetadata, plausible_timestamp
 from bsgbat_gui.core.models import APP_NAME, ModelSet, is_quantized
 
 log = logging.getLogger(__name__)
@@ -109,7 +115,12 @@ MIGRATIONS: tuple[str, ...] = (
         sha256 TEXT NOT NULL
     );
     """,
+    # 2 -> 3: recording paths relative to the survey folder (see _relative_keys, run with it).
+    "",
 )
+RELATIVE_KEYS_VERSION = 3
+SQLITE_HEADER = b"SQLite format 3\x00"
+SURVEY_ROOT_META = "survey_root"  # for a store kept away from its survey folder
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -149,11 +160,15 @@ def now_iso() -> str:
     return dt.datetime.now().astimezone().replace(microsecond=0).isoformat()
 
 
+def survey_folder(paths: Sequence[Path]) -> Path:
+    """The folder a set of opened paths reviews: the opened folder, or the first file's."""
+    first = paths[0]
+    return canonical_path(first if first.is_dir() else first.parent)
+
+
 def default_store_path(paths: Sequence[Path]) -> Path:
     """``bsgbat-review.sqlite`` in the opened folder (or the first file's folder)."""
-    first = paths[0]
-    folder = first if first.is_dir() else first.parent
-    return folder.resolve() / STORE_FILENAME
+    return survey_folder(paths) / STORE_FILENAME
 
 
 def fallback_store_path(folder: Path) -> Path:
@@ -161,7 +176,7 @@ def fallback_store_path(folder: Path) -> Path:
     survey folder, named after it (plus a hash of its path, so two "night1" folders differ)."""
     from platformdirs import user_data_path
 
-    tag = hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:10]
+    tag = hashlib.sha1(str(canonical_path(folder)).encode()).hexdigest()[:10]
     return user_data_path(APP_NAME, appauthor=False) / "reviews" / f"{folder.name}-{tag}.sqlite"
 
 
@@ -173,6 +188,40 @@ def writable_store_path(paths: Sequence[Path]) -> Path:
     if not preferred.exists() and os.access(preferred.parent, os.W_OK | os.X_OK):
         return preferred
     return fallback_store_path(preferred.parent)
+
+
+def path_key(path: Path, root: Path) -> str:
+    """How the store keeps ``path``: relative to ``root`` with ``/`` separators when inside it
+    (portable between computers), else absolute."""
+    path = canonical_path(path)
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def key_path(key: str, root: Path) -> Path:
+    """The absolute path a stored key stands for (see :func:`path_key`)."""
+    return Path(key) if Path(key).is_absolute() else root.joinpath(*key.split("/"))
+
+
+def _refuse_foreign_file(path: Path) -> None:
+    """A file at ``path`` that is not a review store is never opened as one: SQLite would turn
+    an empty file (or one of another program) into a new store."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if not head:
+        raise StoreError(
+            f"{path}: an empty file (0 bytes), not a review store; it was left as it is "
+            "(move it away to start a new store)"
+        )
+    if head != SQLITE_HEADER:
+        raise StoreError(f"{path}: not a review store (not an SQLite database); left as it is")
 
 
 class _InstanceLock:
@@ -212,25 +261,40 @@ class ReviewStore:
     """A survey's review store. Open with :meth:`open`; every write is committed at once."""
 
     def __init__(
-        self, path: Path, conn: sqlite3.Connection, read_only: bool, lock: _InstanceLock | None
-    ) -> None:
+        self, path: Path, conn: sqlite3.Connection, read_only: bool, lock: _InstanceLock | None,
+        root: Path | None = None,
+    ) -> None:  # fmt: skip
         self.path = path
         self._conn = conn
         self.read_only = read_only
         self._lock = lock
+        self.root = root or path.parent  # the survey folder that paths are kept relative to
         self._recording_ids: dict[Path, int] = {}
+
+    def key(self, path: Path) -> str:
+        """How this store keeps ``path`` (relative to :attr:`root` when inside it)."""
+        return path_key(path, self.root)
+
+    def path_of(self, key: str) -> Path:
+        """The absolute path of a stored key."""
+        return key_path(key, self.root)
 
     # -- opening ------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path, *, exclusive: bool = True) -> ReviewStore:
+    def open(
+        cls, path: Path, *, exclusive: bool = True, survey_root: Path | None = None
+    ) -> ReviewStore:
         """Open (creating or upgrading) the store at ``path``.
 
         ``exclusive``: the window's mode — take the instance lock, or open read-only when another
         window holds it. Analysis processes and ``analyze --project`` pass False: they only add
-        to the analysis cache. Raises :class:`StoreError` with the reason.
+        to the analysis cache. ``survey_root``: the folder the store reviews, when the store is
+        not in it (a read-only survey's store in the user data folder); kept in the store.
+        A file that is not a review store is never changed. Raises :class:`StoreError`.
         """
-        path = path.resolve()
+        path = canonical_path(path)
+        _refuse_foreign_file(path)
         lock: _InstanceLock | None = None
         read_only = False
         if exclusive:
@@ -255,7 +319,7 @@ class ReviewStore:
                     path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
                 )
             store = cls(path, conn, read_only, lock)
-            store._prepare()
+            store._prepare(survey_root)
         except sqlite3.DatabaseError as exc:
             if lock is not None:
                 lock.release()
@@ -266,9 +330,11 @@ class ReviewStore:
             raise
         return store
 
-    def _prepare(self) -> None:
+    def _prepare(self, survey_root: Path | None) -> None:
         conn = self._conn
         version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            raise StoreError("an SQLite database of another program, not a review store")
         if version > SCHEMA_VERSION:
             raise StoreError(
                 f"made by a newer bsgbat-gui (store schema {version}, this version reads up to "
@@ -279,12 +345,23 @@ class ReviewStore:
                 raise StoreError(
                     f"schema {version} needs upgrading, but the store is open read-only"
                 )
+            self._set_root(survey_root)
             return
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")  # committed = on disk, power cut included
         conn.execute("PRAGMA foreign_keys=ON")
         if version < SCHEMA_VERSION:
-            migrate(conn, version)
+            migrate(conn, version, root=canonical_path(survey_root or self.path.parent))
+        if survey_root is not None and self.get_meta(SURVEY_ROOT_META) != str(survey_root):
+            self.set_meta(SURVEY_ROOT_META, str(canonical_path(survey_root)))
+        self._set_root(survey_root)
+
+    def _set_root(self, survey_root: Path | None) -> None:
+        stored = self.get_meta(SURVEY_ROOT_META)
+        if survey_root is not None:
+            self.root = canonical_path(survey_root)
+        elif stored:
+            self.root = Path(stored)
 
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):
@@ -307,18 +384,18 @@ class ReviewStore:
     # -- recordings ---------------------------------------------------------------------------
 
     def _recording_id(self, path: Path, *, create: bool = False) -> int | None:
-        path = path.resolve()
+        path = canonical_path(path)
         known = self._recording_ids.get(path)
         if known is not None:
             return known
         row = self._conn.execute(
-            "SELECT id FROM recordings WHERE path = ?", (str(path),)
+            "SELECT id FROM recordings WHERE path = ?", (self.key(path),)
         ).fetchone()
         if row is None and create:
             stat = path.stat()
             cursor = self._write(
                 "INSERT INTO recordings(path, size, mtime_ns) VALUES (?, ?, ?)",
-                (str(path), stat.st_size, stat.st_mtime_ns),
+                (self.key(path), stat.st_size, stat.st_mtime_ns),
             )
             row = (cursor.lastrowid,)
         if row is None:
@@ -329,7 +406,7 @@ class ReviewStore:
     def recording_review(self, path: Path) -> RecordingReview:
         row = self._conn.execute(
             "SELECT reviewed, no_bats, manual_species_json FROM recordings WHERE path = ?",
-            (str(path.resolve()),),
+            (self.key(path),),
         ).fetchone()
         if row is None:
             return RecordingReview()
@@ -341,7 +418,7 @@ class ReviewStore:
             "SELECT path, reviewed, no_bats, manual_species_json FROM recordings"
         ).fetchall()
         return {
-            Path(r[0]): RecordingReview(bool(r[1]), bool(r[2]), tuple(json.loads(r[3])))
+            self.path_of(r[0]): RecordingReview(bool(r[1]), bool(r[2]), tuple(json.loads(r[3])))
             for r in rows
         }
 
@@ -359,13 +436,13 @@ class ReviewStore:
     def cached_analysis(self, info: RecordingInfo, model_set_id: str) -> RecordingAnalysis | None:
         """The stored analysis of ``info``'s file by this model set, if still valid: same size
         and modification time, or, when only the time changed, the same content SHA-256."""
-        path = info.path.resolve()
+        path = canonical_path(info.path)
         row = self._conn.execute(
             "SELECT r.id, r.size, r.mtime_ns, r.content_sha256, a.time_expansion, a.labels_json,"
             " a.model_names_json, a.n_models, a.n_segments, a.n_labels, a.logits"
             " FROM recordings r JOIN analyses a ON a.recording_id = r.id"
             " WHERE r.path = ? AND a.model_set_id = ?",
-            (str(path), model_set_id),
+            (self.key(path), model_set_id),
         ).fetchone()
         if row is None:
             return None
@@ -400,7 +477,8 @@ class ReviewStore:
     ) -> None:
         """Keep ``analysis`` (all its models' logits) for next time, in one transaction."""
         info = analysis.info
-        path = info.path.resolve()
+        path = canonical_path(info.path)
+        key = self.key(path)
         stat = path.stat()
         logits = np.ascontiguousarray(analysis.per_model_logits, dtype="<f4")
         metadata = {
@@ -418,7 +496,7 @@ class ReviewStore:
         self._write("BEGIN IMMEDIATE")
         try:
             previous = self._conn.execute(
-                "SELECT id, content_sha256 FROM recordings WHERE path = ?", (str(path),)
+                "SELECT id, content_sha256 FROM recordings WHERE path = ?", (key,)
             ).fetchone()
             if previous is not None and previous[1] != content_sha256:
                 # The file's content changed: analyses of the old content, by any model set,
@@ -430,12 +508,12 @@ class ReviewStore:
                 " ON CONFLICT(path) DO UPDATE SET size = excluded.size,"
                 " mtime_ns = excluded.mtime_ns, content_sha256 = excluded.content_sha256,"
                 " time_expansion = excluded.time_expansion, metadata_json = excluded.metadata_json",
-                (str(path), stat.st_size, stat.st_mtime_ns, content_sha256,
+                (key, stat.st_size, stat.st_mtime_ns, content_sha256,
                  info.time_expansion, json.dumps(metadata, default=str)),
             )  # fmt: skip
-            rid = self._conn.execute(
-                "SELECT id FROM recordings WHERE path = ?", (str(path),)
-            ).fetchone()[0]
+            rid = self._conn.execute("SELECT id FROM recordings WHERE path = ?", (key,)).fetchone()[
+                0
+            ]
             self._conn.execute(
                 "INSERT OR REPLACE INTO analyses(recording_id, model_set_id, time_expansion,"
                 " labels_json, model_names_json, n_models, n_segments, n_labels, logits,"
@@ -455,7 +533,7 @@ class ReviewStore:
             "SELECT r.path, a.model_set_id FROM recordings r JOIN analyses a"
             " ON a.recording_id = r.id ORDER BY a.created_at"
         ).fetchall()
-        return {Path(path): set_id for path, set_id in rows}
+        return {self.path_of(path): set_id for path, set_id in rows}
 
     def stored_analyses(self) -> Iterator[tuple[Path, str, RecordingAnalysis | str]]:
         """Every recording's latest stored analysis, by path: ``(path, model_set_id, analysis)``,
@@ -479,7 +557,7 @@ class ReviewStore:
             if path_text in seen:  # two analyses made in the same second: the first is enough
                 continue
             seen.add(path_text)
-            path = Path(path_text)
+            path = self.path_of(path_text)
             try:
                 info = _info_from_metadata(path, float(te), json.loads(meta_json))
             except RecordingError as exc:
@@ -505,16 +583,16 @@ class ReviewStore:
     def file_rewritten(self, path: Path, content_sha256: str) -> None:
         """Record that ``path`` was rewritten by us with its audio unchanged (GUANO write-back),
         so its cached analyses stay valid."""
-        path = path.resolve()
+        path = canonical_path(path)
         stat = path.stat()
         self._write(
             "UPDATE recordings SET size = ?, mtime_ns = ?, content_sha256 = ? WHERE path = ?",
-            (stat.st_size, stat.st_mtime_ns, content_sha256, str(path)),
+            (stat.st_size, stat.st_mtime_ns, content_sha256, self.key(path)),
         )
 
     def model_sha256_file(self, path: Path) -> str:
         """SHA-256 of a (large) model file, remembered by path, size and modification time."""
-        path = path.resolve()
+        path = canonical_path(path)
         stat = path.stat()
         row = self._conn.execute(
             "SELECT sha256 FROM file_hashes WHERE path = ? AND size = ? AND mtime_ns = ?",
@@ -549,15 +627,16 @@ class ReviewStore:
                 values,
             )
             return replace(
-                decision, path=decision.path.resolve(), id=cursor.lastrowid, decided_at=decided_at
-            )
+                decision, path=canonical_path(decision.path), id=cursor.lastrowid,
+                decided_at=decided_at,
+            )  # fmt: skip
         self._write(
             "INSERT OR REPLACE INTO decisions(recording_id, species, start_s, end_s, status,"
             " final_species, note, reviewer, decided_at, id)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (*values, decision.id),
         )
-        return replace(decision, path=decision.path.resolve(), decided_at=decided_at)
+        return replace(decision, path=canonical_path(decision.path), decided_at=decided_at)
 
     def delete_decision(self, decision_id: int) -> None:
         self._write("DELETE FROM decisions WHERE id = ?", (decision_id,))
@@ -592,7 +671,7 @@ class ReviewStore:
             " d.reviewer, d.decided_at, d.id FROM decisions d"
             " JOIN recordings r ON r.id = d.recording_id ORDER BY d.id"
         ).fetchall()
-        return [Decision(Path(r[0]), *r[1:]) for r in rows]
+        return [Decision(self.path_of(r[0]), *r[1:]) for r in rows]
 
     # -- meta ----------------------------------------------------------------------------------
 
@@ -614,6 +693,8 @@ def _info_from_metadata(path: Path, time_expansion: float, meta: dict[str, Any])
     if meta.get("timestamp"):
         with contextlib.suppress(ValueError):
             timestamp = dt.datetime.fromisoformat(meta["timestamp"])
+        if timestamp is not None and not plausible_timestamp(timestamp):
+            timestamp = None  # kept by an older version that did not check
     return RecordingInfo(
         path=path,
         header_rate_hz=int(meta["header_rate_hz"]),
@@ -632,11 +713,84 @@ def _info_from_metadata(path: Path, time_expansion: float, meta: dict[str, Any])
     )
 
 
-def migrate(conn: sqlite3.Connection, from_version: int, to_version: int = SCHEMA_VERSION) -> None:
+def migrate(
+    conn: sqlite3.Connection,
+    from_version: int,
+    to_version: int = SCHEMA_VERSION,
+    *,
+    root: Path | None = None,
+) -> None:
     """Apply the migrations from ``from_version`` up to ``to_version``, all in one transaction
-    (a failure leaves the store as it was)."""
-    script = "".join(MIGRATIONS[from_version:to_version])
-    conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {to_version};\nCOMMIT;")
+    (a failure leaves the store as it was). ``root``: the survey folder, for the move to
+    relative paths (version 3)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for version in range(from_version, to_version):
+            for statement in MIGRATIONS[version].split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            if version + 1 == RELATIVE_KEYS_VERSION and root is not None:
+                _relative_keys(conn, root)
+        conn.execute(f"PRAGMA user_version = {to_version}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _moved_key(path: Path, root: Path) -> str | None:
+    """The key of an absolute ``path`` recorded before the survey folder moved to ``root``: the
+    longest tail of it that names an existing file under ``root``."""
+    parts = path.parts[1:]
+    for start in range(len(parts)):
+        tail = parts[start:]
+        if root.joinpath(*tail).is_file():
+            return "/".join(tail)
+    return None
+
+
+def _relative_keys(conn: sqlite3.Connection, root: Path) -> None:
+    """Version 3: every absolute recording path becomes relative to the survey folder — also
+    when the folder was moved or copied since (the path's tail found under ``root``). Two rows
+    that turn out to be one recording (the folder opened from its old and new place) are
+    merged: the decisions and marks of both, the analyses of the newest."""
+    rows = conn.execute(
+        "SELECT r.id, r.path, r.reviewed, r.no_bats, r.manual_species_json,"
+        " (SELECT MAX(created_at) FROM analyses a WHERE a.recording_id = r.id)"
+        " FROM recordings r ORDER BY r.id"
+    ).fetchall()
+    by_key: dict[str, list[tuple[Any, ...]]] = {}
+    for row in rows:
+        path = Path(row[1])
+        if not path.is_absolute():
+            key = row[1]
+        else:
+            key = path_key(path, root)
+            if Path(key).is_absolute():
+                key = _moved_key(path, root) or key
+        by_key.setdefault(key, []).append(row)
+    for key, group in by_key.items():
+        # The survivor: the row with the latest analysis, else the oldest row.
+        survivor = max(group, key=lambda r: (r[5] or "", -r[0]))
+        others = [r for r in group if r is not survivor]
+        for other in others:
+            conn.execute(
+                "UPDATE decisions SET recording_id = ? WHERE recording_id = ?",
+                (survivor[0], other[0]),
+            )
+            conn.execute("DELETE FROM analyses WHERE recording_id = ?", (other[0],))
+            conn.execute("DELETE FROM recordings WHERE id = ?", (other[0],))
+        if others:
+            species = list(
+                dict.fromkeys(s for r in group for s in json.loads(r[4] or "[]"))
+            )  # every reviewer's manual species list
+            conn.execute(
+                "UPDATE recordings SET reviewed = ?, no_bats = ?, manual_species_json = ?"
+                " WHERE id = ?",
+                (int(any(r[2] for r in group)), int(any(r[3] for r in group)),
+                 json.dumps(species), survivor[0]),
+            )  # fmt: skip
+        conn.execute("UPDATE recordings SET path = ? WHERE id = ?", (key, survivor[0]))
 
 
 def model_set_id(model_set: ModelSet, store: ReviewStore | None = None) -> str:

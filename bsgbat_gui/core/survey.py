@@ -28,9 +28,11 @@ import numpy.typing as npt
 
 from bsgbat_gui import __version__
 from bsgbat_gui.core.analysis import RecordingAnalysis
+from bsgbat_gui.core.audio import RecordingInfo
 from bsgbat_gui.core.checklist import european_checklist
 from bsgbat_gui.core.detections import detection_events, window_bounds
 from bsgbat_gui.core.guano_write import GuanoUpdate
+from bsgbat_gui.core.metadata import plausible_timestamp
 from bsgbat_gui.core.review_store import (
     STATUS_CONFIRMED,
     STATUS_REJECTED,
@@ -126,7 +128,7 @@ class DetectionRow:
     def absolute_start(self) -> dt.datetime | None:
         if self.recording_start is None:
             return None
-        return self.recording_start + dt.timedelta(seconds=self.start_s)
+        return shifted(self.recording_start, self.start_s / 3600)
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,13 @@ class RecordingRows:
         """Marked reviewed or "no bats", or every event decided."""
         review = self.recording.review
         return review.reviewed or review.no_bats or (self.fully_decided and bool(self.rows))
+
+
+def recording_start(info: RecordingInfo) -> dt.datetime | None:
+    """When the recording started, if its metadata says so plausibly (an absurd recorder date
+    kept by an older version is no date)."""
+    moment = info.metadata.timestamp
+    return moment if moment is not None and plausible_timestamp(moment) else None
 
 
 def short_model_set(model_set_id: str) -> str:
@@ -310,7 +319,7 @@ def _rows_of_recording(
     template = DetectionRow(
         path=recording.path,
         time_expansion=info.time_expansion,
-        recording_start=info.metadata.timestamp,
+        recording_start=recording_start(info),
         latitude=info.metadata.latitude,
         longitude=info.metadata.longitude,
         start_s=0.0,
@@ -416,11 +425,18 @@ class SurveySummary:
     nights: tuple[tuple[str, tuple[SpeciesCounts, ...]], ...]  # (night date or "unknown", counts)
 
 
+def shifted(moment: dt.datetime, hours: float) -> dt.datetime | None:
+    """``moment`` moved by ``hours``; None where the calendar ends (an absurd recorder date)."""
+    try:
+        return moment + dt.timedelta(hours=hours)
+    except OverflowError:
+        return None
+
+
 def night_of(moment: dt.datetime | None) -> str:
     """The night a moment belongs to, named by the date of its evening: noon to noon."""
-    if moment is None:
-        return NIGHT_UNKNOWN
-    return (moment - dt.timedelta(hours=12)).date().isoformat()
+    evening = shifted(moment, -12) if moment is not None else None
+    return NIGHT_UNKNOWN if evening is None else evening.date().isoformat()
 
 
 def summarise(recordings: Sequence[RecordingRows], which: str = "all") -> SurveySummary:

@@ -40,9 +40,11 @@ from bsgbat_gui.core.survey import (
     DetectionRow,
     RecordingRows,
     SurveySummary,
+    recording_start,
     rows_by_path,
     select_recordings,
     select_rows,
+    shifted,
     summarise,
 )
 
@@ -355,15 +357,7 @@ def kaleidoscope_code(label: str) -> str:
     return european_checklist().code_for(label)
 
 
-def shifted(moment: dt.datetime, hours: float) -> dt.datetime | None:
-    """``moment`` moved by ``hours``; None where the calendar ends (an absurd recorder date)."""
-    try:
-        return moment + dt.timedelta(hours=hours)
-    except OverflowError:
-        return None
-
-
-def _date_cells(prefix: str, suffix: str, moment: dt.datetime | None) -> dict[str, str]:
+def _date_cells(suffix: str, moment: dt.datetime | None) -> dict[str, str]:
     if moment is None:
         return {}
     return {
@@ -386,9 +380,9 @@ def kaleidoscope_cells(recording: RecordingRows, rows: Sequence[DetectionRow], o
     cells["CHANNEL"] = "0"  # mixed to mono: the row is about the file, from its first channel
     cells["OFFSET"] = "0"  # the row covers the whole file, from its start
     cells["DURATION"] = f"{info.duration_s:.6f}"
-    start = info.metadata.timestamp
-    cells.update(_date_cells("", "", start))
-    cells.update(_date_cells("", "-12", shifted(start, -12) if start is not None else None))
+    start = recording_start(info)
+    cells.update(_date_cells("", start))
+    cells.update(_date_cells("-12", shifted(start, -12) if start is not None else None))
     cells["FILES"] = "1"
     segments = recording.detected_segments
     labels = recording.recording.analysis.labels

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import html
 import json
+import logging
 import math
 import time
 from pathlib import Path
@@ -45,8 +46,9 @@ from bsgbat_gui.core.analysis import (
     SegmentsAnalysed,
 )
 from bsgbat_gui.core.annotations import AnnotationError, read_annotations
-from bsgbat_gui.core.audio import LOSSLESS_EXTENSIONS, find_recordings
+from bsgbat_gui.core.audio import LOSSLESS_EXTENSIONS, display_path, find_recordings, name_problem
 from bsgbat_gui.core.detections import StackedAnalyses, SurveyDetections
+from bsgbat_gui.core.files import canonical_path
 from bsgbat_gui.core.jobs import LoadedDetail, LoadedSpectrogram
 from bsgbat_gui.core.models import ModelSetError, locate_model_set, read_model_set, user_models_dir
 from bsgbat_gui.core.resources import DEMO_NOTICE, copy_demo_to, is_demo_recording, user_demo_dir
@@ -57,6 +59,7 @@ from bsgbat_gui.core.review_store import (
     ReviewStore,
     StoreError,
     default_store_path,
+    survey_folder,
     writable_store_path,
 )
 from bsgbat_gui.core.survey import Survey, SurveyRecording
@@ -94,6 +97,8 @@ ANALYSIS_START_DELAY_MS = 400  # at most, after opening: see MainWindow._start_a
 # Analyses arriving faster than this are shown in the survey-wide views (detections table,
 # species column) together: each refresh costs O(recordings) on the GUI thread.
 SURVEY_REFRESH_MIN_INTERVAL_MS = 250
+
+log = logging.getLogger(__name__)
 
 
 class MainWindow(QMainWindow):
@@ -141,6 +146,7 @@ class MainWindow(QMainWindow):
             say=lambda text: self.status_label.setText(text), parent=self,
         )  # fmt: skip
         self._pending_selection: SelectedEvent | None = None  # restored once its events exist
+        self._not_opened: list[str] = []  # files of the opened paths that could not be opened
         # Thresholds and the selection are saved (settings, review store) once a drag or a run of
         # key presses has settled, not on every step of it; closing saves them at once.
         self._save_view_timer = QTimer(self)
@@ -537,14 +543,20 @@ class MainWindow(QMainWindow):
         for label in self.settings.shown_labels:
             self.thresholds.set_visible(label, True)
 
-    def _check_models(self) -> None:
+    def _check_models(self) -> bool:
+        """Whether a model set is usable; the banner says what is missing or incomplete."""
         try:
             model_set = locate_model_set(self.models_dir)
         except ModelSetError as exc:
             self._show_models_missing(str(exc))
-            return
+            return False
         self.model_status = f"{len(model_set.model_paths)} model(s) from {model_set.folder}"
         self.status_label.setText(f"Model set: {self.model_status}")
+        if model_set.incomplete:  # usable, but not the release's numbers: said, not hidden
+            self.banner.show_problem(
+                f"<b>Incomplete model set:</b> {html.escape(model_set.incomplete)}"
+            )
+        return True
 
     def _show_models_missing(self, reason: str) -> None:
         self.banner.show_problem(
@@ -615,9 +627,9 @@ class MainWindow(QMainWindow):
         self.settings.models_folder = folder
         self.models_dir = folder
         self.banner.hide()
-        self._check_models()
+        usable = self._check_models()
         waiting = [r.path for r in self.recordings.rows if r.status != STATUS_DONE]
-        if waiting and not self.banner.isVisible():
+        if waiting and usable:
             self._start_analysis(waiting)
 
     # -- opening recordings --------------------------------------------------------------------
@@ -638,24 +650,33 @@ class MainWindow(QMainWindow):
             self.open_paths([Path(folder)])
 
     def open_paths(self, paths: list[Path]) -> None:
-        found, missing = find_recordings(paths)
-        # Resolved once here, so every path the window holds compares equal to the review
-        # store's (decisions are matched to events on every threshold change).
-        recordings = [p.resolve() for p in found]
+        found, problems = find_recordings(paths)
+        # Made canonical once here, so every path the window holds compares equal to the review
+        # store's (decisions are matched to events on every threshold change). A link loop
+        # stays as it is and fails, with its reason, like any unreadable file.
+        recordings = []
+        for path in found:
+            problem = name_problem(path)
+            if problem is None:
+                recordings.append(canonical_path(path))
+            else:
+                problems.append(f"{display_path(path)}: {problem}")
         folders = [p for p in paths if p.is_dir()]
         if folders:
             self.settings.last_folder = folders[0]
         elif paths:
             self.settings.last_folder = paths[0].parent
+        for problem in problems:
+            log.warning("not opened: %s", problem)
         if not recordings:
             self.status_label.setText(
-                "No recordings (.wav, .flac) found" + (f": {missing[0]}" if missing else "")
+                "No recordings (.wav, .flac) found" + (f": {problems[0]}" if problems else "")
             )
             return
         demo = any(is_demo_recording(p) for p in recordings)
         for path in reversed(paths):  # the first one opened ends up first in the list
             if path.exists() and not (demo and path.is_file()):
-                self.settings.add_recent(path.resolve())
+                self.settings.add_recent(canonical_path(path))
         self._refresh_recent_menu()
         if demo:
             self.welcome.show_demo_notice()
@@ -667,6 +688,9 @@ class MainWindow(QMainWindow):
         self._refresh_detections()
         self._start_analysis(recordings)
         self.recordings_panel.select_row(0)
+        self._not_opened = problems
+        if problems:
+            self.status_label.setText("N" + self._not_opened_text().removeprefix("; n"))
 
     def _open_store(self, paths: list[Path]) -> None:
         """Open the survey's review store (decisions, cached analyses, thresholds, selection):
@@ -674,13 +698,21 @@ class MainWindow(QMainWindow):
         self._save_view_timer.stop()
         self._save_view_state()  # into the store being left
         path = writable_store_path(paths)
+        survey_root = survey_folder(paths)
         try:
-            store = ReviewStore.open(path)
+            store = ReviewStore.open(
+                path, survey_root=None if path.parent == survey_root else survey_root
+            )
         except StoreError as exc:
-            self.review.set_store(None)
-            self.store_label.setText("No review store")
+            # Said where it stays in sight, for as long as it holds: nothing decided is saved.
+            self.review.set_store(None, problem=str(exc))
+            self.store_label.setText("⚠ No review store: decisions are not saved")
+            self.store_label.setToolTip(str(exc))
+            self.store_label.setStyleSheet("color: #c0392b; font-weight: bold;")
             self._review_problem(f"Decisions cannot be saved: {exc}")
             return
+        self.store_label.setToolTip("")
+        self.store_label.setStyleSheet("")
         self.review.set_store(store)
         where = f"Review store: {store.path}"
         if store.path != default_store_path(paths):
@@ -695,7 +727,7 @@ class MainWindow(QMainWindow):
         if text:
             with contextlib.suppress(PresetError):  # unreadable: keep the current thresholds
                 self.thresholds.apply(parse_preset(text, self.thresholds.labels).settings)
-        self._pending_selection = _selection_from_json(store.get_meta("selection"))
+        self._pending_selection = _selection_from_json(store.get_meta("selection"), store)
 
     def _start_analysis(self, recordings: list[Path]) -> None:
         for path in recordings:
@@ -912,7 +944,9 @@ class MainWindow(QMainWindow):
             self.review.store.set_meta("thresholds", preset_json(settings, labels))
             selected = self.detections_panel.selected
             if selected is not None:
-                self.review.store.set_meta("selection", _selection_to_json(selected))
+                self.review.store.set_meta(
+                    "selection", _selection_to_json(selected, self.review.store)
+                )
         except Exception as exc:  # keep working; say why once
             self._review_problem(f"Thresholds and selection not saved to the review store: {exc}")
 
@@ -1025,7 +1059,18 @@ class MainWindow(QMainWindow):
         done = sum(r.status == STATUS_DONE for r in self.recordings.rows)
         failed = sum(r.status == STATUS_FAILED for r in self.recordings.rows)
         state = "cancelled" if cancelled else "finished"
-        self.status_label.setText(f"Analysis {state}: {done} analysed, {failed} failed")
+        self.status_label.setText(
+            f"Analysis {state}: {done} analysed, {failed} failed" + self._not_opened_text()
+        )
+
+    def _not_opened_text(self) -> str:
+        """The files of the opened folder that could not be opened at all (said as long as the
+        folder is open: they are in no row)."""
+        problems = self._not_opened
+        if not problems:
+            return ""
+        more = f" (and {len(problems) - 1} more: see the log)" if len(problems) > 1 else ""
+        return f"; not opened: {problems[0]}{more}"
 
     def _mark_unanalysed(self) -> None:
         for row in self.recordings.rows:
@@ -1153,20 +1198,22 @@ class MainWindow(QMainWindow):
         self.spectrogram_loader.shutdown()
 
 
-def _selection_to_json(event: SelectedEvent) -> str:
+def _selection_to_json(event: SelectedEvent, store: ReviewStore) -> str:
+    """The selection as the store keeps it (its path relative to the survey, like the rest)."""
     return json.dumps(
-        {"path": str(event.path), "label": event.label, "start_s": event.start_s,
+        {"path": store.key(event.path), "label": event.label, "start_s": event.start_s,
          "end_s": event.end_s}
     )  # fmt: skip
 
 
-def _selection_from_json(text: str | None) -> SelectedEvent | None:
+def _selection_from_json(text: str | None, store: ReviewStore) -> SelectedEvent | None:
     if not text:
         return None
     try:
         d = json.loads(text)
         return SelectedEvent(
-            Path(d["path"]), str(d["label"]), float(d["start_s"]), float(d["end_s"])
-        )
+            store.path_of(str(d["path"])), str(d["label"]), float(d["start_s"]),
+            float(d["end_s"]),
+        )  # fmt: skip
     except (ValueError, KeyError, TypeError):
         return None

@@ -93,6 +93,7 @@ class ReviewController(QObject):
         self.store: ReviewStore | None = None
         self.decisions: list[Decision] = []
         self.recording_reviews: dict[Path, RecordingReview] = {}
+        self.store_problem = ""  # why no store is open, when one could not be
         self.reviewer = ""
         self.undo_stack = QUndoStack(self)
 
@@ -100,10 +101,13 @@ class ReviewController(QObject):
     def can_write(self) -> bool:
         return self.store is not None and not self.store.read_only
 
-    def set_store(self, store: ReviewStore | None) -> None:
+    def set_store(self, store: ReviewStore | None, *, problem: str = "") -> None:
+        """Review into ``store``; None with the ``problem`` that kept a store from opening
+        (every decision key then says it, instead of a vague "no store")."""
         if self.store is not None and self.store is not store:
             self.store.close()
         self.store = store
+        self.store_problem = problem if store is None else ""
         self.undo_stack.clear()
         self.decisions = store.decisions() if store is not None else []
         self.recording_reviews = store.recording_reviews() if store is not None else {}
@@ -145,7 +149,11 @@ class ReviewController(QObject):
 
     def _writable(self) -> bool:
         if self.store is None:
-            self.problem.emit("No review store is open: open a folder first.")
+            self.problem.emit(
+                f"Not saved: the review store cannot be used ({self.store_problem})."
+                if self.store_problem
+                else "No review store is open: open a folder first."
+            )
             return False
         if self.store.read_only:
             self.problem.emit(

@@ -233,3 +233,40 @@ def test_export_command_refuses_missing_folders_and_unwritable_scopes(
     rc, _, err = run_cli(["export", str(analysed_store), "--out", str(tmp_path / "b.csv"),
                           "--format", "britekit"])  # fmt: skip
     assert rc == 2 and err.endswith("b.csv already exists\n")
+
+
+def test_an_absurd_recorder_date_is_a_warning_and_an_empty_date_everywhere(
+    tmp_path: Path,
+) -> None:
+    """GUANO ``0001-01-01T01:00+14:00`` is valid ISO 8601 and no recording's date: a warning,
+    and no date; a store of an older version that kept it exports with empty dates."""
+    from audio_factory import chirp_train, guano_chunk, write_wav
+
+    from bsgbat_gui.core.audio import probe_recording
+
+    path = write_wav(
+        tmp_path / "year-one.wav", chirp_train(384_000, 0.3), 384_000,
+        extra_chunks=guano_chunk({"Timestamp": "0001-01-01T01:00+14:00"}),
+    )  # fmt: skip
+    info = probe_recording(path)
+    assert info.metadata.timestamp is None
+    assert any("out of range" in w for w in info.warnings)
+    # Kept by an older version: every export still works, the dates empty.
+    absurd = dt.datetime(1, 1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=14)))
+    analysis = synthetic_analysis(tmp_path / "old.wav", 2.0, {PIPPIP: [(0, 0.9)]},
+                                  timestamp=absurd)  # fmt: skip
+    survey = Survey.of([SurveyRecording(analysis, MODEL_SET_ID)], golden_survey().settings)
+    recordings = recording_rows(survey)
+    for fmt in ("kaleidoscope", "summary", "csv"):
+        export_survey(fmt, tmp_path / f"{fmt}.csv", recordings, scope=None)
+    ids = _frame(tmp_path / "kaleidoscope.csv")
+    assert (ids["DATE"][0], ids["DATE-12"][0], ids["AUTO ID*"][0]) == ("", "", "PIPPIP")
+    assert set(_frame(tmp_path / "summary.csv")["night"]) == {"all", "unknown"}
+
+
+def test_export_never_turns_a_file_that_is_not_a_store_into_one(tmp_path: Path) -> None:
+    empty = tmp_path / "bsgbat-review.sqlite"
+    empty.write_bytes(b"")
+    rc, _, err = run_cli(["export", str(empty), "--out", str(tmp_path / "d.csv")])
+    assert rc == 2 and "an empty file (0 bytes), not a review store" in err
+    assert empty.read_bytes() == b"" and not (tmp_path / "d.csv").exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -170,7 +171,7 @@ def test_an_older_store_is_migrated_with_its_decisions(tmp_path: Path) -> None:
     )
     conn.close()
     with ReviewStore.open(path) as store:
-        assert store.schema_version() == SCHEMA_VERSION == 2
+        assert store.schema_version() == SCHEMA_VERSION == 3
         [decision] = store.decisions()
         assert decision.status == STATUS_REJECTED and decision.species == "Nyctalus noctula"
         assert store.recording_review(Path("/x/a.wav")) == RecordingReview()
@@ -179,8 +180,26 @@ def test_an_older_store_is_migrated_with_its_decisions(tmp_path: Path) -> None:
 def test_unusable_stores_are_one_clear_error(tmp_path: Path) -> None:
     junk = tmp_path / "junk.sqlite"
     junk.write_bytes(b"this is not a database" * 100)
-    with pytest.raises(StoreError, match="not a usable review store"):
-        ReviewStore.open(junk)
+    empty = tmp_path / "empty.sqlite"
+    empty.write_bytes(b"")
+    other = tmp_path / "other.sqlite"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE photos(id INTEGER PRIMARY KEY)")
+    damaged = tmp_path / "damaged.sqlite"
+    with ReviewStore.open(damaged):
+        pass
+    damaged.write_bytes(damaged.read_bytes()[:100] + b"\xff" * 4000)
+    for path, reason in (
+        (junk, "not a review store \\(not an SQLite database\\)"),
+        (empty, "an empty file \\(0 bytes\\)"),
+        (other, "another program"),
+        (damaged, "not a usable review store"),
+    ):
+        before = path.read_bytes()
+        for exclusive in (True, False):
+            with pytest.raises(StoreError, match=reason):
+                ReviewStore.open(path, exclusive=exclusive)
+        assert path.read_bytes() == before, path.name  # never turned into a new store
     newer = tmp_path / "newer.sqlite"
     conn = sqlite3.connect(newer)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
@@ -210,3 +229,89 @@ def test_decisions_stay_attached_when_events_change() -> None:
     attached = attach_decisions(paths, labels, starts, ends, decisions)
     assert attached.tolist() == [0, 3, 3, -1, 2, -1, -1]
     assert np.all(attach_decisions(paths, labels, starts, ends, []) == -1)
+
+
+def test_a_survey_folder_moved_or_copied_keeps_its_review_and_cache(
+    night: Path, model_set_dir: Path, tmp_path: Path
+) -> None:
+    """Paths are kept relative to the survey folder: a folder moved to another disk, or copied
+    (with new file times), keeps its decisions, marks and cached analyses, each listed once."""
+    store_path = night / "bsgbat-review.sqlite"
+    assert "0 from" in analyse(night, model_set_dir, store_path, tmp_path / "s1.csv")
+    with ReviewStore.open(store_path) as store:
+        store.put_decision(Decision(night / "r1.wav", "Myotis daubentonii", 0.0, 1.024,
+                                    STATUS_CONFIRMED, "Myotis daubentonii"))  # fmt: skip
+        store.set_recording_review(night / "r2.wav", RecordingReview(reviewed=True))
+        keys = {r[0] for r in store._conn.execute("SELECT path FROM recordings")}
+    assert keys == {"r0.wav", "r1.wav", "r2.wav"}
+    moved = tmp_path / "other-disk" / "survey-2026"
+    moved.parent.mkdir()
+    night.rename(moved)
+    copy = tmp_path / "copy"
+    shutil.copytree(moved, copy, copy_function=shutil.copyfile)  # new modification times
+    for folder in (moved, copy):
+        line = analyse(folder, model_set_dir, folder / "bsgbat-review.sqlite",
+                       tmp_path / f"{folder.name}.csv")  # fmt: skip
+        assert line.startswith("3 analysed (3 from"), line  # served from the cache
+        with ReviewStore.open(folder / "bsgbat-review.sqlite") as store:
+            [decision] = store.decisions()
+            assert decision.path == folder / "r1.wav"
+            assert store.recording_reviews()[folder / "r2.wav"].reviewed
+            assert sorted(store.analysis_model_sets()) == [folder / f"r{i}.wav" for i in range(3)]
+
+
+def test_an_absolute_path_store_is_migrated_to_relative_paths(tmp_path: Path) -> None:
+    """A version-2 store kept absolute paths; one whose folder was since moved, and then opened
+    from its new place (old and new paths both in it), becomes one row per recording with every
+    decision and mark."""
+    folder = tmp_path / "new-place"
+    folder.mkdir()
+    for name in ("a.wav", "b.wav"):
+        write_wav(folder / name, chirp_train(384_000, 0.3), 384_000)
+    path = folder / "bsgbat-review.sqlite"
+    conn = sqlite3.connect(path, isolation_level=None)
+    migrate(conn, 0, 2)
+    rows = [
+        (1, "/old-place/a.wav", 1, "[]"),  # reviewed at the old place
+        (2, "/old-place/b.wav", 0, '["Myotis myotis"]'),
+        (3, str(folder / "a.wav"), 0, '["Pipistrellus pipistrellus"]'),  # opened again here
+        (4, "/elsewhere/c.wav", 0, "[]"),  # no longer anywhere: kept as it was
+    ]
+    for rid, p, reviewed, species in rows:
+        conn.execute(
+            "INSERT INTO recordings(id, path, size, mtime_ns, reviewed, manual_species_json)"
+            " VALUES (?, ?, 1, 1, ?, ?)",
+            (rid, p, reviewed, species),
+        )
+    for rid in (1, 2, 3):
+        conn.execute(
+            "INSERT INTO decisions(recording_id, species, start_s, end_s, status, decided_at)"
+            " VALUES (?, 'Nyctalus noctula', 0.0, 1.0, 'rejected', '2026-06-01T22:00:00+02:00')",
+            (rid,),
+        )
+    conn.close()
+    with ReviewStore.open(path) as store:
+        keys = sorted(r[0] for r in store._conn.execute("SELECT path FROM recordings"))
+        assert keys == ["/elsewhere/c.wav", "a.wav", "b.wav"]
+        reviews = store.recording_reviews()
+        assert reviews[folder / "a.wav"] == RecordingReview(
+            reviewed=True, manual_species=("Pipistrellus pipistrellus",)
+        )
+        assert reviews[folder / "b.wav"].manual_species == ("Myotis myotis",)
+        paths = sorted(d.path for d in store.decisions())
+        assert paths == [folder / "a.wav", folder / "a.wav", folder / "b.wav"]
+
+
+def test_a_store_beside_no_folder_keeps_paths_relative_to_its_survey(tmp_path: Path) -> None:
+    """The store of a read-only survey lives in the user data folder: its paths are relative to
+    the survey folder, which the store remembers for whoever opens it next (the command)."""
+    survey = tmp_path / "card"
+    survey.mkdir()
+    recording = write_wav(survey / "a.wav", chirp_train(384_000, 0.3), 384_000)
+    away = tmp_path / "data" / "card-1234.sqlite"
+    with ReviewStore.open(away, survey_root=survey) as store:
+        store.set_recording_review(recording, RecordingReview(no_bats=True))
+        assert [r[0] for r in store._conn.execute("SELECT path FROM recordings")] == ["a.wav"]
+    with ReviewStore.open(away, exclusive=False) as store:
+        assert store.root == survey
+        assert store.recording_reviews() == {recording: RecordingReview(no_bats=True)}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 from audio_factory import chirp_train, write_wav
+from cli_runner import run_cli
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog
 from release_server import build_release, serve_release
@@ -79,3 +81,23 @@ def test_a_failed_download_says_why_and_keeps_the_window_usable(
     assert done.args[0] == 1
     assert window.banner.isVisible() and "cannot reach" in window.banner.text()
     assert window.banner.download_button.isEnabled()  # try again
+
+
+def test_an_incomplete_model_set_is_used_and_said(
+    qtbot, make_window, tmp_path: Path, model_set_dir: Path
+) -> None:
+    """1 of 6 checkpoints (a half-finished download): the recordings are analysed, and the
+    banner says the ensemble is incomplete (as `models verify` would); so does `analyze`."""
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    for name in (MODEL_FILENAMES[0], "bsgbat_labels.txt"):
+        shutil.copy(model_set_dir / name, partial / name)
+    folder = recordings(tmp_path / "night")
+    window = make_window(paths=[folder], models_dir=partial)
+    qtbot.waitUntil(lambda: statuses(window) == {STATUS_DONE}, timeout=60_000)
+    assert window.banner.isVisible()
+    assert (
+        "Incomplete model set" in window.banner.text() and "only 1 of the 6" in window.banner.text()
+    )
+    rc, _, err = run_cli(["analyze", str(folder), "--models", str(partial)])
+    assert rc == 0 and f"warning: {partial}: only 1 of the 6 BSG-BAT checkpoints" in err

@@ -136,3 +136,48 @@ def test_a_read_only_folder_keeps_its_store_in_the_user_data_folder(
     assert store is not None and not store.read_only
     assert folder not in store.path.parents
     assert "the folder is read-only" in window.store_label.text()
+
+
+def test_an_unusable_store_is_said_persistently_and_never_overwritten(
+    qtbot, make_window, tmp_path: Path, model_set_dir: Path
+) -> None:
+    """A review store that is not one (0 bytes, or damaged): the window says so where it stays
+    in sight, a decision key says why nothing is saved, and the file is left as it was."""
+    folder = make_night(tmp_path / "night")
+    store_path = folder / "bsgbat-review.sqlite"
+    store_path.write_bytes(b"")
+    window = open_analysed(qtbot, make_window, folder, model_set_dir)
+    assert window.review.store is None
+    assert "No review store" in window.store_label.text()
+    assert "0 bytes" in window.store_label.toolTip()
+    window.thresholds.set_all(0.2)
+    press(qtbot, window, Qt.Key.Key_Right)
+    press(qtbot, window, Qt.Key.Key_A)
+    assert "Not saved: the review store cannot be used" in window.status_label.text()
+    assert "0 bytes" in window.status_label.text()
+    qtbot.wait(1500)  # later messages do not hide it: the store label keeps saying it
+    assert "No review store" in window.store_label.text()
+    assert store_path.read_bytes() == b""
+
+
+def test_a_reviewed_folder_moved_elsewhere_opens_with_its_review(
+    qtbot, make_window, tmp_path: Path, model_set_dir: Path
+) -> None:
+    """The survey folder moved to another disk keeps its decisions, its selection and its cache
+    in the window (the store kept absolute paths: a moved copy showed 0 reviewed)."""
+    folder = make_night(tmp_path / "night")
+    window = open_analysed(qtbot, make_window, folder, model_set_dir)
+    window.thresholds.set_all(0.2)
+    press(qtbot, window, Qt.Key.Key_Right)
+    press(qtbot, window, Qt.Key.Key_A)
+    decided = window.review.decisions[0]
+    window.close()
+    moved = tmp_path / "other-disk" / "survey"
+    moved.parent.mkdir()
+    folder.rename(moved)
+    again = open_analysed(qtbot, make_window, moved, model_set_dir)
+    assert all(r.from_cache for r in again.recordings.rows)  # nothing analysed again
+    [decision] = again.review.decisions
+    assert decision.path == moved / decided.path.name and decision.status == STATUS_CONFIRMED
+    done = sum(r.events_reviewed for r in again.recordings.rows)
+    assert done == 1
