@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bsgbat_gui.core.export import FORMULA_TRIGGERS
+from bsgbat_gui.core.export import plain_text  # undoes the export's inert_text
 from bsgbat_gui.core.review_store import (
     OTHER_LABELS,
     STATUS_CONFIRMED,
@@ -62,13 +62,6 @@ class ImportPlan:
 
     def describe(self) -> str:
         return ", ".join(f"{n} {what}" for what, n in self.counts.items())
-
-
-def plain_text(cell: str) -> str:
-    """Undo the export's spreadsheet protection: a leading ``'`` before a formula trigger."""
-    if len(cell) > 1 and cell[0] == "'" and cell[1:].startswith(FORMULA_TRIGGERS):
-        return cell[1:]
-    return cell
 
 
 def plan_import(
