@@ -32,7 +32,7 @@ from pathlib import Path
 
 from bsgbat_gui.core.checklist import european_checklist
 from bsgbat_gui.core.export import CsvWriter, inert_text
-from bsgbat_gui.core.files import AtomicTextFile
+from bsgbat_gui.core.files import AtomicTextFile, canonical_path
 from bsgbat_gui.core.model_card import FMAX_HZ, FMIN_HZ
 from bsgbat_gui.core.review_store import STATUS_CONFIRMED, STATUS_RELABELLED
 from bsgbat_gui.core.survey import (
@@ -373,7 +373,7 @@ def kaleidoscope_cells(recording: RecordingRows, rows: Sequence[DetectionRow], o
     info = recording.recording.analysis.info
     cells = dict.fromkeys(KALEIDOSCOPE_COLUMNS, "")
     cells["INDIR"] = str(root)
-    cells["OUTDIR"] = str(out.parent)
+    cells["OUTDIR"] = str(canonical_path(out.parent))
     folder = _relative_folder(info.path, root)
     cells["FOLDER"] = "" if folder == Path() else str(folder)
     cells["IN FILE"] = info.path.name
