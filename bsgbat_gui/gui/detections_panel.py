@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from bsgbat_gui.core.checklist import european_checklist
 from bsgbat_gui.core.detections import SurveyDetections
 from bsgbat_gui.core.model_card import BACKGROUND_LABEL
 from bsgbat_gui.core.review_store import STATUS_RELABELLED, Decision, attach_decisions
@@ -45,10 +46,15 @@ ALL_SPECIES = "all species"
 
 
 def status_text(decision: Decision | None) -> str:
+    """``unreviewed``, ``confirmed``, ``rejected``, or ``→ Myonat`` (a checklist label's code)
+    / ``→ “text” (free)`` for a relabel."""
     if decision is None:
         return "unreviewed"
     if decision.status == STATUS_RELABELLED:
-        return f"→ {species_for_label(decision.final_species).code}"
+        taxon = european_checklist().find(decision.final_species)
+        if taxon is None:
+            return f"→ \u201c{decision.final_species}\u201d (free text)"
+        return f"→ {taxon.code}"
     return decision.status
 
 
@@ -463,6 +469,30 @@ class DetectionsPanel(QWidget):
         if 0 <= row < self.model.rowCount():
             self.table.selectRow(row)
             self.table.setCurrentIndex(self.model.index(row, 0))
+
+    def row_of_event(self, event: int) -> int | None:
+        """The table row showing ``event`` (an index into the detections' events), if shown."""
+        rows = np.flatnonzero(self.model.rows == event)
+        return int(rows[0]) if len(rows) else None
+
+    def select_event(self, event: int) -> bool:
+        row = self.row_of_event(event)
+        if row is None:
+            return False
+        self.select_row(row)
+        return True
+
+    def selected_event_index(self) -> int | None:
+        """The event index of the selected row (None when no row is selected)."""
+        row = self.current_row()
+        return int(self.model.rows[row]) if 0 <= row < len(self.model.rows) else None
+
+    def clear_selection(self) -> None:
+        """No detection selected (another recording is shown: its detection is not a target)."""
+        self.selected = None
+        self._reselecting = True
+        self.table.selectionModel().clear()
+        self._reselecting = False
 
 
 def species_colour_icon(label_index: int):

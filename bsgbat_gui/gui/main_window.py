@@ -47,6 +47,7 @@ from bsgbat_gui.core.analysis import (
 )
 from bsgbat_gui.core.annotations import AnnotationError, read_annotations
 from bsgbat_gui.core.audio import LOSSLESS_EXTENSIONS, display_path, find_recordings, name_problem
+from bsgbat_gui.core.checklist import european_checklist
 from bsgbat_gui.core.detections import StackedAnalyses, SurveyDetections
 from bsgbat_gui.core.files import canonical_path
 from bsgbat_gui.core.jobs import LoadedDetail, LoadedSpectrogram
@@ -84,6 +85,7 @@ from bsgbat_gui.gui.recordings_panel import (
 from bsgbat_gui.gui.reliability_panel import ReliabilityPanel
 from bsgbat_gui.gui.review import ReviewController
 from bsgbat_gui.gui.review_actions import ReviewActions
+from bsgbat_gui.gui.review_keys import ReviewKeyFilter
 from bsgbat_gui.gui.settings import AppSettings
 from bsgbat_gui.gui.spectrogram_view import COLOUR_MAPS, SpectrogramView
 from bsgbat_gui.gui.theme import THEME_SYSTEM, THEMES, ThemeFollower
@@ -143,6 +145,9 @@ class MainWindow(QMainWindow):
             self.review, self.detections_panel, self.settings,
             labels=lambda: self.survey.labels or self.thresholds.labels,
             current_path=lambda: self.current_path,
+            recording_order=self.recordings_panel.shown_paths,
+            recording_states=lambda: {r.path: r.review_state for r in self.recordings.rows},
+            show_recording=self.show_recording,
             say=lambda text: self.status_label.setText(text), parent=self,
         )  # fmt: skip
         self._pending_selection: SelectedEvent | None = None  # restored once its events exist
@@ -189,9 +194,11 @@ class MainWindow(QMainWindow):
         self._check_models()
         if paths:
             self.open_paths(paths)
-        # Keys start in the recordings list: PgUp/PgDown there change recordings, while in a
-        # threshold spin box they would step the threshold.
+        # Keys start in the recordings list; the review keys reach the review from any panel
+        # but a text field being typed in (review_keys), and Escape comes back here.
         self.recordings_panel.table.setFocus()
+        self.review_keys = ReviewKeyFilter(self, self.recordings_panel.table)
+        app.installEventFilter(self.review_keys)
 
     # -- construction ------------------------------------------------------------------------
 
@@ -325,12 +332,17 @@ class MainWindow(QMainWindow):
             "decisions, summary",
         )  # fmt: skip
         self.next_detection_action = self._action(
-            "Next detection", lambda: self.detections_panel.step(1), "Right",
-            "Select the next detection and show it",
+            "Next detection", lambda: self.review_actions.step(1), "Right",
+            "The next detection of the shown recording (after its last: the next recording's)",
         )  # fmt: skip
         self.prev_detection_action = self._action(
-            "Previous detection", lambda: self.detections_panel.step(-1), "Left",
-            "Select the previous detection and show it",
+            "Previous detection", lambda: self.review_actions.step(-1), "Left",
+            "The previous detection of the shown recording (before its first: the previous "
+            "recording's)",
+        )  # fmt: skip
+        self.next_to_review_action = self._action(
+            "Next recording to review", self.review_actions.next_recording_to_review, "U",
+            "The next recording with undecided detections that is not marked reviewed",
         )  # fmt: skip
         self.confirm_action = self._action(
             "Confirm", lambda: self.review_actions.decide(STATUS_CONFIRMED), "A",
@@ -427,6 +439,7 @@ class MainWindow(QMainWindow):
         for review_action in (
             self.next_detection_action,
             self.prev_detection_action,
+            self.next_to_review_action,
             None,
             self.confirm_action,
             self.reject_action,
@@ -461,6 +474,11 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         self.status_label = QLabel("", self)
+        # What the decision keys act on, and where the shown recording's review stands:
+        # always in sight, so a key never acts on something the reviewer does not see.
+        self.target_label = QLabel("", self)
+        self.target_label.setObjectName("review_target")
+        self.target_label.setToolTip("What A (confirm), R (reject), L (relabel), N (note) act on")
         self.store_label = QLabel("", self)
         self.store_label.setToolTip("The review store: decisions and cached analyses")
         self.progress_bar = QProgressBar(self)
@@ -471,6 +489,7 @@ class MainWindow(QMainWindow):
         self.cancel_button.setToolTip("Stop the analysis after the current batch")
         self.cancel_button.hide()
         bar = self.statusBar()
+        bar.addWidget(self.target_label)
         bar.addWidget(self.status_label, 1)
         bar.addPermanentWidget(self.store_label)
         bar.addPermanentWidget(self.progress_bar)
@@ -814,10 +833,22 @@ class MainWindow(QMainWindow):
 
     # -- selection and views -------------------------------------------------------------------
 
+    def show_recording(self, path: Path) -> None:
+        """Show ``path`` (selecting its row; directly when the filters hide it)."""
+        self.recordings_panel.select_path(path)
+        if self.current_path != path:
+            self.select_recording(path)
+
     def select_recording(self, path: Path) -> None:
         if path != self.current_path:
             self._pending_span = None
         self.current_path = path
+        selected = self.detections_panel.selected
+        if selected is not None and selected.path != path:
+            # A detection belongs to its recording: not outlined, highlighted or acted on
+            # while another one is shown.
+            self.detections_panel.clear_selection()
+            self.spectrogram_view.event_shading.set_selected(None)
         row = self.recordings.row_for(path)
         self.spectrogram_view.show_message(f"Loading {path.name}…")
         self.spectrogram_loader.request(path)
@@ -825,19 +856,40 @@ class MainWindow(QMainWindow):
         self.track_view.set_analysis(row.analysis if row else None)
         self.detections_panel.set_current_recording(path)
         self._shade_events()
+        self._show_target()
 
     def show_event(self, event: SelectedEvent) -> None:
         """Show a detection: its recording, zoomed to it, outlined on the spectrogram."""
         span = (event.start_s, event.end_s)
-        self.spectrogram_view.event_shading.set_selected(span)
         self._save_view_timer.start()  # the selection is restored on reopening
         if event.path != self.current_path:
-            self.recordings_panel.select_path(event.path)
-            if self.current_path != event.path:  # filtered out of the recordings table
-                self.select_recording(event.path)
+            self.show_recording(event.path)
+            self.spectrogram_view.event_shading.set_selected(span)
             self._pending_span = span  # applied when its spectrogram has loaded
+            self._show_target()
             return
+        self.spectrogram_view.event_shading.set_selected(span)
         self.spectrogram_view.show_span(*span)
+        self._show_target()
+
+    def _show_target(self) -> None:
+        """Say in the status bar what the decision keys act on, and the shown recording's
+        review state; draw the target's species track, highlighted."""
+        target = self.review_actions.target()
+        self.track_view.set_selected_label(target.label if target is not None else None)
+        path = self.current_path
+        if path is None:
+            self.target_label.setText("")
+            return
+        row = self.recordings.row_for(path)
+        state = f"{row.review_state} ({row.review_text})" if row is not None else ""
+        name = _short_name(path.name)
+        if target is None:
+            keys = "no detection selected (Right: the first)"
+        else:
+            code = european_checklist().code_for(target.label)
+            keys = f"A/R/L act on {code} {target.start_s:.2f}–{target.end_s:.2f} s"
+        self.target_label.setText(f"{name}: {state} · {keys}")
 
     def step_recording(self, step: int) -> None:
         table = self.recordings_panel.table
@@ -893,6 +945,7 @@ class MainWindow(QMainWindow):
         self._shade_events()
         self._update_review_progress()
         self._restore_selection()
+        self._show_target()
 
     def _shade_events(self) -> None:
         """Shade the shown recording's events of the visible species, one lane per species."""
@@ -908,6 +961,7 @@ class MainWindow(QMainWindow):
     def _decisions_changed(self) -> None:
         self.detections_panel.set_decisions(self.review.decisions)
         self._update_review_progress()
+        self._show_target()
 
     def _update_review_progress(self) -> None:
         model = self.detections_panel.model
@@ -1181,6 +1235,9 @@ class MainWindow(QMainWindow):
         if self._helpers_shut_down:
             return
         self._helpers_shut_down = True
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self.review_keys)
         self.playback.shutdown()
         if self.export_panel is not None:
             self.export_panel.guano_writer.shutdown()
@@ -1196,6 +1253,11 @@ class MainWindow(QMainWindow):
         self._analysis_start_timer.stop()
         self.analysis.shutdown()
         self.spectrogram_loader.shutdown()
+
+
+def _short_name(name: str, limit: int = 28) -> str:
+    """A file name cut in the middle to fit the status bar (``Car3702…234204_701.wav``)."""
+    return name if len(name) <= limit else f"{name[: limit // 2 - 1]}…{name[-(limit // 2) :]}"
 
 
 def _selection_to_json(event: SelectedEvent, store: ReviewStore) -> str:

@@ -1,4 +1,5 @@
-"""The list of opened recordings: name, real duration, true rate (TE), status, species found."""
+"""The list of opened recordings: name, review state, species found, status, real duration, true
+rate (TE); filters by status, review state and species."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ from PySide6.QtWidgets import (
 
 from bsgbat_gui.core.analysis import RecordingAnalysis
 from bsgbat_gui.core.audio import RecordingInfo
+from bsgbat_gui.core.review_navigation import REVIEW_STATES, review_state, review_state_text
+from bsgbat_gui.core.review_store import RecordingReview
 from bsgbat_gui.core.species import species_for_label
 from bsgbat_gui.gui.table_model import ColumnsTableModel, ModelIndex
 
@@ -33,14 +36,17 @@ STATUS_ANALYSING = "analysing"
 STATUS_DONE = "done"
 STATUS_FAILED = "failed"
 STATUS_NOT_ANALYSED = "not analysed"
-COLUMNS = ("Recording", "Duration", "Status", "Species", "Reviewed", "Rate")
-COL_NAME, COL_DURATION, COL_STATUS, COL_SPECIES, COL_REVIEWED, COL_RATE = range(len(COLUMNS))
+# What the reviewer looks at first (the name, how far its review is, what was found) comes
+# first: at the default width the later columns may need scrolling, these never do.
+COLUMNS = ("Recording", "Review", "Species", "Status", "Duration", "Rate")
+COL_NAME, COL_REVIEWED, COL_SPECIES, COL_STATUS, COL_DURATION, COL_RATE = range(len(COLUMNS))
 TYPICAL_CONTENTS = {
-    COL_DURATION: "3600.00 s",
+    COL_REVIEWED: "✓ 12 / 34",
     COL_STATUS: "done (cached)",
-    COL_REVIEWED: "12/34 no bats ✓",
+    COL_DURATION: "3600.0 s",
     COL_RATE: "384 kHz (TE ×10)",
 }
+REVIEW_FILTERS = ("all", *REVIEW_STATES)
 
 
 @dataclass
@@ -57,6 +63,19 @@ class RecordingRow:
     events_total: int = 0
     marked_reviewed: bool = False  # the whole recording, by the reviewer
     no_bats: bool = False
+
+    @property
+    def review(self) -> RecordingReview:
+        return RecordingReview(reviewed=self.marked_reviewed, no_bats=self.no_bats)
+
+    @property
+    def review_state(self) -> str:
+        """unreviewed / partly reviewed / reviewed / no bats / no detections."""
+        return review_state(self.events_total, self.events_reviewed, self.review)
+
+    @property
+    def review_text(self) -> str:
+        return review_state_text(self.events_total, self.events_reviewed, self.review)
 
 
 class RecordingsModel(ColumnsTableModel):
@@ -152,14 +171,7 @@ class RecordingsModel(ColumnsTableModel):
             rate = f"{info.true_rate_hz / 1000:g} kHz"
             return f"{rate} (TE ×{info.time_expansion:g})" if info.is_time_expanded else rate
         if col == COL_REVIEWED:
-            parts = []
-            if row.events_total:
-                parts.append(f"{row.events_reviewed}/{row.events_total}")
-            if row.no_bats:
-                parts.append("no bats")
-            if row.marked_reviewed:
-                parts.append("✓")
-            return " ".join(parts)
+            return row.review_text if row.status == STATUS_DONE or row.events_total else ""
         if col == COL_STATUS:
             if row.status == STATUS_DONE and row.from_cache:
                 return "done (cached)"
@@ -176,6 +188,14 @@ class RecordingsModel(ColumnsTableModel):
     def _tooltip(row: RecordingRow, col: int) -> str:
         if col == COL_STATUS and row.reason:
             return row.reason
+        if col == COL_REVIEWED:
+            return (
+                f"{row.review_state}: {row.events_reviewed} of {row.events_total} detections "
+                "decided" + (" · marked reviewed" if row.marked_reviewed else "")
+                + (" · marked 'no bats'" if row.no_bats else "")
+            )  # fmt: skip
+        if col == COL_RATE and row.info is not None and row.info.is_time_expanded:
+            return f"true rate; the file is time-expanded ×{row.info.time_expansion:g}"
         if col == COL_SPECIES:
             return "\n".join(row.species)
         if col == COL_NAME:
@@ -187,15 +207,17 @@ class RecordingsModel(ColumnsTableModel):
 
 
 class RecordingsFilter(QSortFilterProxyModel):
-    """Rows by status and by species (code or name, case-insensitive)."""
+    """Rows by status, review state and species (code or name, case-insensitive)."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.status = ""
+        self.review = ""  # one of REVIEW_STATES, or "" for all
         self.species_text = ""
 
-    def set_filter(self, *, status: str, species_text: str) -> None:
+    def set_filter(self, *, status: str, species_text: str, review: str = "") -> None:
         self.status, self.species_text = status, species_text.strip().lower()
+        self.review = review
         self.invalidate()
 
     def filterAcceptsRow(self, source_row: int, source_parent: ModelIndex) -> bool:
@@ -203,6 +225,8 @@ class RecordingsFilter(QSortFilterProxyModel):
         assert isinstance(model, RecordingsModel)
         row = model.rows[source_row]
         if self.status and not row.status.startswith(self.status):
+            return False
+        if self.review and row.review_state != self.review:
             return False
         if self.species_text:
             found = row.species
@@ -226,7 +250,13 @@ class RecordingsPanel(QWidget):
         self.status_filter.addItems(
             ["all", STATUS_QUEUED, STATUS_ANALYSING, STATUS_DONE, STATUS_FAILED]
         )
-        self.status_filter.setToolTip("Show recordings with this status")
+        self.status_filter.setToolTip("Show recordings with this analysis status")
+        self.review_filter = QComboBox(self)
+        self.review_filter.addItems(list(REVIEW_FILTERS))
+        self.review_filter.setToolTip(
+            "Show recordings by review state: unreviewed, partly reviewed, reviewed (marked, or "
+            "every detection decided), no bats, no detections"
+        )
         self.species_filter = QLineEdit(self)
         self.species_filter.setPlaceholderText("species filter (e.g. Pippip, noctula)")
         self.species_filter.setClearButtonEnabled(True)
@@ -241,7 +271,7 @@ class RecordingsPanel(QWidget):
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(COL_NAME, 170)
+        header.resizeSection(COL_NAME, 150)
         # Widths from typical contents, not ResizeToContents: that mode measures every row on
         # every row change, which with thousands of recordings stalls the window per result.
         metrics = self.table.fontMetrics()
@@ -249,11 +279,12 @@ class RecordingsPanel(QWidget):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
             header.resizeSection(col, metrics.horizontalAdvance(typical) + 16)
         header.setSectionResizeMode(COL_SPECIES, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(COL_SPECIES, 110)
+        header.resizeSection(COL_SPECIES, 100)
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
 
         filters = QHBoxLayout()
         filters.addWidget(self.status_filter)
+        filters.addWidget(self.review_filter)
         filters.addWidget(self.species_filter, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -261,14 +292,17 @@ class RecordingsPanel(QWidget):
         layout.addWidget(self.table, 1)
 
         self.status_filter.currentTextChanged.connect(self._apply_filter)
+        self.review_filter.currentTextChanged.connect(self._apply_filter)
         self.species_filter.textChanged.connect(self._apply_filter)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
 
     def _apply_filter(self) -> None:
         status = self.status_filter.currentText()
+        review = self.review_filter.currentText()
         self.proxy.set_filter(
-            status="" if status == "all" else status, species_text=self.species_filter.text()
-        )
+            status="" if status == "all" else status, species_text=self.species_filter.text(),
+            review="" if review == "all" else review,
+        )  # fmt: skip
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if current.isValid():
@@ -291,3 +325,11 @@ class RecordingsPanel(QWidget):
     def current_path(self) -> Path | None:
         index = self.table.currentIndex()
         return Path(index.data(Qt.ItemDataRole.UserRole)) if index.isValid() else None
+
+    def shown_paths(self) -> list[Path]:
+        """The recordings in the order the table shows them (sorted and filtered)."""
+        proxy = self.proxy
+        return [
+            self.model.rows[proxy.mapToSource(proxy.index(r, 0)).row()].path
+            for r in range(proxy.rowCount())
+        ]

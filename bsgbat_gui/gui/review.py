@@ -21,10 +21,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from bsgbat_gui.core.checklist import KIND_SPECIES, Checklist, european_checklist
 from bsgbat_gui.core.decision_import import Change
 from bsgbat_gui.core.model_card import BACKGROUND_LABEL
 from bsgbat_gui.core.review_store import (
-    OTHER_LABELS,
     Decision,
     RecordingReview,
     ReviewStore,
@@ -136,7 +136,7 @@ class ReviewController(QObject):
             reviewer=self.reviewer,
             id=current.id if current else None,
         )
-        code = species_for_label(final_species or event.label).code
+        code = european_checklist().code_for(final_species or event.label)
         self.undo_stack.push(DecisionCommand(self, current, after, f"{status} {code}"))
         return True
 
@@ -226,53 +226,92 @@ class ReviewController(QObject):
 
 
 class SpeciesPicker(QDialog):
-    """Choose a species (or another label such as "noise") by typing part of any of its names."""
+    """Relabel a detection: the model's species first, then the European checklist (every bat
+    species, groups such as *Myotis sp.*, bat calls of undetermined species, non-bat sources),
+    found by typing part of a code, scientific or English name. Text that matches no label can
+    be used as it is — free text, said as such — with Enter."""
 
-    def __init__(self, labels: tuple[str, ...], current: str, parent: QWidget | None = None):
+    FREE_TEXT_ROLE = Qt.ItemDataRole.UserRole + 1
+
+    def __init__(
+        self,
+        labels: tuple[str, ...],
+        current: str,
+        checklist: Checklist,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Relabel detection")
         self.filter = QLineEdit(self)
-        self.filter.setPlaceholderText("type to search: code, scientific or common name")
+        self.filter.setPlaceholderText("type to search: code, scientific or English name")
         self.list = QListWidget(self)
-        choices = [x for x in labels if x != BACKGROUND_LABEL] + list(OTHER_LABELS)
-        for label in choices:
-            species = species_for_label(label)
-            text = (
-                label
-                if label in OTHER_LABELS
-                else f"{species.code}  {species.scientific_name} ({species.common_name})"
-            )
-            item = QListWidgetItem(text, self.list)
-            item.setData(Qt.ItemDataRole.UserRole, label)
-            if label == current:
-                self.list.setCurrentItem(item)
+        self._keys: list[str] = []  # per item: lower-case text searched
+        model_species = [x for x in labels if x != BACKGROUND_LABEL]
+        for label in model_species:
+            taxon = checklist.find(label)
+            english = taxon.english_name if taxon else species_for_label(label).common_name
+            code = taxon.code if taxon else species_for_label(label).code
+            self._add(label, f"{code}  {label} ({english}) · model species", [code, label, english])
+        for taxon in checklist.taxa:
+            if taxon.name in model_species:
+                continue
+            kind = "" if taxon.kind == KIND_SPECIES else f" · {taxon.kind}"
+            self._add(
+                taxon.name, f"{taxon.code}  {taxon.name} ({taxon.english_name}){kind}",
+                [taxon.code, taxon.name, taxon.english_name],
+            )  # fmt: skip
+        self.free_item = QListWidgetItem("", self.list)
+        self.free_item.setData(self.FREE_TEXT_ROLE, True)
+        self.free_item.setHidden(True)
+        self._keys.append("")
+        for i in range(self.list.count()):
+            if self.list.item(i).data(Qt.ItemDataRole.UserRole) == current:
+                self.list.setCurrentRow(i)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
+        self.hint = QLabel("", self)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Relabel as:", self))
         layout.addWidget(self.filter)
         layout.addWidget(self.list, 1)
+        layout.addWidget(self.hint)
         layout.addWidget(buttons)
         self.filter.textChanged.connect(self._filter)
         self.filter.returnPressed.connect(self.accept)
         self.list.itemActivated.connect(self.accept)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
-        self.resize(420, 480)
+        self.resize(520, 520)
+
+    def _add(self, label: str, text: str, keys: list[str]) -> None:
+        item = QListWidgetItem(text, self.list)
+        item.setData(Qt.ItemDataRole.UserRole, label)
+        self._keys.append(" ".join(keys).casefold())
 
     def _filter(self, text: str) -> None:
-        needle = text.strip().lower()
+        needle = text.strip().casefold()
         first_shown = None
-        for i in range(self.list.count()):
+        for i in range(self.list.count() - 1):  # the last item is the free-text one
             item = self.list.item(i)
-            shown = needle in item.text().lower()
+            shown = needle in self._keys[i]
             item.setHidden(not shown)
             if shown and first_shown is None:
                 first_shown = item
+        free = text.strip()
+        self.free_item.setText(f"Use \u201c{free}\u201d as written (free text)")
+        self.free_item.setHidden(not free)
         if first_shown is not None:
             self.list.setCurrentItem(first_shown)
+            self.hint.setText("Enter: the highlighted label · ↓ to the free text at the end")
+        elif free:
+            self.list.setCurrentItem(self.free_item)
+            self.hint.setText(f"No label matches: Enter keeps \u201c{free}\u201d as free text")
 
     def chosen(self) -> str:
         item = self.list.currentItem()
-        return "" if item is None or item.isHidden() else str(item.data(Qt.ItemDataRole.UserRole))
+        if item is None or item.isHidden():
+            return ""
+        if item.data(self.FREE_TEXT_ROLE):
+            return self.filter.text().strip()
+        return str(item.data(Qt.ItemDataRole.UserRole))

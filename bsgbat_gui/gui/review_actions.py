@@ -1,6 +1,11 @@
 """What the review keys and menu entries do: decide on the selected detection (and move on),
 relabel, notes, the reviewer's name, and the shown recording's own marks.
 
+A decision applies to the **selected detection of the recording shown** (:meth:`target`) — never
+to one of another recording; with none selected there a key says so and changes nothing.
+Right/Left move through the shown recording in time order, then on to the next or previous
+recording with detections (:mod:`bsgbat_gui.core.review_navigation`).
+
 The window owns the actions (menus, shortcuts) and calls these; the decisions themselves, their
 undo and their storage are the :class:`~bsgbat_gui.gui.review.ReviewController`'s. Every text
 or species question is a dialog that does not block the event loop.
@@ -8,15 +13,18 @@ or species question is a dialog that does not block the event loop.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QInputDialog, QWidget
 
+from bsgbat_gui.core.checklist import european_checklist
+from bsgbat_gui.core.review_navigation import events_in_time_order, next_to_review, step_event
 from bsgbat_gui.core.review_store import STATUS_REJECTED, STATUS_RELABELLED
-from bsgbat_gui.gui.detections_panel import DetectionsPanel
+from bsgbat_gui.gui.detections_panel import DetectionsPanel, SelectedEvent
 from bsgbat_gui.gui.review import ReviewController, SpeciesPicker
 from bsgbat_gui.gui.settings import AppSettings
 
@@ -30,6 +38,9 @@ class ReviewActions(QObject):
         *,
         labels: Callable[[], tuple[str, ...]],
         current_path: Callable[[], Path | None],
+        recording_order: Callable[[], list[Path]],
+        recording_states: Callable[[], Mapping[Path, str]],
+        show_recording: Callable[[Path], None],
         say: Callable[[str], None],
         parent: QWidget,
     ) -> None:
@@ -39,39 +50,114 @@ class ReviewActions(QObject):
         self.settings = settings
         self._labels = labels  # the species a detection may be relabelled to
         self._current_path = current_path  # the recording shown
+        self._recording_order = recording_order  # as the recordings table shows them
+        self._recording_states = recording_states  # each recording's review state
+        self._show_recording = show_recording
         self._say = say  # one line for the status bar
         self._parent = parent
         self.dialog: QWidget | None = None  # the open relabel / note / name dialog
 
+    # -- what a key acts on -------------------------------------------------------------------
+
+    def target(self) -> SelectedEvent | None:
+        """The detection the decision keys act on: the selected one, only if it belongs to the
+        recording shown."""
+        panel = self.detections_panel
+        selected, path = panel.selected, self._current_path()
+        if selected is None or path is None or selected.path != path:
+            return None
+        if panel.model.event_at(panel.current_row()) != selected:
+            return None  # not (or no longer) a row of the table
+        return selected
+
+    def no_target_text(self) -> str:
+        path = self._current_path()
+        if path is None:
+            return "No recording shown: open a folder first"
+        return f"No detection selected in {path.name}: Right selects its first one"
+
+    def _say_no_target(self) -> None:
+        self._say(self.no_target_text())
+
     # -- detections ---------------------------------------------------------------------------
 
-    def decide(self, status: str, final_species: str | None = None) -> None:
-        """Decide on the selected detection (the first unreviewed one if none is selected),
-        then select the next unreviewed detection."""
+    def step(self, step: int) -> None:
+        """Right (1) / Left (-1): the next / previous detection of the shown recording in time
+        order; past its last (first), the first (last) of the next (previous) recording that
+        has detections, said in the status bar."""
         panel = self.detections_panel
-        row = panel.current_row()
-        if row < 0:
-            if not panel.step(1, unreviewed=True):
-                self._say("No detection to review at these thresholds")
-                return
-            row = panel.current_row()
-        event = panel.model.event_at(row)
-        if event is None:
+        detections = panel.model.detections
+        if detections is None or not len(panel.model.rows):
+            self._say("No detections at these thresholds")
             return
-        current = panel.model.decision_at(row)
+        current = panel.selected_event_index() if self.target() is not None else None
+        result = step_event(
+            detections, panel.model.rows, self._recording_order(), self._current_path(),
+            current, step,
+        )  # fmt: skip
+        if result.event is None:
+            self._say(result.message)
+            return
+        panel.select_event(result.event)
+        if result.message:
+            self._say(result.message)
+
+    def decide(self, status: str, final_species: str | None = None) -> None:
+        """Decide on the target detection, then select the next unreviewed detection of the
+        same recording (the reviewer moves on to another recording, with U or PgDown)."""
+        event = self.target()
+        if event is None:
+            self._say_no_target()
+            return
+        panel = self.detections_panel
+        current = panel.model.decision_at(panel.current_row())
         final = final_species if final_species is not None else event.label
         if status == STATUS_REJECTED:
             final = ""
         if self.review.decide(event, current, status, final):
-            panel.step(1, unreviewed=True)
+            self._next_unreviewed_here(event)
+
+    def _next_unreviewed_here(self, decided: SelectedEvent) -> None:
+        panel = self.detections_panel
+        model = panel.model
+        if model.detections is None:
+            return
+        mine = events_in_time_order(model.detections, model.rows, decided.path)
+        undecided = [int(e) for e in mine if model.attached[e] < 0]
+        if not undecided:
+            self._say(
+                f"Every detection of {decided.path.name} is decided — U: next recording to "
+                "review, PgDown: next recording"
+            )
+            return
+        here = panel.selected_event_index()
+        position = int(np.flatnonzero(mine == here)[0]) if here is not None and here in mine else -1
+        later = [e for e in undecided if int(np.flatnonzero(mine == e)[0]) > position]
+        panel.select_event((later or undecided)[0])
+
+    def next_recording_to_review(self) -> None:
+        """U: the next recording (in the table's order) that still has undecided detections and
+        is not marked; its first undecided detection selected."""
+        order, states = self._recording_order(), self._recording_states()
+        path = next_to_review(order, states, self._current_path())
+        if path is None:
+            self._say("No other recording needs review (unreviewed or partly reviewed)")
+            return
+        self._show_recording(path)
+        model = self.detections_panel.model
+        if model.detections is not None:
+            mine = events_in_time_order(model.detections, model.rows, path)
+            undecided = [int(e) for e in mine if model.attached[e] < 0]
+            if undecided:
+                self.detections_panel.select_event(undecided[0])
+        self._say(f"Next recording to review: {path.name}")
 
     def relabel(self) -> None:
-        row = self.detections_panel.current_row()
-        event = self.detections_panel.model.event_at(row)
+        event = self.target()
         if event is None:
-            self._say("Select a detection to relabel")
+            self._say_no_target()
             return
-        picker = SpeciesPicker(self._labels(), event.label, self._parent)
+        picker = SpeciesPicker(self._labels(), event.label, european_checklist(), self._parent)
         picker.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
         def chosen() -> None:
@@ -84,8 +170,10 @@ class ReviewActions(QObject):
         picker.open()
 
     def edit_note(self) -> None:
-        row = self.detections_panel.current_row()
-        current = self.detections_panel.model.decision_at(row)
+        if self.target() is None:
+            self._say_no_target()
+            return
+        current = self.detections_panel.model.decision_at(self.detections_panel.current_row())
         if current is None:
             self._say("Confirm, reject or relabel the detection first (A / R / L), then add a note")
             return
@@ -112,15 +200,38 @@ class ReviewActions(QObject):
 
     def toggle_recording_reviewed(self) -> None:
         path = self._current_path()
-        if path is not None:
-            review = self.review.recording_review(path)
-            self.review.set_recording_review(path, replace(review, reviewed=not review.reviewed))
+        if path is None:
+            return
+        review = self.review.recording_review(path)
+        marked = not review.reviewed
+        if self.review.set_recording_review(path, replace(review, reviewed=marked)):
+            self._say(f"{path.name}: {'marked' if marked else 'no longer marked'} reviewed")
 
     def toggle_no_bats(self) -> None:
         path = self._current_path()
-        if path is not None:
-            review = self.review.recording_review(path)
-            self.review.set_recording_review(path, replace(review, no_bats=not review.no_bats))
+        if path is None:
+            return
+        review = self.review.recording_review(path)
+        marked = not review.no_bats
+        if not self.review.set_recording_review(path, replace(review, no_bats=marked)):
+            return
+        undecided = self._undecided_count(path)
+        if marked and undecided:
+            self._say(
+                f"⚠ {path.name} marked 'no bats' with {undecided} detection"
+                f"{'s' if undecided != 1 else ''} still unreviewed: they stay unreviewed "
+                "(R rejects one); Ctrl+B again to unmark"
+            )
+        else:
+            self._say(f"{path.name}: {'marked' if marked else 'no longer marked'} 'no bats'")
+
+    def _undecided_count(self, path: Path) -> int:
+        model = self.detections_panel.model
+        if model.detections is None or path not in model.detections.paths:
+            return 0
+        index = model.detections.paths.index(path)
+        mine = model.detections.recording_index == index
+        return int((model.attached[mine] < 0).sum()) if len(model.attached) == len(mine) else 0
 
     def edit_manual_species(self) -> None:
         path = self._current_path()

@@ -181,6 +181,9 @@ class TrackView(pg.PlotItem):
         self.threshold_lines: dict[str, ThresholdLine] = {}
         self._legend_labels: list[str] = []
         self.focus_label: str | None = None
+        # The species of the detection under review: always drawn (whatever the top N), thicker,
+        # its threshold line labelled.
+        self.selected_label: str | None = None
         self.per_model_mode = PER_MODEL_OFF
         self._per_model_steps: list[StepCurve] = []
         self._band_edges = (
@@ -220,15 +223,23 @@ class TrackView(pg.PlotItem):
             self.per_model_mode = mode
         self.redraw()
 
+    def set_selected_label(self, label: str | None) -> None:
+        """The species of the detection the review keys act on (None: none selected)."""
+        if label != self.selected_label:
+            self.selected_label = label
+            self.redraw()
+
     def visible_labels(self, probabilities: np.ndarray, labels: tuple[str, ...]) -> list[int]:
-        """Indices of the labels to draw: the visible ones, at most the top N by peak."""
+        """Indices of the labels to draw: the visible ones, at most the top N by peak, plus the
+        species under review and the one whose row was last touched, whatever their peak."""
         candidates = [i for i, label in enumerate(labels) if self.thresholds.is_visible(label)]
         peaks = probabilities.max(axis=0)
         chosen = sorted(candidates, key=lambda i: -peaks[i])[: self.top_n]
-        if self.focus_label in labels:
-            focus = labels.index(self.focus_label)
-            if focus in candidates and focus not in chosen:
-                chosen.append(focus)  # the species being looked at is always drawn
+        for wanted in (self.selected_label, self.focus_label):
+            if wanted in labels:
+                index = labels.index(wanted)
+                if index in candidates and index not in chosen:
+                    chosen.append(index)  # the species being looked at is always drawn
         return chosen
 
     def track_data(self, label: str) -> tuple[np.ndarray, np.ndarray]:
@@ -271,7 +282,11 @@ class TrackView(pg.PlotItem):
                 self.species_curves[label] = curve
                 self._species_steps[label] = StepCurve(curve)
             self._species_steps[label].set_data(edges, probabilities[:, i])
-            self.species_curves[label].show()
+            curve = self.species_curves[label]
+            under_review = label == self.selected_label
+            curve.setPen(pg.mkPen(species_colour(i), width=4 if under_review else 2))
+            curve.setZValue(10 if under_review else 0)
+            curve.show()
             self._show_threshold_line(label, i, rank)
         shown = {analysis.labels[i] for i in visible}
         for label, curve in self.species_curves.items():
@@ -305,7 +320,7 @@ class TrackView(pg.PlotItem):
             self.addItem(line)
             self.threshold_lines[label] = line
         line.sync()
-        focused = label == self.focus_label
+        focused = label == (self.selected_label or self.focus_label)
         line.setZValue(25 if focused else 20)
         line.label.setVisible(focused)  # one value label: several at 0.5 would overprint
         line.show()
