@@ -124,3 +124,50 @@ def parse_checklist(text: str) -> Checklist:
 def european_checklist() -> Checklist:
     """The shipped checklist (read once)."""
     return parse_checklist(resource_path(CHECKLIST_RESOURCE).read_text(encoding="utf-8"))
+
+
+# -- the survey species list ---------------------------------------------------------------------
+
+SURVEY_SPECIES_META = "survey_species"  # review-store key: the list, as JSON
+SPECIES_LIST_HEADER = "# bsgbat-gui survey species list: one species (name or code) per line"
+
+
+def parse_species_list(text: str, checklist: Checklist) -> tuple[tuple[str, ...], list[str]]:
+    """The labels a species-list file names — one per line, by scientific name, code or English
+    name (a CSV's first column works too; text after ``#`` is a comment) — and one problem per
+    line that names no label of the checklist."""
+    labels: list[str] = []
+    problems: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        entry = line.split("#", 1)[0].split(",", 1)[0].strip().strip('"')
+        if not entry or entry.casefold() in ("name", "code", "species"):
+            continue
+        taxon = checklist.find(entry)
+        if taxon is None:
+            problems.append(f"line {number}: {entry!r} is not in the checklist")
+        elif taxon.name not in labels:
+            labels.append(taxon.name)
+    return tuple(labels), problems
+
+
+def species_list_text(labels: Iterable[str], checklist: Checklist) -> str:
+    """A species-list file: the header, then ``name  # code, English name`` per line."""
+    lines = [SPECIES_LIST_HEADER]
+    for label in labels:
+        taxon = checklist.find(label)
+        extra = f"  # {taxon.code}, {taxon.english_name}" if taxon is not None else ""
+        lines.append(f"{label}{extra}")
+    return "\n".join(lines) + "\n"
+
+
+def outside_survey(model_labels: Iterable[str], survey_species: Iterable[str]) -> set[str]:
+    """The model's species that the survey species list does not name (a group in the list,
+    such as *Myotis sp.*, names no species)."""
+    listed = set(survey_species)
+    return {
+        label
+        for label in model_labels
+        if (taxon := european_checklist().find(label)) is not None
+        and taxon.kind == KIND_SPECIES
+        and label not in listed
+    }

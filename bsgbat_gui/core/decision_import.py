@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bsgbat_gui.core.checklist import european_checklist
 from bsgbat_gui.core.export import plain_text  # undoes the export's inert_text
 from bsgbat_gui.core.review_store import (
     OTHER_LABELS,
@@ -90,7 +91,11 @@ def plan_import(
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise DecisionImportError(f"{csv_path}: cannot be read ({exc})") from None
 
-    allowed_final = set(labels) | set(OTHER_LABELS)
+    checklist = european_checklist()
+    # A relabel names a model label, a checklist label (or its code), or free text a reviewer
+    # already gave in this store: anything else is most likely a typo, reported.
+    known_free_text = {d.final_species for d in decisions if d.final_species}
+    allowed_final = set(labels) | set(OTHER_LABELS) | known_free_text
     events_of = {rec.recording.path: rec for rec in recordings}
     decisions_of: dict[Path, list[Decision]] = {}
     for d in decisions:
@@ -115,8 +120,14 @@ def plan_import(
             )
             continue
         if status == STATUS_RELABELLED and final not in allowed_final:
-            plan.problems.append(f"line {line}: relabelled to unknown species {final!r}")
-            continue
+            taxon = checklist.find(final)
+            if taxon is None:
+                plan.problems.append(
+                    f"line {line}: relabelled to {final!r}, which is not in the checklist "
+                    "(give its scientific name or code, or relabel it in the window)"
+                )
+                continue
+            final = taxon.name
         existing = decisions_of.get(path, [])
         k = int(attach_decisions([path], [species], [start_s], [end_s], existing)[0])
         before = existing[k] if k >= 0 else None

@@ -8,7 +8,12 @@ the default threshold, so loading the same preset always gives the same result.
 Format::
 
     {"format": "bsgbat-gui thresholds", "version": 1, "combine": "mean",
-     "thresholds": {"Pipistrellus pipistrellus": 0.7, "Background": 0.5, ...}}
+     "thresholds": {"Pipistrellus pipistrellus": 0.7, "Background": 0.5, ...},
+     "excluded": ["Miniopterus schreibersii"]}
+
+``excluded`` (optional) lists species left out of detection altogether — typically the model's
+species that do not occur in the survey area (the survey species list): they make no event
+anywhere (tables, shading, exports), whatever their probability.
 """
 
 from __future__ import annotations
@@ -44,13 +49,18 @@ class ThresholdSettings:
 
     thresholds: Mapping[str, float] = field(default_factory=dict)
     combine: CombineMethod = DEFAULT_COMBINE
+    excluded: frozenset[str] = frozenset()  # left out of detection (see the module docstring)
 
     def threshold(self, label: str) -> float:
         return float(self.thresholds.get(label, DEFAULT_THRESHOLD))
 
     def array_for(self, labels: Sequence[str]) -> npt.NDArray[np.float64]:
-        """``[len(labels)]`` thresholds in the model's label order."""
-        return np.array([self.threshold(label) for label in labels], dtype=np.float64)
+        """``[len(labels)]`` thresholds in the model's label order; an excluded species' is
+        infinite (no probability reaches it)."""
+        return np.array(
+            [math.inf if label in self.excluded else self.threshold(label) for label in labels],
+            dtype=np.float64,
+        )
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,8 @@ def preset_json(settings: ThresholdSettings, labels: Sequence[str]) -> str:
         "combine": settings.combine,
         "thresholds": {label: round(settings.threshold(label), 6) for label in labels},
     }
+    if settings.excluded:
+        document["excluded"] = [label for label in labels if label in settings.excluded]
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -112,8 +124,20 @@ def parse_preset(text: str, known_labels: Sequence[str]) -> LoadedPreset:
             problems.append(f"{label}: threshold {value} is outside 0..1: using default")
             continue
         thresholds[label] = float(value)
+    excluded: set[str] = set()
+    listed = document.get("excluded", [])
+    if not isinstance(listed, list):
+        problems.append('"excluded" is not a list of species: ignored')
+        listed = []
+    for name in listed:
+        label = by_lower.get(str(name).strip().lower())
+        if label is None:
+            problems.append(f"unknown excluded species {name!r}: ignored")
+        else:
+            excluded.add(label)
     return LoadedPreset(
-        ThresholdSettings(thresholds, cast(CombineMethod, combine)), tuple(problems)
+        ThresholdSettings(thresholds, cast(CombineMethod, combine), frozenset(excluded)),
+        tuple(problems),
     )
 
 

@@ -86,6 +86,13 @@ class DetectionsModel(ColumnsTableModel):
         self.sort_column = 2
         self.sort_order = Qt.SortOrder.AscendingOrder
         self._names: list[str] = []
+        # Model species the survey species list does not name: marked, never hidden.
+        self.outside_survey: frozenset[str] = frozenset()
+
+    def set_outside_survey(self, labels: set[str] | frozenset[str]) -> None:
+        self.outside_survey = frozenset(labels)
+        if len(self.rows):
+            self.dataChanged.emit(self.index(0, 1), self.index(len(self.rows) - 1, 1))
 
     # -- content ----------------------------------------------------------------------------
 
@@ -270,7 +277,8 @@ class DetectionsModel(ColumnsTableModel):
             if col == 0:
                 return self._names[int(d.recording_index[i])]
             if col == 1:
-                return species_for_label(self.labels[label_index]).code
+                code = species_for_label(self.labels[label_index]).code
+                return f"{code} ⚠" if self.labels[label_index] in self.outside_survey else code
             if col in (2, 3):
                 return f"{(ev.start_s if col == 2 else ev.end_s)[i]:.3f}"
             if col in (4, 5):
@@ -283,7 +291,10 @@ class DetectionsModel(ColumnsTableModel):
                 return str(d.paths[int(d.recording_index[i])])
             if col == 1:
                 species = species_for_label(self.labels[label_index])
-                return f"{species.scientific_name} ({species.common_name})"
+                text = f"{species.scientific_name} ({species.common_name})"
+                if species.scientific_name in self.outside_survey:
+                    text += "\n⚠ not in the survey species list (Review → Survey species list…)"
+                return text
             if col == COL_STATUS and (decision := self.decision_at(index.row())) is not None:
                 lines = [
                     f"{decision.status} by {decision.reviewer or '?'} at {decision.decided_at}"

@@ -8,6 +8,7 @@ import html
 import json
 import logging
 import math
+import sqlite3
 import time
 from pathlib import Path
 
@@ -47,7 +48,7 @@ from bsgbat_gui.core.analysis import (
 )
 from bsgbat_gui.core.annotations import AnnotationError, read_annotations
 from bsgbat_gui.core.audio import LOSSLESS_EXTENSIONS, display_path, find_recordings, name_problem
-from bsgbat_gui.core.checklist import european_checklist
+from bsgbat_gui.core.checklist import SURVEY_SPECIES_META, european_checklist, outside_survey
 from bsgbat_gui.core.detections import StackedAnalyses, SurveyDetections
 from bsgbat_gui.core.files import canonical_path
 from bsgbat_gui.core.jobs import LoadedDetail, LoadedSpectrogram
@@ -88,6 +89,7 @@ from bsgbat_gui.gui.review_actions import ReviewActions
 from bsgbat_gui.gui.review_keys import ReviewKeyFilter
 from bsgbat_gui.gui.settings import AppSettings
 from bsgbat_gui.gui.spectrogram_view import COLOUR_MAPS, SpectrogramView
+from bsgbat_gui.gui.survey_species_dialog import SurveySpeciesDialog
 from bsgbat_gui.gui.theme import THEME_SYSTEM, THEMES, ThemeFollower
 from bsgbat_gui.gui.threshold_model import ThresholdModel
 from bsgbat_gui.gui.threshold_panel import ThresholdPanel
@@ -383,6 +385,11 @@ class MainWindow(QMainWindow):
             "Your own list of the species in the shown recording",
         )  # fmt: skip
         self.reviewer_action = self._action("Reviewer name…", self.review_actions.edit_reviewer)
+        self.survey_species_action = self._action(
+            "Survey species list…", self.edit_survey_species, None,
+            "The species that occur in the survey area: the model's others are marked, or left "
+            "out of detection",
+        )  # fmt: skip
         self.evaluate_action = self._action(
             "Evaluate against annotations…", lambda: self.evaluate_annotations(), None,
             "Per-species PR-AUC, ROC-AUC, precision and recall against BriteKit or Raven "
@@ -452,6 +459,7 @@ class MainWindow(QMainWindow):
             self.mark_reviewed_action,
             self.no_bats_action,
             self.manual_species_action,
+            self.survey_species_action,
             None,
             self.reliability_action,
             self.evaluate_action,
@@ -507,6 +515,7 @@ class MainWindow(QMainWindow):
         self.threshold_panel.per_model_mode_changed.connect(self._per_model_mode_changed)
         self.threshold_panel.top_n_changed.connect(self._top_n_changed)
         self.threshold_panel.message.connect(self.status_label.setText)
+        self.thresholds.survey_species_changed.connect(self._survey_species_changed)
         self.detections_panel.event_selected.connect(self.show_event)
         self.review.decisions_changed.connect(self._decisions_changed)
         self.review.decisions_changed.connect(self._export_inputs_changed)
@@ -747,6 +756,7 @@ class MainWindow(QMainWindow):
             with contextlib.suppress(PresetError):  # unreadable: keep the current thresholds
                 self.thresholds.apply(parse_preset(text, self.thresholds.labels).settings)
         self._pending_selection = _selection_from_json(store.get_meta("selection"), store)
+        self.thresholds.set_survey_species(_species_from_json(store.get_meta(SURVEY_SPECIES_META)))
 
     def _start_analysis(self, recordings: list[Path]) -> None:
         for path in recordings:
@@ -871,6 +881,49 @@ class MainWindow(QMainWindow):
         self.spectrogram_view.event_shading.set_selected(span)
         self.spectrogram_view.show_span(*span)
         self._show_target()
+
+    def edit_survey_species(self) -> None:
+        """Review → Survey species list…: pick, load or save the survey area's species."""
+        dialog = SurveySpeciesDialog(
+            european_checklist(), self.survey.labels or self.thresholds.labels,
+            self.thresholds.survey_species, bool(self.thresholds.excluded), self,
+        )  # fmt: skip
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.chosen.connect(self.set_survey_species)
+        self._dialog = dialog
+        dialog.open()
+
+    def set_survey_species(self, species: tuple[str, ...] | None, exclude: bool) -> None:
+        """Keep the list (in the review store) and leave the model's species outside it out
+        of detection when asked; one step, saved with the thresholds."""
+        labels = self.survey.labels or self.thresholds.labels
+        self.thresholds.set_survey_species(species)
+        outside = outside_survey(labels, species) if species is not None else set()
+        self.thresholds.set_excluded(outside if exclude else set())
+        if self.review.can_write:
+            assert self.review.store is not None
+            try:
+                self.review.store.set_meta(
+                    SURVEY_SPECIES_META, json.dumps(list(species) if species is not None else None)
+                )
+            except (sqlite3.Error, OSError) as exc:
+                self._review_problem(f"The survey species list was not saved: {exc}")
+        self._save_view_state()
+        if species is None:
+            self.status_label.setText("No survey species list: every model species is possible")
+        else:
+            codes = ", ".join(sorted(european_checklist().code_for(x) for x in outside)) or "none"
+            verb = "left out of detection" if exclude else "marked ⚠"
+            self.status_label.setText(
+                f"Survey species list: {len(species)} species; model species outside it ({verb}): "
+                f"{codes}"
+            )
+
+    def _survey_species_changed(self) -> None:
+        species = self.thresholds.survey_species
+        labels = self.survey.labels or self.thresholds.labels
+        outside = outside_survey(labels, species) if species is not None else set()
+        self.detections_panel.model.set_outside_survey(outside - set(self.thresholds.excluded))
 
     def _show_target(self) -> None:
         """Say in the status bar what the decision keys act on, and the shown recording's
@@ -1253,6 +1306,16 @@ class MainWindow(QMainWindow):
         self._analysis_start_timer.stop()
         self.analysis.shutdown()
         self.spectrogram_loader.shutdown()
+
+
+def _species_from_json(text: str | None) -> tuple[str, ...] | None:
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return tuple(str(x) for x in value) if isinstance(value, list) else None
 
 
 def _short_name(name: str, limit: int = 28) -> str:

@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import QObject, Signal
 
+from bsgbat_gui.core.checklist import outside_survey
 from bsgbat_gui.core.ensemble import COMBINE_METHODS, CombineMethod
 from bsgbat_gui.core.model_card import BACKGROUND_LABEL
 from bsgbat_gui.core.species import SPECIES
@@ -41,6 +42,8 @@ class ThresholdModel(QObject):
     combine_changed(method)
     labels_changed()
         The label list changed (another model set).
+    survey_species_changed()
+        The survey species list, or the species excluded from detection, changed.
     """
 
     threshold_changed = Signal(str)
@@ -48,6 +51,7 @@ class ThresholdModel(QObject):
     visibility_changed = Signal(str)
     combine_changed = Signal(str)
     labels_changed = Signal()
+    survey_species_changed = Signal()
 
     def __init__(self, labels: Sequence[str] | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -55,6 +59,8 @@ class ThresholdModel(QObject):
         self._thresholds: dict[str, float] = {}
         self._visible: dict[str, bool] = {}
         self._combine: CombineMethod = DEFAULT_COMBINE
+        self._excluded: frozenset[str] = frozenset()
+        self.survey_species: tuple[str, ...] | None = None  # None: no survey species list
         self.set_labels(labels if labels is not None else [s.scientific_name for s in SPECIES])
 
     # -- labels ----------------------------------------------------------------------------
@@ -136,14 +142,46 @@ class ThresholdModel(QObject):
             self._combine = method
             self.combine_changed.emit(method)
 
+    # -- the survey species list --------------------------------------------------------
+
+    @property
+    def excluded(self) -> frozenset[str]:
+        """Species left out of detection (they make no event anywhere)."""
+        return self._excluded
+
+    def is_excluded(self, label: str) -> bool:
+        return label in self._excluded
+
+    def set_excluded(self, labels: set[str] | frozenset[str]) -> None:
+        excluded = frozenset(labels)
+        if excluded != self._excluded:
+            self._excluded = excluded
+            for label in self._labels:
+                self.threshold_changed.emit(label)  # rows and lines show it
+            self.survey_species_changed.emit()
+            self.thresholds_changed.emit()
+
+    def set_survey_species(self, species: tuple[str, ...] | None) -> None:
+        if species != self.survey_species:
+            self.survey_species = species
+            self.survey_species_changed.emit()
+
+    def outside_survey(self, label: str) -> bool:
+        """Whether the model species ``label`` is missing from the survey species list."""
+        if self.survey_species is None:
+            return False
+        return label in outside_survey([label], self.survey_species)
+
     # -- presets --------------------------------------------------------------------------
 
     def settings(self) -> ThresholdSettings:
-        return ThresholdSettings(dict(self._thresholds), self._combine)
+        return ThresholdSettings(dict(self._thresholds), self._combine, self._excluded)
 
     def apply(self, settings: ThresholdSettings) -> None:
-        """Take a preset's thresholds (labels it does not list get the default) and method."""
+        """Take a preset's thresholds (labels it does not list get the default), method and
+        excluded species."""
         changed = [self._set_one(label, settings.threshold(label)) for label in self._labels]
         if any(changed):
             self.thresholds_changed.emit()
         self.set_combine(settings.combine)
+        self.set_excluded(settings.excluded & set(self._labels))

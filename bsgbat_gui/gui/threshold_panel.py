@@ -57,11 +57,11 @@ class SpeciesRow(QFrame):
         self.swatch = QLabel(self)
         self.swatch.setFixedSize(12, 26)
         self.swatch.setStyleSheet(f"background: {colour}; border-radius: 2px;")
-        self.name = QLabel(
+        self._names_html = (
             f"<i>{html.escape(species.scientific_name)}</i><br>"
-            f"<small>{html.escape(species.common_name)} · {html.escape(species.code)}</small>",
-            self,
+            f"<small>{html.escape(species.common_name)} · {html.escape(species.code)}</small>"
         )
+        self.name = QLabel(self._names_html, self)
         self.name.setMinimumWidth(120)
         self.slider = QSlider(Qt.Orientation.Horizontal, self)
         self.slider.setRange(0, SLIDER_STEPS)
@@ -99,6 +99,19 @@ class SpeciesRow(QFrame):
         self.visible_box.setChecked(self.model.is_visible(self.label))
         for widget in (self.slider, self.spin, self.visible_box):
             widget.blockSignals(False)
+        excluded = self.model.is_excluded(self.label)
+        outside = self.model.outside_survey(self.label)
+        self.survey_note = (
+            "excluded from detection" if excluded else "not in the survey list" if outside else ""
+        )
+        tag = (
+            f"<br><small><span style='color:#e67e22'>⚠ {self.survey_note}</span></small>"
+            if self.survey_note
+            else ""
+        )
+        self.name.setText(self._names_html + tag)
+        self.slider.setEnabled(not excluded)
+        self.spin.setEnabled(not excluded)
 
     def set_focused(self, focused: bool) -> None:
         self.setStyleSheet("SpeciesRow { background: rgba(255,255,255,30); }" if focused else "")
@@ -196,6 +209,7 @@ class ThresholdPanel(QWidget):
         model.threshold_changed.connect(self._row_changed)
         model.visibility_changed.connect(self._row_changed)
         model.combine_changed.connect(self.combine_box.setCurrentText)
+        model.survey_species_changed.connect(self._sync_rows)
         model.labels_changed.connect(self._build_rows)
 
     def _build_rows(self) -> None:
@@ -210,6 +224,10 @@ class ThresholdPanel(QWidget):
             self.rows_layout.addWidget(row)
             self.rows[label] = row
         self.rows_layout.addStretch(1)
+
+    def _sync_rows(self) -> None:
+        for row in self.rows.values():
+            row.sync()
 
     def _row_changed(self, label: str) -> None:
         row = self.rows.get(label)

@@ -162,3 +162,91 @@ def test_u_review_state_filter_and_no_bats_warning(qtbot, reviewing) -> None:
     press(qtbot, window, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)
     assert window.review.recording_review(order[2]).no_bats
     assert "still unreviewed" in window.status_label.text()
+
+
+def test_relabel_offers_the_european_checklist_groups_sources_and_free_text(
+    qtbot, reviewing
+) -> None:
+    from bsgbat_gui.gui.detections_panel import COL_STATUS
+    from bsgbat_gui.gui.review import SpeciesPicker
+
+    window = reviewing
+    panel = window.detections_panel
+
+    def relabel_as(typed: str) -> str:
+        press(qtbot, window, Qt.Key.Key_L)
+        picker = window.review_actions.dialog
+        assert isinstance(picker, SpeciesPicker)
+        qtbot.keyClicks(picker.filter, typed)
+        chosen = picker.chosen()
+        qtbot.keyClick(picker.filter, Qt.Key.Key_Return)
+        return chosen
+
+    press(qtbot, window, Qt.Key.Key_Right)
+    assert relabel_as("myonat") == "Myotis nattereri"  # not a model species
+    decided = window.review.decisions[-1]
+    assert decided.final_species == "Myotis nattereri"
+    row = panel.row_of_event(panel.selected_event_index())  # moved on: find the decided one
+    texts = {
+        panel.model.data(panel.model.index(r, COL_STATUS)) for r in range(panel.model.rowCount())
+    }
+    assert "→ Myonat" in texts and row is not None
+    press(qtbot, window, Qt.Key.Key_Right)
+    assert relabel_as("bush-cricket") == "bush-cricket (Orthoptera)"
+    press(qtbot, window, Qt.Key.Key_Right)
+    assert relabel_as("Myotis sp") == "Myotis sp."
+    # Text that matches nothing is kept as written, with Enter (it once closed silently).
+    press(qtbot, window, Qt.Key.Key_Right)
+    assert relabel_as("odd squeak 18 kHz") == "odd squeak 18 kHz"
+    finals = [d.final_species for d in window.review.decisions]
+    assert finals[-3:] == ["bush-cricket (Orthoptera)", "Myotis sp.", "odd squeak 18 kHz"]
+    texts = {
+        panel.model.data(panel.model.index(r, COL_STATUS)) for r in range(panel.model.rowCount())
+    }
+    assert "→ \u201codd squeak 18 kHz\u201d (free text)" in texts
+
+
+def test_a_survey_species_list_marks_and_can_exclude_the_models_other_species(
+    qtbot, reviewing, make_window, model_set_dir: Path
+) -> None:
+    from bsgbat_gui.core.survey import recording_rows, select_rows
+    from bsgbat_gui.gui.survey_species_dialog import SurveySpeciesDialog
+
+    window = reviewing
+    detected = {e.label for e in events_of(window, window.current_path)}
+    detected |= {window.detections_panel.model.event_at(r).label
+                 for r in range(window.detections_panel.model.rowCount())}  # fmt: skip
+    assert len(detected) >= 2
+    keep = sorted(detected)[0]
+    window.edit_survey_species()
+    dialog = window._dialog
+    assert isinstance(dialog, SurveySpeciesDialog)
+    qtbot.keyClicks(dialog.filter, "nattereri")  # a species the models do not know
+    shown = [dialog.list.item(i) for i in range(dialog.list.count())
+             if not dialog.list.item(i).isHidden()]  # fmt: skip
+    assert [i.data(Qt.ItemDataRole.UserRole) for i in shown] == ["Myotis nattereri"]
+    dialog.set_selected((keep, "Myotis nattereri"))
+    dialog._accept()
+    assert set(window.thresholds.survey_species) == {keep, "Myotis nattereri"}
+    outside = sorted(detected - {keep})
+    # Marked, not hidden: in the threshold panel and the detections table.
+    row = window.threshold_panel.rows[outside[0]]
+    assert "not in the survey list" in row.name.text()
+    model = window.detections_panel.model
+    species_cells = {model.data(model.index(r, 1)) for r in range(model.rowCount())}
+    assert any(cell.endswith("⚠") for cell in species_cells)
+    n_before = model.rowCount()
+    # Excluded in one click: no event of theirs anywhere, the export included.
+    window.set_survey_species((keep, "Myotis nattereri"), True)
+    assert window.thresholds.excluded >= set(outside)
+    assert {model.event_at(r).label for r in range(model.rowCount())} == {keep}
+    assert model.rowCount() < n_before
+    assert "excluded from detection" in window.threshold_panel.rows[outside[0]].name.text()
+    survey = window.survey_for_export()
+    assert {r.species_auto for r in select_rows(recording_rows(survey), "detections")} == {keep}
+    folder = window.current_path.parent
+    window.close()
+    # Kept in the review store: back on reopening.
+    again = open_analysed(qtbot, make_window, folder, model_set_dir)
+    assert set(again.thresholds.survey_species) == {keep, "Myotis nattereri"}
+    assert again.thresholds.excluded >= set(outside)
