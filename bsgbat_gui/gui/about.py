@@ -19,11 +19,18 @@ MODEL_CITATION = (
 )
 
 
+# Distributions a library can be installed as: PySide6 comes as the PySide6-Essentials wheel
+# (the app's dependency), or as the PySide6 meta-package.
+DISTRIBUTIONS = {"PySide6": ("PySide6", "PySide6-Essentials", "PySide6_Essentials")}
+
+
 def _installed(name: str) -> str:
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return "not found"
+    for distribution in DISTRIBUTIONS.get(name, (name,)):
+        try:
+            return version(distribution)
+        except PackageNotFoundError:
+            continue
+    return "not found"
 
 
 def library_versions() -> dict[str, str]:

@@ -480,6 +480,7 @@ class DetectionsPanel(QWidget):
         if 0 <= row < self.model.rowCount():
             self.table.selectRow(row)
             self.table.setCurrentIndex(self.model.index(row, 0))
+            self.table.scrollTo(self.model.index(row, 0))  # the row acted on is in sight
 
     def row_of_event(self, event: int) -> int | None:
         """The table row showing ``event`` (an index into the detections' events), if shown."""

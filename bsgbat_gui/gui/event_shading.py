@@ -1,12 +1,13 @@
-"""Detection events shaded over the spectrogram, one colour per species.
+"""Detection events shaded on the spectrogram, one colour per species.
 
 One graphics item paints every event of the shown recording (a 60-minute recording can have
 thousands; one pyqtgraph item per event would make every threshold drag rebuild thousands of
 items). Events are rasterised with numpy at screen resolution over the visible range and drawn
-as two small images: a coloured bar per species along the top edge (one lane each, stacked),
-and a translucent wash over the whole height wherever any visible species has an event (the
-colours of simultaneous species are mixed). Painting costs the same for ten events or ten
-thousand.
+as two small images: a coloured bar per species in a strip **above** the spectrogram's mel bins
+(one lane each, stacked: drawn over the spectrogram they hid the 85-150 kHz band where horseshoe
+and *Myotis* calls are), and a translucent wash over the spectrogram wherever any visible species
+has an event (the colours of simultaneous species are mixed). Painting costs the same for ten
+events or ten thousand.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from bsgbat_gui.core.model_card import N_MELS
 from bsgbat_gui.gui.species_style import species_colour
 
 WASH_ALPHA = 40
-BAR_HEIGHT_PX = 5  # per species lane, on screen
-MAX_BARS_FRACTION = 0.2  # of the plot's height, however many species have events
+BAR_HEIGHT_PX = 5  # per species lane, on screen (thinner when many species share the strip)
+LANES_STRIP_BINS = 14.0  # the strip above the spectrogram's 128 mel bins, in plot units
 SELECTED_PEN_WIDTH = 2
 MAX_RASTER_PX = 8192
 
@@ -70,7 +71,7 @@ class EventShading(pg.GraphicsObject):
         super().__init__()
         self.lanes: list[Lane] = []
         self.selected: tuple[float, float] | None = None
-        self._extent = QRectF(0, 0, 1, N_MELS)
+        self._extent = QRectF(0, 0, 1, N_MELS + LANES_STRIP_BINS)
         self.setZValue(5)  # over the images, under the message text
 
     def set_events(self, lanes: list[Lane]) -> None:
@@ -81,7 +82,7 @@ class EventShading(pg.GraphicsObject):
             for colour, starts, ends in lanes
         ]
         right = max([1e-3, *(float(ends.max()) for _, _, ends in self.lanes if len(ends))])
-        self._extent = QRectF(0, 0, right, N_MELS)
+        self._extent = QRectF(0, 0, right, N_MELS + LANES_STRIP_BINS)
         self.update()
 
     def set_selected(self, span: tuple[float, float] | None) -> None:
@@ -134,22 +135,20 @@ class EventShading(pg.GraphicsObject):
         if images is not None:
             bars, wash = images
             px_per_bin = abs(painter.transform().m22()) or 1.0
-            bars_height = min(
-                BAR_HEIGHT_PX * len(self.lanes) / px_per_bin, MAX_BARS_FRACTION * N_MELS
-            )
+            bars_height = min(BAR_HEIGHT_PX * len(self.lanes) / px_per_bin, LANES_STRIP_BINS)
             # The view's y axis points up; image rows go down: flip the bars so lane 0 is on top.
             painter.drawImage(
-                QRectF(x0, N_MELS - bars_height, x1 - x0, bars_height),
+                QRectF(x0, N_MELS + LANES_STRIP_BINS - bars_height, x1 - x0, bars_height),
                 _rgba_image(np.ascontiguousarray(bars[::-1])),
             )
-            painter.drawImage(QRectF(x0, 0.0, x1 - x0, N_MELS - bars_height), _rgba_image(wash))
+            painter.drawImage(QRectF(x0, 0.0, x1 - x0, N_MELS), _rgba_image(wash))
         if self.selected is not None:
             pen = pg.mkPen("#ffffff", width=SELECTED_PEN_WIDTH)
             pen.setCosmetic(True)
             painter.setPen(pen)
             painter.setBrush(Qt.BrushStyle.NoBrush)
             start, end = self.selected
-            painter.drawRect(QRectF(start, 0, end - start, N_MELS))
+            painter.drawRect(QRectF(start, 0, end - start, N_MELS + LANES_STRIP_BINS))
 
 
 def _rgba_image(pixels: np.ndarray) -> QImage:

@@ -32,9 +32,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from bsgbat_gui.core.checklist import european_checklist
 from bsgbat_gui.core.decision_import import DecisionImportError, plan_import
 from bsgbat_gui.core.guano_write import GuanoUpdate, guano_plan_text
-from bsgbat_gui.core.species import species_for_label
 from bsgbat_gui.core.survey import (
     RECORDING_SCOPES,
     SCOPES,
@@ -54,11 +54,13 @@ from bsgbat_gui.core.survey_export import (
     ExportError,
     ExportPreview,
     ExportTargetExists,
+    common_folder,
     export_survey,
     preview_export,
     summary_table,
 )
 from bsgbat_gui.gui.review import ReviewController
+from bsgbat_gui.gui.settings import AppSettings
 from bsgbat_gui.gui.table_model import ColumnsTableModel, ModelIndex
 from bsgbat_gui.gui.worker import GuanoWriter
 
@@ -119,11 +121,13 @@ class ExportPanel(QDialog):
         survey_source: Callable[[], Survey | None],
         review: ReviewController,
         parent: QWidget | None = None,
+        settings: AppSettings | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export")
         self.survey_source = survey_source
         self.review = review
+        self.settings = settings
         self.survey: Survey | None = None  # as of the last refresh
         self.recordings: list[RecordingRows] = []  # its rows at the current thresholds
         self._rows_cache = RecordingRowsCache()  # rebuilds only the recordings a change touches
@@ -205,7 +209,7 @@ class ExportPanel(QDialog):
         self.summary_view = _table_view(self.summary_model, page)
         self.chart = pg.PlotWidget(page)
         self.chart.setBackground(None)
-        self.chart.setLabel("left", "detections")
+        self.chart.setLabel("bottom", "detections")
         self.chart.addLegend(offset=(-10, 10))
         self.chart.setMouseEnabled(x=False, y=False)
         self.chart.setMinimumHeight(180)
@@ -295,16 +299,24 @@ class ExportPanel(QDialog):
         chart = self.chart
         chart.clear()
         counts = summary.species
-        x = np.arange(len(counts), dtype=float)
+        # Horizontal bars, one row per species: its code stands on its own line on the left
+        # axis (side by side under vertical bars, the codes of a survey's species overlapped).
+        y = np.arange(len(counts), dtype=float)
         if len(counts):
             detections = [c.detections for c in counts]
             confirmed = [c.confirmed for c in counts]
-            chart.addItem(pg.BarGraphItem(x=x - 0.2, height=detections, width=0.4,
+            chart.addItem(pg.BarGraphItem(x0=0, y=y - 0.2, width=detections, height=0.4,
                                           brush=(150, 150, 150), name="detections"))  # fmt: skip
-            chart.addItem(pg.BarGraphItem(x=x + 0.2, height=confirmed, width=0.4,
+            chart.addItem(pg.BarGraphItem(x0=0, y=y + 0.2, width=confirmed, height=0.4,
                                           brush=(60, 160, 90), name="confirmed"))  # fmt: skip
-        ticks = [(float(i), species_for_label(c.species).code) for i, c in enumerate(counts)]
-        chart.getAxis("bottom").setTicks([ticks])
+        checklist = european_checklist()
+        ticks = [
+            (float(i), taxon.code if (taxon := checklist.find(c.species)) else c.species[:12])
+            for i, c in enumerate(counts)
+        ]
+        chart.getAxis("left").setTicks([ticks])
+        chart.getAxis("bottom").setTicks(None)
+        chart.getViewBox().invertY(True)  # the first species on top, as in the table
 
     # -- export -------------------------------------------------------------------------------
 
@@ -312,6 +324,7 @@ class ExportPanel(QDialog):
         fmt = self.fmt
         dialog = QFileDialog(self, f"Export: {FORMAT_DESCRIPTIONS[fmt]}")
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDirectory(str(self.start_folder()))
         if fmt in FOLDER_FORMATS:
             dialog.setFileMode(QFileDialog.FileMode.Directory)
             dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
@@ -342,9 +355,22 @@ class ExportPanel(QDialog):
         except OSError as exc:
             self._say(f"Not exported: {target}: {exc.strerror or exc}")
             return False
+        if self.settings is not None:
+            self.settings.export_folder = target if fmt in FOLDER_FORMATS else target.parent
         where = target if len(result.files) == 1 else f"{len(result.files)} files in {target}"
         self._say(f"Exported {result.rows} {self.preview.unit if self.preview else ''} to {where}")
         return True
+
+    def start_folder(self) -> Path:
+        """Where a save dialog starts: the last export's folder, else the survey's folder (not
+        the folder the app was started from)."""
+        remembered = self.settings.export_folder if self.settings is not None else None
+        if remembered is not None and remembered.is_dir():
+            return remembered
+        paths = [r.recording.path for r in self.recordings]
+        if paths:
+            return common_folder(paths)
+        return Path.home()
 
     def _ask_overwrite(self, target: Path, reason: str) -> None:
         box = QMessageBox(
@@ -359,6 +385,7 @@ class ExportPanel(QDialog):
     def choose_summary_target(self) -> None:
         dialog = QFileDialog(self, "Save summary")
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDirectory(str(self.start_folder()))
         dialog.setNameFilter("CSV files (*.csv)")
         dialog.setDefaultSuffix("csv")
         dialog.selectFile("bat-summary.csv")
@@ -372,6 +399,8 @@ class ExportPanel(QDialog):
         except (ExportError, OSError) as exc:
             self._say(f"Summary not saved: {exc}")
             return False
+        if self.settings is not None:
+            self.settings.export_folder = target.parent
         self._say(f"Summary saved to {target} ({result.rows} lines)")
         return True
 

@@ -12,7 +12,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QByteArray, QSize, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -64,6 +64,7 @@ from bsgbat_gui.core.review_store import (
     survey_folder,
     writable_store_path,
 )
+from bsgbat_gui.core.species import species_for_label
 from bsgbat_gui.core.survey import Survey, SurveyRecording
 from bsgbat_gui.core.thresholds import PresetError, parse_preset, preset_json
 from bsgbat_gui.gui.about import show_about
@@ -215,7 +216,9 @@ class MainWindow(QMainWindow):
         self.main_splitter.addWidget(self.recordings_panel)
         self.main_splitter.addWidget(self.spectrogram_view)
         self.main_splitter.setStretchFactor(1, 3)
-        self.main_splitter.setSizes([440, 1000])
+        self.main_splitter.setCollapsible(0, True)  # drag it shut: the spectrogram gets it all
+        self.main_splitter.setCollapsible(1, False)
+        self.main_splitter.setSizes([330, 1000])
         central = QWidget(self)
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -278,6 +281,12 @@ class MainWindow(QMainWindow):
             "Use the whole screen (again to leave)",
         )  # fmt: skip
         self.full_screen_action.setCheckable(True)
+        self._layout_before_review: tuple[QByteArray, QByteArray] | None = None
+        self.review_layout_action = self._action(
+            "Review layout", self.toggle_review_layout, "F9",
+            "Give the spectrogram and tracks most of the window (again for the standard layout)",
+        )  # fmt: skip
+        self.review_layout_action.setCheckable(True)
         self.next_recording_action = self._action(
             "Next recording", lambda: self.step_recording(1), "PgDown", "Select the next recording"
         )
@@ -441,6 +450,7 @@ class MainWindow(QMainWindow):
             action.setData(theme)
             self.theme_actions.addAction(action)
         self.theme_actions.triggered.connect(self._theme_chosen)
+        view_menu.addAction(self.review_layout_action)
         view_menu.addAction(self.full_screen_action)
         review_menu = self.menuBar().addMenu("&Review")
         for review_action in (
@@ -554,7 +564,7 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
-            self.resize(1400, 850)
+            self.fit_to_screen()
         splitter = self.settings.geometry("main_splitter")
         if splitter is not None:
             self.main_splitter.restoreState(splitter)
@@ -570,6 +580,41 @@ class MainWindow(QMainWindow):
             self.thresholds.set_visible(label, False)
         for label in self.settings.shown_labels:
             self.thresholds.set_visible(label, True)
+
+    def fit_to_screen(self, size: QSize | None = None) -> None:
+        """A first start's size: the screen's free area (at most 1600 × 1000), the spectrogram
+        taking what the panels leave; ``size`` for a given one (tests, screenshots)."""
+        if size is None:
+            screen = self.screen().availableGeometry()
+            size = QSize(min(1600, screen.width()), min(1000, screen.height()))
+        self.resize(size)
+        width, height = size.width(), size.height()
+        thresholds = 300 if width < 1500 else 360
+        recordings = max(240, int(0.21 * width))
+        self.main_splitter.setSizes([recordings, max(400, width - thresholds - recordings)])
+        self.resizeDocks([self.threshold_dock], [thresholds], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.detections_dock], [int(0.25 * height)], Qt.Orientation.Vertical)
+
+    def toggle_review_layout(self, on: bool) -> None:
+        """View → Review layout (F9): the spectrogram and tracks take most of the window — the
+        recordings list folded away, the thresholds hidden, a short detections table — and
+        back. Every panel comes back as it was."""
+        if on:
+            self._layout_before_review = (self.saveState(), self.main_splitter.saveState())
+            self.threshold_dock.hide()
+            self.main_splitter.setSizes([0, self.main_splitter.width()])
+            self.resizeDocks(
+                [self.detections_dock], [max(120, int(0.2 * self.height()))],
+                Qt.Orientation.Vertical,
+            )  # fmt: skip
+            self.status_label.setText(
+                "Review layout: F9 for the standard layout; PgUp/PgDown, U change recordings"
+            )
+        elif self._layout_before_review is not None:
+            state, splitter = self._layout_before_review
+            self.restoreState(state)
+            self.main_splitter.restoreState(splitter)
+            self._layout_before_review = None
 
     def _check_models(self) -> bool:
         """Whether a model set is usable; the banner says what is missing or incomplete."""
@@ -588,8 +633,10 @@ class MainWindow(QMainWindow):
 
     def _show_models_missing(self, reason: str) -> None:
         self.banner.show_problem(
-            f"<b>No BSG-BAT model set:</b> recordings and spectrograms can be browsed, but nothing "
-            f"is classified. {html.escape(reason)}"
+            "<b>The bat classifier is not installed yet.</b> You can open recordings and look at "
+            "their spectrograms now; to have the bat species found, download the BSG-BAT models "
+            "once (about 500 MB, free) or choose a folder that already holds them.",
+            details=reason,
         )
 
     def _remembered_models_folder(self) -> Path | None:
@@ -940,7 +987,7 @@ class MainWindow(QMainWindow):
         if target is None:
             keys = "no detection selected (Right: the first)"
         else:
-            code = european_checklist().code_for(target.label)
+            code = species_for_label(target.label).code
             keys = f"A/R/L act on {code} {target.start_s:.2f}–{target.end_s:.2f} s"
         self.target_label.setText(f"{name}: {state} · {keys}")
 
@@ -1218,7 +1265,9 @@ class MainWindow(QMainWindow):
 
     def show_export_panel(self) -> None:
         if self.export_panel is None:
-            self.export_panel = ExportPanel(self.survey_for_export, self.review, self)
+            self.export_panel = ExportPanel(
+                self.survey_for_export, self.review, self, settings=self.settings
+            )
             self.export_panel.message.connect(self.status_label.setText)
         self.export_panel.show()
         self.export_panel.raise_()

@@ -170,10 +170,15 @@ class ReliabilityPanel(QWidget):
         self.plot = pg.PlotWidget(self)
         self.plot.setLabel("bottom", "Probability (event maximum)")
         self.plot.setLabel("left", "Confirmed fraction")
+        # The whole 0..1 range, always: the decisions sit at 0.75-1.0, which a long title
+        # (it used to carry the reason) pushed out of the widget on the right.
         self.plot.setXRange(0, 1, padding=0.02)
         self.plot.setYRange(0, 1, padding=0.05)
+        self.plot.getViewBox().disableAutoRange()
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.setMinimumWidth(280)
+        self.plot_note = QLabel("", self)
+        self.plot_note.setWordWrap(True)
         self.bins_item = pg.ScatterPlotItem()
         self.curve_item = pg.PlotDataItem(pen=pg.mkPen("#dddddd", width=2))
         self.diagonal = pg.PlotDataItem(
@@ -194,7 +199,12 @@ class ReliabilityPanel(QWidget):
         top.addStretch(1)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.table)
-        splitter.addWidget(self.plot)
+        plot_box = QWidget(self)
+        plot_layout = QVBoxLayout(plot_box)
+        plot_layout.setContentsMargins(0, 0, 0, 0)
+        plot_layout.addWidget(self.plot, 1)
+        plot_layout.addWidget(self.plot_note)
+        splitter.addWidget(plot_box)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
@@ -291,6 +301,7 @@ class ReliabilityPanel(QWidget):
             self.current_line.hide()
             self.suggested_line.hide()
             self.plot.setTitle("")
+            self.plot_note.setText("")
             return
         colour = species_colour(max(0, self._label_index(row.species)))
         bins = [b for b in reliability_bins(row.reviewed) if b.n]
@@ -316,7 +327,8 @@ class ReliabilityPanel(QWidget):
         else:
             self.suggested_line.hide()
         code = species_for_label(row.species).code
-        self.plot.setTitle(f"{code}: {row.reviewed.warning or row.advice.reason}", size="9pt")
+        self.plot.setTitle(code, size="9pt")
+        self.plot_note.setText(f"{code}: {row.reviewed.warning or row.advice.reason}")
 
     def _label_index(self, species: str) -> int:
         labels = self.thresholds.labels

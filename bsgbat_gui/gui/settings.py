@@ -38,6 +38,16 @@ class AppSettings:
         self._s.setValue("files/last_folder", str(folder))
 
     @property
+    def export_folder(self) -> Path | None:
+        """Where the last export went (the next export's dialog starts there)."""
+        text = self._get_str("files/export_folder")
+        return Path(text) if text else None
+
+    @export_folder.setter
+    def export_folder(self, folder: Path) -> None:
+        self._s.setValue("files/export_folder", str(folder))
+
+    @property
     def recent(self) -> list[Path]:
         """Recently opened folders and recordings, the latest first (older settings kept
         folders only, under another key: they are read too)."""

@@ -13,7 +13,7 @@ from PySide6.QtCore import QTimer, Signal
 
 from bsgbat_gui.core.model_card import FRAME_S, N_MELS
 from bsgbat_gui.core.spectrogram import DB_FLOOR, DisplaySpectrogram, mel_band_centres_hz
-from bsgbat_gui.gui.event_shading import EventShading
+from bsgbat_gui.gui.event_shading import LANES_STRIP_BINS, EventShading
 from bsgbat_gui.gui.track_view import AXIS_WIDTH_PX, TrackView
 
 COLOUR_MAPS = ("viridis", "inferno", "magma", "CET-L1", "CET-L16")
@@ -29,8 +29,10 @@ def mel_position(freq_hz: float) -> float:
 
 
 def mel_axis_ticks() -> list[list[tuple[float, str]]]:
+    """kHz at their mel positions, and the detection lanes' strip above the mel bins."""
     return [
-        [(mel_position(k * 1000.0), f"{k}") for k in _MAJOR_KHZ],
+        [(mel_position(k * 1000.0), f"{k}") for k in _MAJOR_KHZ]
+        + [(N_MELS + LANES_STRIP_BINS / 2, "events")],
         [(mel_position(k * 1000.0), "") for k in _MINOR_KHZ],
     ]
 
@@ -117,14 +119,16 @@ class SpectrogramView(pg.GraphicsLayoutWidget):
         super().__init__(parent)
         self.overview = self._build_overview()
         self.plot = self.addPlot(row=1, col=0)
-        self.plot.setLabel("left", "Frequency (kHz, mel scale)")
+        self.plot.setLabel("left", "kHz (mel scale)")
         self.plot.setLabel("bottom", "Time (s, real time)")
         self.plot.getAxis("left").setTicks(mel_axis_ticks())
         self.plot.getAxis("left").setWidth(AXIS_WIDTH_PX)
         self.plot.getAxis("bottom").enableAutoSIPrefix(False)
         self.plot.setMouseEnabled(x=True, y=False)
-        self.plot.setLimits(yMin=0, yMax=N_MELS)
-        self.plot.setYRange(0, N_MELS, padding=0)
+        # Above the 128 mel bins, a strip for the detection lanes (one per species).
+        top = N_MELS + LANES_STRIP_BINS
+        self.plot.setLimits(yMin=0, yMax=top)
+        self.plot.setYRange(0, top, padding=0)
         self.plot.showGrid(x=False, y=False)
         self.base_layer = ImageLayer(z=0)
         self.detail_layer = ImageLayer(z=1)
@@ -132,6 +136,7 @@ class SpectrogramView(pg.GraphicsLayoutWidget):
         self.plot.addItem(self.base_layer.item)
         self.plot.addItem(self.detail_layer.item)
         self.histogram = pg.HistogramLUTItem(image=self.image)
+        self.histogram.setMaximumWidth(105)  # its default ~130 px are the spectrogram's
         self.addItem(self.histogram, row=1, col=1)
         self.histogram.sigLevelsChanged.connect(self._sync_secondary_images)
         self.histogram.sigLookupTableChanged.connect(self._sync_secondary_images)

@@ -62,11 +62,11 @@ class SpeciesRow(QFrame):
             f"<small>{html.escape(species.common_name)} · {html.escape(species.code)}</small>"
         )
         self.name = QLabel(self._names_html, self)
-        self.name.setMinimumWidth(120)
+        self.name.setMinimumWidth(100)
         self.slider = QSlider(Qt.Orientation.Horizontal, self)
         self.slider.setRange(0, SLIDER_STEPS)
         self.slider.setPageStep(SLIDER_STEPS // 20)
-        self.slider.setMinimumWidth(60)
+        self.slider.setMinimumWidth(40)
         self.slider.setToolTip(f"Threshold for {label}: detected when probability ≥ threshold")
         self.spin = QDoubleSpinBox(self)
         self.spin.setRange(0.0, 1.0)

@@ -97,7 +97,8 @@ def test_theme_choice_applies_at_once_and_persists(qtbot, make_window, app_setti
 def test_about_lists_versions_attribution_and_licences(qtbot, make_window) -> None:
     window = make_window(paths=[])
     versions = library_versions()
-    for name in ("bsgbat-gui", "Qt", "onnxruntime", "librosa", "numpy", "libsndfile"):
+    for name in ("bsgbat-gui", "Qt", "PySide6", "pyqtgraph", "onnxruntime", "librosa", "numpy",
+                 "libsndfile"):  # fmt: skip
         assert versions[name] and versions[name] != "not found", name
     dialog = AboutDialog(window)
     qtbot.addWidget(dialog)

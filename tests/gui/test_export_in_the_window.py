@@ -57,11 +57,13 @@ def test_export_panel_previews_writes_and_imports(
 
     # Every format writes; the CSV equals the headless export of the same store.
     (tmp_path / "out").mkdir()  # the save dialog offers existing folders only
+    assert panel.start_folder() == folder  # the survey's folder, not where the app started
     for fmt in EXPORT_FORMATS:
         panel.set_choice(fmt=fmt)
         target = tmp_path / "out" / (fmt if fmt in ("raven", "audacity") else f"{fmt}.csv")
         assert panel.export_to(target), panel.status.text()
         assert target.exists()
+    assert panel.start_folder() == tmp_path / "out"  # the last export's folder, remembered
     window._save_view_state()  # the thresholds the command reads from the store
     args = _subcommand_parser().parse_args(
         ["export", str(folder / "bsgbat-review.sqlite"), "--out", str(tmp_path / "cli.csv"),

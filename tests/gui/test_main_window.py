@@ -118,7 +118,13 @@ def test_without_models_the_window_still_browses(qtbot, make_window, tmp_path: P
     make_folder(tmp_path / "n", n=1)
     window = make_window(paths=[tmp_path / "n"], models_dir=tmp_path / "no-models")
     assert window.banner.isVisible()
-    assert "No BSG-BAT model set" in window.banner.text()
+    # In words a user understands; paths and variables only under Details.
+    words = window.banner.label.text()
+    assert "classifier is not installed" in words and "download" in words
+    assert "$BSGBAT_MODELS" not in words and str(tmp_path) not in words
+    assert not window.banner.details.isVisible()
+    window.banner.details_button.click()
+    assert window.banner.details.isVisible() and "no-models" in window.banner.details.text()
     qtbot.waitUntil(lambda: window.spectrogram_view.image.image is not None, timeout=30_000)
     qtbot.waitUntil(lambda: all_finished(window), timeout=30_000)
     assert window.recordings.rows[0].status == STATUS_NOT_ANALYSED

@@ -68,6 +68,13 @@ def test_rejected_low_probability_detections_raise_the_suggested_threshold(
     assert row.events_suggested is not None and row.events_suggested < row.events_now
 
     panel.table.selectRow(panel.model.rows.index(row))
+    # The whole probability range is in sight (0.75-1.0 was clipped on the right).
+    window.resize(1366, 768)
+    qtbot.wait(50)
+    (x0, x1), _ = panel.plot.getViewBox().viewRange()
+    assert x0 <= 0.0 and x1 >= 1.0
+    assert panel.plot.getViewBox().sceneBoundingRect().right() <= panel.plot.width()
+    assert panel.plot_note.text()  # the reason, in words, under the plot
     panel.apply_suggestion()
     assert window.thresholds.threshold(species) == suggested
     window.review.undo_stack.undo()

@@ -250,3 +250,26 @@ def test_a_survey_species_list_marks_and_can_exclude_the_models_other_species(
     again = open_analysed(qtbot, make_window, folder, model_set_dir)
     assert set(again.thresholds.survey_species) == {keep, "Myotis nattereri"}
     assert again.thresholds.excluded >= set(outside)
+
+
+def test_the_layout_gives_the_spectrogram_room_at_1366_by_768(qtbot, reviewing) -> None:
+    from PySide6.QtCore import QSize
+
+    window = reviewing
+    window.fit_to_screen(QSize(1366, 768))
+    qtbot.wait(100)
+    # Standard layout: the review state column is in sight without scrolling.
+    table = window.recordings_panel.table
+    header = table.horizontalHeader()
+    right = header.sectionViewportPosition(COL_REVIEWED) + header.sectionSize(COL_REVIEWED)
+    assert right <= table.viewport().width()
+    assert window.detections_panel.table.height() >= 4 * 22  # several detections in sight
+    # Review layout (F9): the spectrogram and tracks take at least 60 % of the window.
+    window.review_layout_action.trigger()
+    qtbot.wait(100)
+    view = window.spectrogram_view
+    share = view.width() * view.height() / (window.width() * window.height())
+    assert share >= 0.6, share
+    window.review_layout_action.trigger()  # and back, as it was
+    qtbot.wait(100)
+    assert window.threshold_dock.isVisible() and window.recordings_panel.width() > 0
