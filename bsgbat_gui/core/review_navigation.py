@@ -44,7 +44,7 @@ def review_state_text(total: int, decided: int, review: RecordingReview) -> str:
     """Short text for a table cell: ``2 / 5``, ``✓ 5 / 5``, ``no bats``, ``—``."""
     state = review_state(total, decided, review)
     if state == STATE_NO_BATS:
-        return "no bats" + (f" ({decided} / {total})" if total and decided < total else "")
+        return "no bats"
     if state == STATE_REVIEWED:
         return f"✓ {decided} / {total}" if total else "✓"
     if state == STATE_NOTHING:

@@ -982,7 +982,13 @@ class MainWindow(QMainWindow):
             self.target_label.setText("")
             return
         row = self.recordings.row_for(path)
-        state = f"{row.review_state} ({row.review_text})" if row is not None else ""
+        state = (
+            f"{row.review_state} ({row.events_reviewed} of {row.events_total} decided)"
+            if row is not None and row.events_total
+            else row.review_state
+            if row is not None
+            else ""
+        )
         name = _short_name(path.name)
         if target is None:
             keys = "no detection selected (Right: the first)"

@@ -47,7 +47,7 @@ def test_review_states() -> None:
     assert review_state(0, 0, none) == STATE_NOTHING
     assert review_state_text(5, 2, none) == "2 / 5"
     assert review_state_text(5, 5, none) == "✓ 5 / 5"
-    assert review_state_text(5, 1, RecordingReview(no_bats=True)) == "no bats (1 / 5)"
+    assert review_state_text(5, 1, RecordingReview(no_bats=True)) == "no bats"
 
 
 def test_steps_stay_in_the_recording_in_time_order_then_move_on() -> None:
