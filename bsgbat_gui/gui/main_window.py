@@ -1120,6 +1120,7 @@ class MainWindow(QMainWindow):
             for a in self.actions()
             if not a.shortcut().isEmpty()
         ]
+        lines.append("<tr><td><b>Esc</b></td><td>The keyboard back to the review</td></tr>")
         box = QMessageBox(self)
         box.setWindowTitle("Keyboard shortcuts")
         box.setTextFormat(Qt.TextFormat.RichText)
