@@ -206,24 +206,31 @@ class ComputeProcess:
         detail = f" (exit code {code})" if code is not None else ""
         return ComputeProcessDied(f"the {self.name} process stopped unexpectedly{detail}")
 
-    def close(self, timeout_s: float = 5.0) -> None:
-        """Stop the running job, end the child, and wait for it (terminating it if need be)."""
+    def close(self, timeout_s: float = 0.5) -> None:
+        """Stop the running job, end the child, and wait for it — briefly, so that closing the
+        window never waits: a child still starting up (importing, loading models) is ended at
+        once; one that has not stopped within ``timeout_s`` is terminated, then killed. Nothing
+        is lost by it: results reach the review store in committed transactions only."""
         with self._start_lock:
             self._closed = True
         self._stop.set()
         process, conn = self._process, self._conn
         if process is None:
             return
-        if conn is not None:
-            with contextlib.suppress(OSError, ValueError):  # the child may be gone already
-                conn.send(None)
-        process.join(timeout_s)
-        if process.is_alive():
-            log.warning(
-                "%s process did not stop within %.0f s; terminating it", self.name, timeout_s
-            )
-            process.terminate()
+        if not self.is_ready:
+            process.terminate()  # still in its initializer: nothing to finish
+        else:
+            if conn is not None:
+                with contextlib.suppress(OSError, ValueError):  # the child may be gone already
+                    conn.send(None)
             process.join(timeout_s)
+            if process.is_alive():
+                log.info("%s process still busy after %.1f s; terminating it", self.name, timeout_s)
+                process.terminate()
+        process.join(0.5)
+        if process.is_alive():
+            process.kill()
+            process.join(0.5)
         if conn is not None and self._job_lock.acquire(blocking=False):
             conn.close()  # no job is reading from it
             self._job_lock.release()

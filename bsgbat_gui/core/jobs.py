@@ -30,34 +30,16 @@ _ensembles: dict[tuple[Path, int], Ensemble] = {}
 
 
 def warm_up() -> None:
-    """Import and JIT-compile what the jobs need, so the first job does not pay for it.
-
-    Loading ONNX Runtime and librosa, and numba compiling librosa's STFT helpers and resampy's
-    kernel on a first call, take seconds on a small laptop.
+    """Run one whole spectrogram job on a small file, so the first real one does not pay the
+    first-call costs (file probing, the display spectrogram's allocations, levels: about half
+    its time). Nothing on this path compiles anything (:mod:`bsgbat_gui.core.dsp`): it takes
+    a fraction of a second, first start included.
     """
-    import onnxruntime  # noqa: F401
-    import scipy.special  # noqa: F401
+    import tempfile
+
     import soundfile
 
-    from bsgbat_gui.core import resample
-    from bsgbat_gui.core.model_card import MODEL_SAMPLE_RATE_HZ, RESAMPLER_FILTER
-    from bsgbat_gui.core.spectrogram import mel_band_centres_hz, mel_power_from_samples
-
-    mel_power_from_samples(np.zeros(4096, np.float32))
-    mel_band_centres_hz()
-    resample.resample_span(
-        np.zeros(2048, np.float32),
-        input_offset=0,
-        out_start=0,
-        out_stop=1024,
-        n_input=2048,
-        input_rate_hz=250_000,
-        output_rate_hz=MODEL_SAMPLE_RATE_HZ,
-        filter_name=RESAMPLER_FILTER,
-    )
-    # One whole job on a small file: the first real one then skips every first-call cost
-    # (file probing, the display spectrogram's allocations, levels) — about half its time.
-    import tempfile
+    from bsgbat_gui.core.model_card import MODEL_SAMPLE_RATE_HZ
 
     with tempfile.TemporaryDirectory(prefix="bsgbat-warm-up-") as tmp:
         path = Path(tmp) / "warm-up.wav"
@@ -68,10 +50,16 @@ def warm_up() -> None:
 
 
 def warm_up_analysis(models_dir: Path | None, intra_op_threads: int) -> None:
-    """:func:`warm_up`, then load the ensemble of the model set the window will use (when there
-    is one), so the first recording opened does not wait seconds for six sessions to be created.
-    A missing or broken set is left for the first analysis job to report."""
+    """:func:`warm_up`; resampy's compiled resampling kernel (faster for long files, compiled
+    here in the background, ~0.4 s); then the ensemble of the model set the window will use
+    (when there is one), so the first recording opened does not wait seconds for six sessions
+    to be created. A missing or broken set is left for the first analysis job to report."""
+    import onnxruntime  # noqa: F401
+
+    from bsgbat_gui.core import resample
+
     warm_up()
+    resample.use_compiled_kernel()
     try:
         ensemble_for(locate_model_set(models_dir), intra_op_threads)
     except Exception as exc:  # reported properly by the first job

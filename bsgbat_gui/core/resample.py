@@ -6,18 +6,26 @@ not fit in memory that way, so we compute any output range ``[start, stop)`` on 
 
 resampy computes output sample ``t`` from the input around time ``t * (sr_in / sr_out)`` with a
 finite filter. Given the *same* output times, shifted by an integer input offset (an exact float
-operation), and input margins wider than the filter, its compiled loop produces the same numbers,
-in the same order, as the whole-file call. ``tests/core/test_resample.py`` checks that.
+operation), and input margins wider than the filter, its loop produces the same numbers, in the
+same order, as the whole-file call. ``tests/core/test_resample_and_spectrogram.py`` checks that.
+
+The loop runs as :func:`bsgbat_gui.core.dsp.resample_loop` (numpy, bit-identical to resampy's)
+unless :func:`use_compiled_kernel` switched to resampy's numba kernel: several times faster, but
+compiled anew in every process (~0.4 s), so only the background analysis process, which warms
+up before it is needed, takes it. What the user is waiting for never waits for a compiler.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
+
+from bsgbat_gui.core import dsp
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -31,11 +39,28 @@ class _Filter:
     half_width_in: int  # input samples one wing of the filter reaches
 
 
+_compiled_kernel: Callable[..., None] | None = None
+
+
+def use_compiled_kernel() -> bool:
+    """From now on, resample with resampy's numba kernel (compiled here, now). False when it
+    cannot be (numba missing): the numpy loop stays."""
+    global _compiled_kernel
+    try:
+        from resampy.interpn import _resample_loop_s
+    except ImportError:
+        return False
+    x = np.zeros(64, np.float32)
+    y = np.zeros(8, np.float32)
+    win, precision = dsp.resampy_filter("kaiser_fast")
+    _resample_loop_s(x, np.arange(8.0), win, np.diff(win, append=win[-1]), precision, 1.0, y)
+    _compiled_kernel = _resample_loop_s
+    return True
+
+
 @lru_cache(maxsize=16)
 def _filter_for(filter_name: str, input_rate_hz: int, output_rate_hz: int) -> _Filter:
-    from resampy.filters import get_filter
-
-    interp_win, precision, _ = get_filter(filter_name)
+    interp_win, precision = dsp.resampy_filter(filter_name)
     sample_ratio = float(output_rate_hz) / input_rate_hz
     if sample_ratio < 1:
         interp_win = sample_ratio * interp_win
@@ -99,10 +124,6 @@ def resample_span(
         Length of the whole input signal (outputs past resampy's length are zeros, as librosa
         pads them).
     """
-    # resampy's numba kernel itself (compiled with nogil=True), not its gufunc wrapper, which
-    # holds the GIL: a GUI thread must keep running while a worker resamples.
-    from resampy.interpn import _resample_loop_s
-
     filt = _filter_for(filter_name, input_rate_hz, output_rate_hz)
     sample_ratio = float(output_rate_hz) / input_rate_hz
     time_increment = 1.0 / sample_ratio
@@ -111,9 +132,19 @@ def resample_span(
     if valid_stop <= out_start:
         return out
     # Same float64 times as resampy's np.arange(n_out) * time_increment, then an exact shift.
-    t_out = np.arange(out_start, valid_stop) * time_increment - float(input_offset)
-    y = np.zeros(valid_stop - out_start, dtype=np.float32)
+    t_out = np.asarray(
+        np.arange(out_start, valid_stop) * time_increment - float(input_offset), np.float64
+    )
     x = np.ascontiguousarray(input_block, dtype=np.float32)
-    _resample_loop_s(x, t_out, filt.interp_win, filt.interp_delta, filt.precision, filt.scale, y)
+    if _compiled_kernel is not None:
+        # resampy's kernel itself (compiled with nogil=True), not its gufunc wrapper, which
+        # holds the GIL: a GUI thread must keep running while a worker resamples.
+        y = np.zeros(valid_stop - out_start, dtype=np.float32)
+        _compiled_kernel(x, t_out, filt.interp_win, filt.interp_delta, filt.precision,
+                         filt.scale, y)  # fmt: skip
+    else:
+        y = dsp.resample_loop(
+            x, t_out, filt.interp_win, filt.interp_delta, filt.precision, filt.scale
+        )
     out[: len(y)] = y
     return out

@@ -17,6 +17,7 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
+from bsgbat_gui.core import dsp
 from bsgbat_gui.core.audio import ModelRateSignal
 from bsgbat_gui.core.model_card import (
     FMAX_HZ,
@@ -38,23 +39,17 @@ def frame_count(n_samples: int) -> int:
 
 @lru_cache(maxsize=1)
 def mel_filterbank() -> FloatArray:
-    """The card's mel filter bank, [128, 513] float32 (librosa: Slaney scale and norm)."""
-    import librosa
-
-    return librosa.filters.mel(
-        sr=MODEL_SAMPLE_RATE_HZ, n_fft=N_FFT, n_mels=N_MELS, fmin=FMIN_HZ, fmax=FMAX_HZ
-    ).astype(np.float32)
+    """The card's mel filter bank, [128, 513] float32 (librosa's: Slaney scale and norm,
+    computed by :mod:`bsgbat_gui.core.dsp` without librosa's numba start-up)."""
+    bank = dsp.mel_filterbank(MODEL_SAMPLE_RATE_HZ, N_FFT, N_MELS, FMIN_HZ, FMAX_HZ)
+    bank.setflags(write=False)
+    return bank
 
 
 @lru_cache(maxsize=1)
 def mel_band_centres_hz() -> npt.NDArray[np.float64]:
     """Centre frequency of each of the 128 mel bins in Hz (the card's ``mel128_freq9k_150k``)."""
-    import librosa
-
-    return np.asarray(
-        librosa.mel_frequencies(n_mels=N_MELS + 2, fmin=FMIN_HZ, fmax=FMAX_HZ)[1:-1],
-        dtype=np.float64,
-    )
+    return dsp.mel_frequencies(N_MELS + 2, FMIN_HZ, FMAX_HZ)[1:-1]
 
 
 def mel_power_from_samples(padded_samples: FloatArray) -> FloatArray:
@@ -69,14 +64,10 @@ def mel_power_from_samples(padded_samples: FloatArray) -> FloatArray:
     -------
     [n_frames, 128] float32 mel power, ``n_frames = 1 + (len - n_fft) // hop``.
     """
-    import librosa
-
-    stft = librosa.stft(
-        padded_samples, n_fft=N_FFT, hop_length=HOP_LENGTH, center=False, window="hann"
-    )
-    power = np.abs(stft) ** 2  # librosa's _spectrogram with power=2
+    # librosa.stft(center=False, window="hann") and its power=2, as [frames, frequencies].
+    power = dsp.stft_power(padded_samples, N_FFT, HOP_LENGTH)
     # The same contraction librosa.feature.melspectrogram uses, transposed to [frames, mels].
-    mel = np.einsum("ft,mf->tm", power, mel_filterbank(), optimize=True)
+    mel = np.einsum("tf,mf->tm", power, mel_filterbank(), optimize=True)
     return np.ascontiguousarray(mel, dtype=np.float32)
 
 

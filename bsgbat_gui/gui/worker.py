@@ -28,11 +28,12 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from bsgbat_gui.core.analysis import (
     RecordingAnalysed,
+    RecordingAnalysis,
     RecordingFailed,
     RecordingStarted,
     SegmentsAnalysed,
 )
-from bsgbat_gui.core.audio import RecordingError, RecordingInfo
+from bsgbat_gui.core.audio import RecordingError, RecordingInfo, probe_recording
 from bsgbat_gui.core.compute_process import ComputeProcess, ComputeProcessDied, Job
 from bsgbat_gui.core.download import (
     BytesReceived,
@@ -50,15 +51,18 @@ from bsgbat_gui.core.jobs import (
     warm_up,
     warm_up_analysis,
 )
-from bsgbat_gui.core.models import ModelSetError, locate_model_set
+from bsgbat_gui.core.models import ModelSet, ModelSetError, locate_model_set
 from bsgbat_gui.core.playback import PlaybackSettings, prepare_playback
+from bsgbat_gui.core.review_store import ReviewStore, StoreCache, StoreError
 
 log = logging.getLogger(__name__)
 
 # Child processes run below the GUI's scheduling priority, the selected recording's spectrogram
 # above the queue's analysis.
 ANALYSIS_NICENESS = 10
-SPECTROGRAM_NICENESS = 5
+# What the user is looking at is computed at normal priority: on a busy computer a lowered one
+# left the shown recording waiting behind every other program. Only the batch analysis yields.
+SPECTROGRAM_NICENESS = 0
 
 
 def inference_threads() -> int:
@@ -94,6 +98,11 @@ class RecordingQueue:
         with self._lock:
             return len(self._items)
 
+    def put_back(self, paths: list[Path]) -> None:
+        """Queue ``paths`` again, in front, in their order (what a first pass left)."""
+        with self._lock:
+            self._items.extendleft(reversed(paths))
+
 
 class _AnalysisWorker(QObject):
     started = Signal(int, object)  # run id, RecordingStarted
@@ -128,6 +137,8 @@ class _AnalysisWorker(QObject):
         rid = self.run_id
         try:
             model_set = locate_model_set(self.models_dir)
+            if self.store_path is not None:
+                self._deliver_cached(rid, model_set)
             for index, path in enumerate(self.queue):
                 if self.stop_requested.is_set():
                     break
@@ -135,6 +146,40 @@ class _AnalysisWorker(QObject):
         except ModelSetError as exc:
             self.model_set_failed.emit(rid, str(exc))
         self.finished.emit(rid, int(self.stop_requested.is_set()))
+
+    def _deliver_cached(self, rid: int, model_set: ModelSet) -> None:
+        """Every recording the review store holds an analysis of (by this model set) comes
+        straight from the store, here in the window's process: a SQLite read, no model, no
+        helper process — so a reopened folder shows its results at once, however busy the
+        machine. The queue keeps only the others, in their order (the shown one first)."""
+        assert self.store_path is not None
+        try:
+            store = ReviewStore.open(self.store_path, exclusive=False)
+        except StoreError as exc:
+            log.info("analysis cache not read: %s", exc)
+            return
+        cache = StoreCache(store, model_set)
+        misses: list[Path] = []
+        try:
+            for path in self.queue:
+                if self.stop_requested.is_set():
+                    misses.append(path)
+                    continue
+                analysis = self._cached(cache, path)
+                if analysis is None:
+                    misses.append(path)
+                else:
+                    self.analysed.emit(rid, RecordingAnalysed(-1, analysis, from_cache=True))
+        finally:
+            store.close()
+            self.queue.put_back(misses)
+
+    def _cached(self, cache: StoreCache, path: Path) -> RecordingAnalysis | None:
+        try:
+            info = probe_recording(path, time_expansion=self.time_expansion)
+        except RecordingError:
+            return None  # the analysis process reports it, as for any file
+        return cache.lookup(info)
 
     def _analyse(self, rid: int, index: int, path: Path, model_set: object) -> None:
         try:
@@ -239,15 +284,17 @@ class AnalysisController(QObject):
     def _forget_finished(self) -> None:
         self._retired = [(t, w) for t, w in self._retired if t.isRunning()]
 
-    def shutdown(self, timeout_ms: int = 30_000) -> None:
-        """Stop every run, wait for the threads, end the analysis process (window closing)."""
+    def shutdown(self, timeout_ms: int = 2_000) -> None:
+        """Stop every run and end the analysis process, then wait for the threads (window
+        closing). The process goes first: a thread waiting for its child's answer is released
+        when the child ends, so quitting takes a fraction of a second, not a model load."""
         self.cancel()
+        self.process.close()
         for thread, _worker in self._retired:
             thread.quit()
             if not thread.wait(timeout_ms):
                 log.warning("analysis thread did not stop within %d ms", timeout_ms)
         self._retired.clear()
-        self.process.close()
 
 
 class _SpectrogramWorker(QObject):
@@ -328,9 +375,9 @@ class SpectrogramLoader(QObject):
     def shutdown(self) -> None:
         self._latest[0] += 1
         self.process.request_stop()
+        self.process.close()  # first: releases the thread if it waits for the child
         self._thread.quit()
-        self._thread.wait(30_000)
-        self.process.close()
+        self._thread.wait(2_000)
 
 
 class _DownloadWorker(QObject):

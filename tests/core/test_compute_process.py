@@ -114,3 +114,34 @@ def test_close_ends_the_child() -> None:
     assert child is not None and not child.is_alive()
     with pytest.raises(ComputeProcessDied):
         list(proc.iterate(count_job, 1))
+
+
+def slow_initializer() -> None:
+    time.sleep(30)  # like loading six models on a slow laptop
+
+
+def stubborn_job(*, should_stop: Callable[[], bool]) -> Iterator[int]:
+    """A job that never looks at should_stop (a model run in native code)."""
+    yield 1
+    time.sleep(30)
+
+
+def test_close_is_quick_while_the_child_warms_up_or_will_not_stop() -> None:
+    """Closing the window must not wait for a helper to finish starting (it waited 5 s each)
+    or for a job that cannot be interrupted."""
+    warming = ComputeProcess("warming", initializer=slow_initializer)
+    time.sleep(0.3)
+    assert not warming.is_ready
+    started = time.perf_counter()
+    warming.close()
+    assert time.perf_counter() - started < 1.0
+    assert not warming._process.is_alive()
+
+    busy = ComputeProcess("busy")
+    assert busy.wait_ready(30)
+    items = busy.iterate(stubborn_job)
+    assert next(items) == 1
+    started = time.perf_counter()
+    busy.close()
+    assert time.perf_counter() - started < 1.5
+    assert not busy._process.is_alive()
