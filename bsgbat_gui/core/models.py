@@ -62,12 +62,33 @@ class ModelSet:
         )
 
 
+def _installed_from() -> Path | None:
+    """The local folder the app was pip-installed from (``pip install .``, editable or not), as
+    pip records it in the distribution's ``direct_url.json`` (PEP 610); None otherwise."""
+    import json
+    from importlib.metadata import PackageNotFoundError, distribution
+    from urllib.parse import unquote, urlparse
+
+    try:
+        text = distribution(APP_NAME).read_text("direct_url.json")
+    except PackageNotFoundError:
+        return None
+    if not text:
+        return None
+    try:
+        url = urlparse(str(json.loads(text).get("url", "")))
+    except (ValueError, AttributeError):
+        return None
+    return Path(unquote(url.path)) if url.scheme == "file" else None
+
+
 def source_checkout_models_dir() -> Path | None:
-    """``models/`` of a source checkout (the folder beside ``pyproject.toml``), if any."""
-    package_dir = Path(__file__).resolve().parent.parent
-    root = package_dir.parent
-    if (root / "pyproject.toml").is_file() and (root / "models").is_dir():
-        return root / "models"
+    """``models/`` of the source checkout the app runs from — the code's own checkout, or the
+    clone it was ``pip install``-ed from (an installed copy lives in site-packages) — if any."""
+    package_root = Path(__file__).resolve().parent.parent.parent
+    for root in (package_root, _installed_from()):
+        if root is not None and (root / "pyproject.toml").is_file() and (root / "models").is_dir():
+            return root / "models"
     return None
 
 

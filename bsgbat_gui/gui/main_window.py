@@ -155,6 +155,7 @@ class MainWindow(QMainWindow):
         )  # fmt: skip
         self._pending_selection: SelectedEvent | None = None  # restored once its events exist
         self._not_opened: list[str] = []  # files of the opened paths that could not be opened
+        self.models_usable = False  # a model set was found (set by _check_models)
         # Thresholds and the selection are saved (settings, review store) once a drag or a run of
         # key presses has settled, not on every step of it; closing saves them at once.
         self._save_view_timer = QTimer(self)
@@ -621,8 +622,10 @@ class MainWindow(QMainWindow):
         try:
             model_set = locate_model_set(self.models_dir)
         except ModelSetError as exc:
+            self.models_usable = False
             self._show_models_missing(str(exc))
             return False
+        self.models_usable = True
         self.model_status = f"{len(model_set.model_paths)} model(s) from {model_set.folder}"
         self.status_label.setText(f"Model set: {self.model_status}")
         if model_set.incomplete:  # usable, but not the release's numbers: said, not hidden
@@ -754,7 +757,7 @@ class MainWindow(QMainWindow):
                 self.settings.add_recent(canonical_path(path))
         self._refresh_recent_menu()
         if demo:
-            self.welcome.show_demo_notice()
+            self.welcome.show_demo_notice(classifier=self.models_usable)
         else:
             self.welcome.hide()
         self.recordings.set_paths(recordings, STATUS_QUEUED)
@@ -1208,6 +1211,7 @@ class MainWindow(QMainWindow):
 
     def _model_set_failed(self, run_id: int, message: str) -> None:
         if self._is_current_run(run_id):
+            self.models_usable = False
             self._show_models_missing(message)
             self._mark_unanalysed()
 
@@ -1220,6 +1224,12 @@ class MainWindow(QMainWindow):
         done = sum(r.status == STATUS_DONE for r in self.recordings.rows)
         failed = sum(r.status == STATUS_FAILED for r in self.recordings.rows)
         state = "cancelled" if cancelled else "finished"
+        if not self.models_usable and not done:
+            self.status_label.setText(
+                "Spectrograms only: no species analysis, the bat classifier is not installed"
+                + self._not_opened_text()
+            )
+            return
         self.status_label.setText(
             f"Analysis {state}: {done} analysed, {failed} failed" + self._not_opened_text()
         )
@@ -1234,9 +1244,10 @@ class MainWindow(QMainWindow):
         return f"; not opened: {problems[0]}{more}"
 
     def _mark_unanalysed(self) -> None:
+        reason = "" if self.models_usable else "no classifier installed"
         for row in self.recordings.rows:
             if row.status in (STATUS_QUEUED, STATUS_ANALYSING):
-                self.recordings.update_row(row.path, status=STATUS_NOT_ANALYSED)
+                self.recordings.update_row(row.path, status=STATUS_NOT_ANALYSED, reason=reason)
 
     def cancel_analysis(self) -> None:
         self._analysis_waiting = None

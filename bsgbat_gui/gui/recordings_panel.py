@@ -179,6 +179,8 @@ class RecordingsModel(ColumnsTableModel):
                 return f"analysing {row.progress:.0%}"
             if row.status == STATUS_FAILED:
                 return f"failed: {row.reason}"
+            if row.status == STATUS_NOT_ANALYSED and row.reason:
+                return f"{row.status} ({row.reason})"
             return row.status
         if col == COL_SPECIES:
             return ", ".join(species_for_label(s).code for s in row.species)

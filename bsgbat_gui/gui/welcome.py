@@ -50,10 +50,21 @@ class WelcomePanel(QFrame):
             button.show()
         self.show()
 
-    def show_demo_notice(self) -> None:
-        self.label.setText(
-            f"<b>{DEMO_NOTICE}.</b> Its tracks show what the app does, not a species."
-        )
+    def show_demo_notice(self, *, classifier: bool) -> None:
+        """Say what the demo shows: with the models, tracks of made-up calls (how the app works,
+        not a species); without them, only its spectrogram — and what the models would add."""
+        if classifier:
+            what = (
+                "Its probability tracks are what the BSG-BAT models make of made-up calls: "
+                "they show how the app works, not a species."
+            )
+        else:
+            what = (
+                "You see its spectrogram only: no species tracks, because the bat classifier "
+                "(the BSG-BAT models) is not installed. <i>Download models</i> above adds them "
+                "(about 500 MB, once)."
+            )
+        self.label.setText(f"<b>{DEMO_NOTICE}.</b> {what}")
         self.demo_button.hide()
         self.show()
 

@@ -120,3 +120,31 @@ def test_sigmoid_matches_scipy_expit() -> None:
 
 def test_ensemble_keeps_labels_in_model_order(model_set_dir: Path) -> None:
     assert Ensemble(read_model_set(model_set_dir)).labels == tuple(LABELS)
+
+
+def test_the_clone_an_install_came_from_is_searched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_set_dir: Path
+) -> None:
+    """After `pip install .` (not editable) the code lives in site-packages: the models/ of the
+    clone it was installed from is still searched, found through pip's direct_url.json."""
+    import importlib.metadata
+    import shutil
+
+    from bsgbat_gui.core import models
+
+    clone = tmp_path / "my clone"
+    (clone / "models").mkdir(parents=True)
+    (clone / "pyproject.toml").write_text("[project]\nname = 'bsgbat-gui'\n")
+    for f in model_set_dir.iterdir():
+        shutil.copy(f, clone / "models" / f.name)
+
+    class Installed:
+        def read_text(self, name: str) -> str | None:
+            assert name == "direct_url.json"
+            return '{"url": "file://' + str(clone).replace(" ", "%20") + '", "dir_info": {}}'
+
+    monkeypatch.setattr(importlib.metadata, "distribution", lambda name: Installed())
+    monkeypatch.setattr(models, "__file__", str(tmp_path / "site-packages/bsgbat_gui/core/m.py"))
+    assert models.source_checkout_models_dir() == clone / "models"
+    found = models.locate_model_set(None)
+    assert found.folder == clone / "models" and found.origin == "source checkout"

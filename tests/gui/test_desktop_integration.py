@@ -33,6 +33,24 @@ def test_first_run_offers_the_demo_and_says_it_is_synthesised(
     qtbot.waitUntil(lambda: window.spectrogram_view.spectrogram is not None, timeout=60_000)
     qtbot.waitUntil(lambda: window.track_view.analysis is not None, timeout=120_000)
     assert window.settings.recent == []  # the demo is not one of the user's recordings
+    assert "how the app works, not a species" in window.welcome.text()
+
+
+def test_the_demo_without_models_says_what_it_shows_and_what_models_add(
+    qtbot, make_window, tmp_path: Path
+) -> None:
+    window = make_window(paths=[], models_dir=tmp_path / "no-models")
+    qtbot.mouseClick(window.welcome.demo_button, Qt.MouseButton.LeftButton)
+    text = window.welcome.text()
+    assert DEMO_NOTICE in text and "spectrogram only" in text and "Download models" in text
+    assert "tracks show what the app does" not in text
+    qtbot.waitUntil(lambda: window.spectrogram_view.spectrogram is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: window.recordings.rows[0].status == "not analysed", timeout=60_000)
+    cell = window.recordings.data(window.recordings.index(0, 3))
+    assert cell == "not analysed (no classifier installed)"
+    qtbot.waitUntil(lambda: not window.analysis_busy, timeout=30_000)
+    assert "0 analysed" not in window.status_label.text()
+    assert "classifier is not installed" in window.status_label.text()
 
 
 def test_opening_real_data_hides_the_welcome_and_remembers_files_and_folders(
