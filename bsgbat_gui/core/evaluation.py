@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
-from scipy.stats import rankdata
 
 from bsgbat_gui.core.analysis import RecordingAnalysis
 from bsgbat_gui.core.annotations import (
@@ -82,6 +81,9 @@ def roc_auc(scores: FloatArray, positive: BoolArray) -> float | None:
     n_negative = len(positive) - n_positive
     if n_positive == 0 or n_negative == 0:
         return None
+    # Imported here: scipy.stats costs 0.6 s, paid by every window start at module level.
+    from scipy.stats import rankdata
+
     ranks = rankdata(scores)  # average ranks for ties
     return float((ranks[positive].sum() - n_positive * (n_positive + 1) / 2)
                  / (n_positive * n_negative))  # fmt: skip

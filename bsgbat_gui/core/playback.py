@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import signal as sps
 
 from bsgbat_gui.core.audio import RecordingInfo, read_real_span
 
@@ -57,6 +57,7 @@ def band_limit(
     high = high_hz if high_hz is not None and high_hz < nyquist * 0.999 else None
     if len(x) < 3 * (2 * FILTER_ORDER + 1) or (low is None and high is None):
         return x
+    sps = _signal()
     if low is not None and high is not None:
         if high <= low:
             return np.zeros_like(x)
@@ -196,7 +197,15 @@ def _resampled(x: np.ndarray, from_hz: int, to_hz: int) -> np.ndarray:
     if from_hz == to_hz or not len(x):
         return x
     g = np.gcd(int(to_hz), int(from_hz))
-    return np.asarray(sps.resample_poly(x, to_hz // g, from_hz // g))
+    return np.asarray(_signal().resample_poly(x, to_hz // g, from_hz // g))
+
+
+def _signal() -> Any:
+    """``scipy.signal``, imported when first played: it pulls in scipy.stats, 0.7 s that every
+    window start paid at module level."""
+    from scipy import signal
+
+    return signal
 
 
 def prepare_playback(
