@@ -835,6 +835,12 @@ class MainWindow(QMainWindow):
         )
         if self.current_path is not None:
             self.analysis.prioritise(self.current_path)
+        if not self.analysis.is_ready and self.models_usable:
+            # Said, so a wait has a reason: the helper loads the six models once per start.
+            self.status_label.setText(
+                "Loading the BSG-BAT models for the analysis (once per start)… spectrograms "
+                "and results already analysed are shown meanwhile"
+            )
 
     @property
     def analysis_busy(self) -> bool:
@@ -993,6 +999,9 @@ class MainWindow(QMainWindow):
             else ""
         )
         name = _short_name(path.name)
+        if row is not None and not row.events_total:
+            self.target_label.setText(f"{name}: no detections")
+            return
         if target is None:
             keys = "no detection selected (Right: the first)"
         else:
