@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from audio_factory import chirp_train, write_wav
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QApplication
 from test_review_in_the_window import open_analysed, press
 
@@ -273,3 +273,46 @@ def test_the_layout_gives_the_spectrogram_room_at_1366_by_768(qtbot, reviewing) 
     window.review_layout_action.trigger()  # and back, as it was
     qtbot.wait(100)
     assert window.threshold_dock.isVisible() and window.recordings_panel.width() > 0
+
+
+def test_detection_lanes_sit_above_the_spectrogram_not_over_its_top_band(qtbot, reviewing) -> None:
+    """The lanes hid 85-150 kHz, where horseshoe and Myotis calls are: they are drawn in a
+    strip above the mel bins; the spectrogram's own top band keeps its pixels."""
+    import numpy as np
+
+    from bsgbat_gui.core.model_card import N_MELS
+    from bsgbat_gui.gui.event_shading import LANES_STRIP_BINS
+
+    window = reviewing
+    press(qtbot, window, Qt.Key.Key_Right)
+    view = window.spectrogram_view
+    shading = view.event_shading
+    assert shading.lanes  # this recording's events, one lane per species
+    (_, _), (y0, y1) = view.plot.getViewBox().viewRange()
+    assert y0 <= 0 and y1 >= N_MELS + LANES_STRIP_BINS  # the strip is in view
+    image = view.grab().toImage()
+    vb = view.plot.getViewBox()
+    colour, starts, ends = shading.lanes[0]
+    middle = float(starts[0] + ends[0]) / 2
+
+    def colour_at(y: float) -> tuple[int, int, int]:
+        scene = vb.mapViewToScene(QPointF(middle, y))
+        pixel = image.pixelColor(int(scene.x()), int(scene.y()))
+        return pixel.red(), pixel.green(), pixel.blue()
+
+    lane = (colour.red(), colour.green(), colour.blue())
+    assert np.allclose(colour_at(N_MELS + LANES_STRIP_BINS - 1), lane, atol=10)  # the strip
+    assert not np.allclose(colour_at(N_MELS - 2), lane, atol=10)  # ~145 kHz: the spectrogram
+
+
+def test_summary_chart_gives_each_species_its_own_row(qtbot, reviewing) -> None:
+    window = reviewing
+    window.show_export_panel()
+    panel = window.export_panel
+    assert panel is not None
+    panel._show_summary()
+    ticks = panel.chart.getAxis("left")._tickLevels
+    codes = [text for _, text in ticks[0]]
+    assert len(codes) >= 2 and len(set(codes)) == len(codes)
+    positions = [position for position, _ in ticks[0]]
+    assert positions == [float(i) for i in range(len(codes))]  # one row each: never overlapping
