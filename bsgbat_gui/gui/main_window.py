@@ -839,7 +839,7 @@ class MainWindow(QMainWindow):
             # Said, so a wait has a reason: the helper loads the six models once per start.
             self.status_label.setText(
                 "Loading the BSG-BAT models for the analysis (once per start)… spectrograms "
-                "and results already analysed are shown meanwhile"
+                "and results already analysed are shown meanwhile" + self._not_opened_text()
             )
 
     @property

@@ -19,7 +19,7 @@ def test_the_window_opens_the_bad_input_corpus(
     folder = tmp_path / "night"
     corpus = build_corpus(folder)
     window = make_window(paths=[folder], models_dir=model_set_dir)
-    qtbot.waitUntil(lambda: all_finished(window), timeout=180_000)
+    qtbot.waitUntil(lambda: all_finished(window) and not window.analysis_busy, timeout=180_000)
     rows = {r.path.name: r for r in window.recordings.rows}
     for entry in corpus:
         if entry.name == "bad\\xff.wav":  # a name that is not text: not opened, and said so
