@@ -56,7 +56,8 @@ def test_labels_outside_the_model_reach_every_export_verbatim_and_as_codes(tmp_p
     survey = survey.__class__(survey.recordings, survey.settings, tuple(decisions), survey.labels)
     recordings = recording_rows(survey)
     export_survey("csv", tmp_path / "d.csv", recordings, scope="all")
-    rows = list(csv.DictReader((tmp_path / "d.csv").open(encoding="utf-8", newline="")))
+    with (tmp_path / "d.csv").open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
     assert "Myotis nattereri" in {r["species_final"] for r in rows}
     assert kaleidoscope_code("Myotis nattereri") == "MYONAT"
     updates = {u.path.name: u for u in guano_updates(recordings)}

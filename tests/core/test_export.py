@@ -222,7 +222,7 @@ def test_spreadsheet_files_are_inert_and_machine_files_verbatim(tmp_path: Path) 
                     assert not cell.startswith(("=", "+", "@", "\t", "\r")), (fmt, cell)
                     # "-" starts only numbers (never a negative time here) or inert text
                     assert not cell.startswith("-"), (fmt, cell)
-    rows = list(csv.DictReader((tmp_path / "csv.csv").open(encoding="utf-8")))
+    rows = _read(tmp_path / "csv.csv")
     assert "'" + EVIL_NAME in {r["file"] for r in rows}
     assert "'@SUM(A1) social?" in {r["note"] for r in rows}
     evil_stem = EVIL_NAME.removesuffix(".wav")
@@ -295,7 +295,8 @@ def test_raven_and_audacity_use_file_time_for_time_expanded_recordings(tmp_path:
     result = export_survey("raven", tmp_path / "raven", recordings, scope="all")
     table = next(p for p in result.files if p.name.startswith("C_te10"))
     assert table == tmp_path / "raven" / "south" / "C_te10.Table.1.selections.txt"
-    rows = list(csv.DictReader(table.open(encoding="utf-8"), delimiter="\t"))
+    with table.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
     event = next(r for r in rows if r["Species"] == LABELS[NYCNOC])
     # Segments 3-4 start at 1.5 s real = 15 s in the x10 file; the band is 0.9-15 kHz there.
     assert float(event["Begin Time (s)"]) == pytest.approx(15.0)
@@ -321,7 +322,7 @@ def test_import_plan_reports_rows_that_match_nothing(tmp_path: Path) -> None:
     survey = golden_survey()
     recordings = recording_rows(survey)
     export_survey("csv", tmp_path / "d.csv", recordings, scope="all")
-    rows = list(csv.DictReader((tmp_path / "d.csv").open(encoding="utf-8")))
+    rows = _read(tmp_path / "d.csv")
     rows[0]["path"] = "/elsewhere/x.wav"
     rows[0]["status"] = "confirmed"
     rows[1]["status"] = "maybe"
@@ -427,7 +428,8 @@ def test_every_format_from_a_store_of_real_recordings(analysed_store: Path, tmp_
     tables = sorted((tmp_path / "raven").rglob("*.Table.1.selections.txt"))
     assert tables
     for table in tables:
-        rows = list(csv.DictReader(table.open(encoding="utf-8"), delimiter="\t"))
+        with table.open(encoding="utf-8") as f:
+            rows = list(csv.DictReader(f, delimiter="\t"))
         assert rows and all(float(r["End Time (s)"]) > float(r["Begin Time (s)"]) for r in rows)
     # The export refuses to overwrite, and says so.
     rc, _, err = run_cli(["export", str(analysed_store), "--out", str(tmp_path / "csv")])
@@ -462,6 +464,7 @@ def test_a_kill_during_export_leaves_the_old_file_or_the_complete_new_one(tmp_pa
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        proc.stdout.close()
         text = target.read_text()
         if text == old:
             outcomes.add("old")

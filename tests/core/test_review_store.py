@@ -129,6 +129,7 @@ def test_a_killed_writer_loses_no_committed_decision(tmp_path: Path) -> None:
     proc.send_signal(signal.SIGKILL)  # mid-stream: it keeps writing until killed
     proc.wait(timeout=30)
     committed += [int(line) for line in proc.stdout.read().split()]
+    proc.stdout.close()
     with ReviewStore.open(store_path) as store:
         stored = {d.id: d for d in store.decisions()}
     assert set(committed) <= set(stored)

@@ -12,6 +12,17 @@ from bsgbat_gui.gui.main_window import MainWindow
 from bsgbat_gui.gui.settings import AppSettings
 
 
+@pytest.fixture(autouse=True)
+def _isolated_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No test reads or writes the user's real settings, even a window made without explicit
+    settings (``AppSettings()``): Qt's user-scope settings point into a fresh folder."""
+    folder = tmp_path_factory.mktemp("qsettings")
+    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(folder))
+    assert Path(AppSettings()._s.fileName()).is_relative_to(folder)
+    yield
+
+
 @pytest.fixture
 def app_settings(tmp_path: Path) -> AppSettings:
     return AppSettings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))

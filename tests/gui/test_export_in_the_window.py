@@ -81,7 +81,8 @@ def test_export_panel_previews_writes_and_imports(
     assert (tmp_path / "out" / "csv.csv").read_text() == before
 
     # Import: confirm every unreviewed detection in the CSV, then undo it in one step.
-    rows = list(csv.DictReader((tmp_path / "out" / "csv.csv").open(encoding="utf-8")))
+    with (tmp_path / "out" / "csv.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
     for row in rows:
         if row["status"] == "unreviewed":
             row["status"] = "confirmed"
