@@ -9,10 +9,13 @@ import argparse
 import logging
 import multiprocessing
 import sys
-from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bsgbat_gui import __version__
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 SUBCOMMANDS = (
     "analyze", "benchmark", "clip", "evaluate", "export", "import-decisions", "models", "render",

@@ -11,11 +11,14 @@ from __future__ import annotations
 import os
 import struct
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import soundfile
 from audio_factory import chirp_train, guano_chunk, wamd_chunk, write_wav
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 ERROR, WARNING, OK = "error", "warning", "ok"
 

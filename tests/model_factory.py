@@ -9,7 +9,7 @@ checkpoints (which cannot be downloaded here).
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import onnx
@@ -18,6 +18,9 @@ from onnx import TensorProto, helper, numpy_helper
 from bsgbat_gui.core.model_card import LABELS_FILENAME, MODEL_FILENAMES, N_MELS, SEGMENT_FRAMES
 from bsgbat_gui.core.species import SPECIES
 from bsgbat_gui.core.spectrogram import mel_band_centres_hz
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 LABELS = [s.scientific_name for s in SPECIES]
 

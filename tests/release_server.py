@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import onnx
 from model_factory import write_model_set
 
 from bsgbat_gui.core.model_card import LABELS_FILENAME, MODEL_FILENAMES
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 PADDING_BYTES = 400_000  # each model ~0.4 MB: many 256 kB chunks... and room to cut a file
 

@@ -52,7 +52,8 @@ def test_self_test_opens_the_demo_offscreen_and_exits_0() -> None:
     result = _run("--self-test")
     assert result.returncode == 0, result.stderr
     assert "self-test passed" in result.stdout
-    assert "demo spectrogram" in result.stdout and "ONNX Runtime" in result.stdout
+    assert "demo spectrogram" in result.stdout
+    assert "ONNX Runtime" in result.stdout
 
 
 def test_self_test_fails_loudly_when_the_demo_is_missing(tmp_path: Path) -> None:
@@ -69,7 +70,8 @@ def test_self_test_fails_loudly_when_the_demo_is_missing(tmp_path: Path) -> None
         capture_output=True, text=True, timeout=120, env=env, check=False, cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 1
-    assert "self-test FAILED" in result.stderr and "demo" in result.stderr
+    assert "self-test FAILED" in result.stderr
+    assert "demo" in result.stderr
 
 
 def test_every_package_of_the_source_tree_is_installed() -> None:
@@ -102,7 +104,8 @@ def test_desktop_entry_is_valid_and_matches_the_app() -> None:
     assert entry["Exec"] == "bsgbat-gui %F"  # files and folders from a file manager
     assert entry["Icon"] == "bsgbat-gui"
     assert entry["StartupWMClass"] == "bsgbat-gui"  # QGuiApplication.setDesktopFileName
-    assert "inode/directory" in entry["MimeType"] and "audio/x-wav" in entry["MimeType"]
+    assert "inode/directory" in entry["MimeType"]
+    assert "audio/x-wav" in entry["MimeType"]
     assert all(value.endswith(";") for key, value in entry.items() if key in ("Categories",
                "MimeType", "Keywords"))  # fmt: skip
 
@@ -110,11 +113,13 @@ def test_desktop_entry_is_valid_and_matches_the_app() -> None:
 def test_demo_recording_is_synthesised_says_so_and_has_its_calls() -> None:
     path = resource_path(DEMO_RECORDING)
     info = probe_recording(path)
-    assert info.header_rate_hz == 384_000 and info.channels == 1
+    assert info.header_rate_hz == 384_000
+    assert info.channels == 1
     assert info.duration_s == pytest.approx(3.0)
     assert not info.warnings
     note = info.metadata.guano["Note"]
-    assert "Synthesised" in note and "not a real recording" in note
+    assert "Synthesised" in note
+    assert "not a real recording" in note
     assert info.metadata.timestamp is not None  # the night summary has something to show
     # The three made-up passes are where the generator put them: energy near 46 kHz (the
     # pipistrelle-like calls' tail) in 0.2-1.8 s, near 21 kHz (noctule-like) in 1.0-2.9 s,
@@ -137,7 +142,8 @@ def test_demo_copy_is_made_once_and_leaves_the_installation_alone(tmp_path: Path
     copy = copy_demo_to(tmp_path / "demo")
     assert copy.read_bytes() == installed.read_bytes()
     mtime = copy.stat().st_mtime_ns
-    assert copy_demo_to(tmp_path / "demo") == copy and copy.stat().st_mtime_ns == mtime
+    assert copy_demo_to(tmp_path / "demo") == copy
+    assert copy.stat().st_mtime_ns == mtime
     assert installed.stat().st_mtime_ns == before
     assert sorted(p.name for p in (tmp_path / "demo").iterdir()) == [copy.name]
     assert np.isfinite(soundfile.read(str(copy))[0]).all()
@@ -152,7 +158,8 @@ def test_desktop_entry_installs_into_the_users_menu(tmp_path: Path) -> None:
     script = ROOT / "packaging" / "install-desktop-entry.sh"
     subprocess.run(["bash", str(script), str(exe)], env=env, check=True, capture_output=True)
     installed = (tmp_path / "share" / "applications" / "bsgbat-gui.desktop").read_text()
-    assert f'Exec="{exe}" %F' in installed and f"TryExec={exe}" in installed
+    assert f'Exec="{exe}" %F' in installed
+    assert f"TryExec={exe}" in installed
     for size in APP_ICON_SIZES:
         assert (tmp_path / f"share/icons/hicolor/{size}x{size}/apps/bsgbat-gui.png").is_file()
     subprocess.run(["bash", str(script), "--remove"], env=env, check=True, capture_output=True)

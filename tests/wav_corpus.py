@@ -5,12 +5,16 @@ produce can be built exactly)."""
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 from audio_factory import chirp_train, guano_chunk, write_wav
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    import numpy as np
 
 RATE = 384_000
 

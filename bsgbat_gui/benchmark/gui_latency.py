@@ -14,9 +14,9 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bsgbat_gui.benchmark.synthetic import (
     long_recording_info,
@@ -24,6 +24,9 @@ from bsgbat_gui.benchmark.synthetic import (
     synthetic_display_spectrogram,
 )
 from bsgbat_gui.core.ensemble import COMBINE_METHODS
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 @dataclass(frozen=True)

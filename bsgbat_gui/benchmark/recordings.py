@@ -6,11 +6,14 @@ written block by block so that a 60-minute 384 kHz file (2.8 GB) never sits in m
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bsgbat_gui.core.model_card import MODEL_SAMPLE_RATE_HZ
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 BLOCK_S = 10.0
 

@@ -8,12 +8,14 @@ application uses this module.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import librosa
 import numpy as np
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
 
 
 def wav_to_segments(wavfile, ntime=512, nhop=250, nfreq=128):

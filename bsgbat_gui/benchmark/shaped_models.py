@@ -9,7 +9,7 @@ benchmark devices, not classifiers.
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,6 +22,9 @@ from bsgbat_gui.core.model_card import (
     SEGMENT_FRAMES,
 )
 from bsgbat_gui.core.species import SPECIES
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 CONV_CHANNELS = (16, 32, 64, 128, 256, 256)
 FC_UNITS = (4096, 512)

@@ -24,13 +24,16 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bsgbat_gui.benchmark.recordings import bat_calls, write_short_recordings
 from bsgbat_gui.core.model_card import MODEL_SAMPLE_RATE_HZ
 from bsgbat_gui.gui.startup_probe import ACTION_ENV, EXIT_ON_ENV, PROBE_ENV
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 APP_TIMEOUT_S = 300.0
 

@@ -7,7 +7,7 @@ threshold change reshapes many events, as on a busy survey night.
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,6 +16,9 @@ from bsgbat_gui.core.audio import RecordingInfo
 from bsgbat_gui.core.model_card import MODEL_SAMPLE_RATE_HZ, N_MELS
 from bsgbat_gui.core.species import SPECIES
 from bsgbat_gui.core.spectrogram import DisplaySpectrogram
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 N_MODELS = 6
 

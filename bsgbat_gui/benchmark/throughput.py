@@ -12,18 +12,22 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bsgbat_gui.benchmark.reference import reference_probabilities, reference_sessions
 from bsgbat_gui.core.analysis import RecordingAnalysed
 from bsgbat_gui.core.ensemble import Ensemble
-from bsgbat_gui.core.models import ModelSet
 from bsgbat_gui.core.pipeline import analyse_recordings
 from bsgbat_gui.core.segments import FLAG_NONE
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from pathlib import Path
+
+    from bsgbat_gui.core.models import ModelSet
 
 
 @dataclass(frozen=True)

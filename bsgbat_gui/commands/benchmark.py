@@ -21,15 +21,17 @@ quitting — each in a fresh process, as a user starts the app.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import tempfile
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from bsgbat_gui import __version__
 from bsgbat_gui.core.files import AtomicTextFile
+
+if TYPE_CHECKING:
+    import argparse
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -130,7 +132,7 @@ def run(
         elif models is not None:
             try:
                 results.update(_model_benchmarks(models, work, args, log))
-            except Exception as exc:  # a benchmark that fails says so, with what it measured
+            except Exception as exc:  # noqa: BLE001 - a benchmark that fails says so, with what it measured
                 err.write(f"error: {type(exc).__name__}: {exc}\n")
                 return EXIT_FAILED
         if not args.startup:

@@ -3,10 +3,9 @@ at real speed — as a WAV to share."""
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from bsgbat_gui.commands.analyze import positive_float
 from bsgbat_gui.core.audio import RecordingError, probe_recording, read_real_span
@@ -18,6 +17,9 @@ from bsgbat_gui.core.playback import (
     make_playable,
     wav_bytes,
 )
+
+if TYPE_CHECKING:
+    import argparse
 
 EXIT_OK = 0
 EXIT_FAILED = 1

@@ -3,19 +3,21 @@ per species (PR-AUC, ROC-AUC, precision and recall at the store's thresholds).""
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from bsgbat_gui.commands.export import EXIT_OK, EXIT_USAGE, open_survey
 from bsgbat_gui.core.annotations import GRANULARITIES, TIME_BASES, AnnotationError, read_annotations
 from bsgbat_gui.core.evaluation import DEFAULT_BLOCK_S, Evaluation, EvaluationError, evaluate
 from bsgbat_gui.core.files import AtomicTextFile
 from bsgbat_gui.core.species import species_for_label
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -59,12 +61,12 @@ def report(evaluation: Evaluation) -> str:
         header,
     ]
     shown = [m for m in evaluation.species if m.n_positive or m.false_positives]
-    for m in shown:
-        lines.append(
-            f"{species_for_label(m.species).scientific_name:<28} {m.n_units:>6} {m.n_positive:>5} "
-            f"{_num(m.pr_auc):>7} {_num(m.roc_auc):>8} {m.threshold:>7.3f} "
-            f"{_num(m.precision):>6} {_num(m.recall):>7}"
-        )
+    lines.extend(
+        f"{species_for_label(m.species).scientific_name:<28} {m.n_units:>6} {m.n_positive:>5} "
+        f"{_num(m.pr_auc):>7} {_num(m.roc_auc):>8} {m.threshold:>7.3f} "
+        f"{_num(m.precision):>6} {_num(m.recall):>7}"
+        for m in shown
+    )
     hidden = len(evaluation.species) - len(shown)
     if hidden:
         lines.append(f"({hidden} species neither annotated nor detected: not shown)")

@@ -3,11 +3,10 @@ detections to files, and decisions edited in a spreadsheet back into the store."
 
 from __future__ import annotations
 
-import argparse
 import sqlite3
 import sys
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from bsgbat_gui.core.decision_import import DecisionImportError, plan_import
 from bsgbat_gui.core.guano_write import GuanoUpdate, guano_plan_text, write_guano_updates
@@ -28,6 +27,9 @@ from bsgbat_gui.core.survey_export import (
     export_survey,
 )
 from bsgbat_gui.core.thresholds import PresetError
+
+if TYPE_CHECKING:
+    import argparse
 
 EXIT_OK = 0
 EXIT_SOME_FAILED = 1

@@ -249,7 +249,7 @@ def run_quantize(
     except QuantizeError as exc:
         err.write(f"error: {exc}\n")
         return EXIT_FAILED
-    except Exception as exc:  # ONNX Runtime's quantiser failing on an unexpected graph
+    except Exception as exc:  # noqa: BLE001 - ONNX Runtime's quantiser failing on an unexpected graph
         err.write(f"error: quantisation failed, nothing installed: {exc}\n")
         return EXIT_FAILED
     out.write(f"INT8 model set installed in {dest}\n  {report.describe()}\n"

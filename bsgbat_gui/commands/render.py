@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from bsgbat_gui.commands.analyze import positive_float
 from bsgbat_gui.core.analysis import (
@@ -25,9 +25,11 @@ from bsgbat_gui.core.detections import detection_events
 from bsgbat_gui.core.ensemble import COMBINE_METHODS, Ensemble
 from bsgbat_gui.core.model_card import FRAME_S
 from bsgbat_gui.core.models import ModelSet, ModelSetError, locate_model_set
-from bsgbat_gui.core.segments import SegmentWindow
 from bsgbat_gui.core.spectrogram import DisplaySpectrogram, display_spectrogram, frame_count
 from bsgbat_gui.core.thresholds import PresetError, ThresholdSettings, load_preset
+
+if TYPE_CHECKING:
+    from bsgbat_gui.core.segments import SegmentWindow
 
 EXIT_OK = 0
 EXIT_FAILED = 1

@@ -8,10 +8,8 @@ and cancel without the core knowing about terminals or threads.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -21,6 +19,10 @@ from bsgbat_gui.core.ensemble import CombineMethod, Ensemble, combine_logits, si
 from bsgbat_gui.core.model_card import SEGMENT_FRAMES
 from bsgbat_gui.core.segments import SegmentWindow, normalise_segment, segment_windows
 from bsgbat_gui.core.spectrogram import frame_count, log_mel_frames
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from pathlib import Path
 
 log = logging.getLogger(__name__)
 

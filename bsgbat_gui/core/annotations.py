@@ -23,12 +23,15 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bsgbat_gui.core.review_store import STATUS_CONFIRMED, STATUS_RELABELLED
 from bsgbat_gui.core.species import species_for_label
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
 
 GRANULARITY_SEGMENT, GRANULARITY_BLOCK, GRANULARITY_RECORDING = "segment", "block", "recording"
 GRANULARITIES = (GRANULARITY_SEGMENT, GRANULARITY_BLOCK, GRANULARITY_RECORDING)

@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import csv
 import functools
-from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bsgbat_gui.core.resources import resource_path
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 CHECKLIST_RESOURCE = "species/european-bats.csv"
 KIND_SPECIES = "species"

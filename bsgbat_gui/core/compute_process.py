@@ -24,8 +24,10 @@ import threading
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +56,7 @@ class _Finished:
 def _picklable(exc: BaseException) -> BaseException:
     try:
         pickle.loads(pickle.dumps(exc))
-    except Exception:
+    except Exception:  # noqa: BLE001 - pickling fails in many ways; the message survives
         return RuntimeError(f"{type(exc).__name__}: {exc}")
     return exc
 
@@ -87,7 +89,7 @@ def _serve(
         try:
             for value in job(*args, should_stop=stop.is_set, **kwargs):
                 conn.send(_Item(value))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a job's error is re-raised in the parent
             log.debug("job %s raised:\n%s", getattr(job, "__name__", job), traceback.format_exc())
             conn.send(_Raised(_picklable(exc)))
         else:

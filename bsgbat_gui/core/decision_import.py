@@ -13,9 +13,9 @@ importing an unedited export is a no-op.
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -30,6 +30,9 @@ from bsgbat_gui.core.review_store import (
     attach_decisions,
 )
 from bsgbat_gui.core.survey import ROW_STATUSES, STATUS_UNREVIEWED, RecordingRows
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 REQUIRED_COLUMNS = ("path", "species_auto", "start_s", "end_s", "status")
 # A spreadsheet opened and saved again may add a byte-order mark or round the times; both are

@@ -17,17 +17,21 @@ segment of each recording, so that no run crosses from one recording into the ne
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
-from bsgbat_gui.core.analysis import RecordingAnalysis
-from bsgbat_gui.core.ensemble import CombineMethod
 from bsgbat_gui.core.model_card import BACKGROUND_LABEL
-from bsgbat_gui.core.segments import SegmentWindow
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from pathlib import Path
+
+    from bsgbat_gui.core.analysis import RecordingAnalysis
+    from bsgbat_gui.core.ensemble import CombineMethod
+    from bsgbat_gui.core.segments import SegmentWindow
 
 FloatArray = npt.NDArray[np.float64]
 FloatArray32 = npt.NDArray[np.float32]

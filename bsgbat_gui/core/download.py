@@ -21,14 +21,17 @@ import os
 import socket
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from bsgbat_gui.core.files import sha256_file
 from bsgbat_gui.core.model_card import CHECKSUMS_FILENAME, LABELS_FILENAME, MODEL_FILENAMES
 from bsgbat_gui.core.models import parse_checksums
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from pathlib import Path
 
 DEFAULT_BASE_URL = "https://huggingface.co/tphakala/BSG-BAT/resolve/main"
 REQUIRED_FILES = (LABELS_FILENAME, *MODEL_FILENAMES)

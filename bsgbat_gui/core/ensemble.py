@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -19,6 +18,8 @@ from bsgbat_gui.core.model_card import INPUT_NAME, N_MELS, OUTPUT_NAME, SEGMENT_
 from bsgbat_gui.core.models import ModelSet, ModelSetError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import onnxruntime
 
 log = logging.getLogger(__name__)
@@ -165,7 +166,7 @@ def load_session(
         session = onnxruntime.InferenceSession(
             str(path), sess_options=options, providers=providers or [DEFAULT_PROVIDER]
         )
-    except Exception as exc:  # onnxruntime raises several private exception types
+    except Exception as exc:  # noqa: BLE001 - onnxruntime raises several private exception types
         text = str(exc).strip()
         first_line = text.splitlines()[0] if text else type(exc).__name__
         raise ModelSetError(f"{path}: not a loadable ONNX model ({first_line})") from None

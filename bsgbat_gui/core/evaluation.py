@@ -21,13 +21,12 @@ listed.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
-from bsgbat_gui.core.analysis import RecordingAnalysis
 from bsgbat_gui.core.annotations import (
     GRANULARITIES,
     GRANULARITY_BLOCK,
@@ -35,9 +34,14 @@ from bsgbat_gui.core.annotations import (
     Annotation,
     AnnotationSet,
 )
-from bsgbat_gui.core.ensemble import CombineMethod
 from bsgbat_gui.core.species import BACKGROUND_LABEL
-from bsgbat_gui.core.thresholds import ThresholdSettings
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from bsgbat_gui.core.analysis import RecordingAnalysis
+    from bsgbat_gui.core.ensemble import CombineMethod
+    from bsgbat_gui.core.thresholds import ThresholdSettings
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -153,7 +157,8 @@ class EvaluationUnits:
 
 
 def _real_span(annotation: Annotation, te: float, time_base: str) -> tuple[float, float]:
-    assert annotation.start_s is not None and annotation.end_s is not None
+    assert annotation.start_s is not None
+    assert annotation.end_s is not None
     factor = te if time_base == "file" else 1.0
     return annotation.start_s / factor, annotation.end_s / factor
 

@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
-from bsgbat_gui.core.detections import DetectionEvents
-from bsgbat_gui.core.segments import SegmentWindow
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from bsgbat_gui.core.detections import DetectionEvents
+    from bsgbat_gui.core.segments import SegmentWindow
 
 # `analyze --segments`: these columns, then one per model label in model order.
 SEGMENTS_CSV_LEADING_COLUMNS = ("file", "segment", "start_s", "end_s", "flags")

@@ -22,8 +22,10 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from types import TracebackType
-from typing import IO, AnyStr, Generic
+from typing import IO, TYPE_CHECKING, AnyStr, Generic
+
+if TYPE_CHECKING:
+    from types import TracebackType
 
 # A temporary left this long ago is not being written any more: its writer was killed.
 STALE_TEMPORARY_S = 3600.0
@@ -146,7 +148,8 @@ class _AtomicFile(Generic[AnyStr]):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        assert self._file is not None and self._tmp_path is not None
+        assert self._file is not None
+        assert self._tmp_path is not None
         try:
             if exc_type is None:
                 self._file.flush()

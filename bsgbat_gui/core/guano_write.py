@@ -23,14 +23,12 @@ with the reason (:class:`GuanoWriteError`).
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import hashlib
 import os
 import struct
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from bsgbat_gui.core.files import fsync_folder, temporary_beside
 from bsgbat_gui.core.metadata import (
@@ -39,6 +37,10 @@ from bsgbat_gui.core.metadata import (
     parse_guano_text,
     read_riff_layout,
 )
+
+if TYPE_CHECKING:
+    import datetime as dt
+    from collections.abc import Iterator, Sequence
 
 MANUAL_ID_KEY = "Species Manual ID"
 VERSION_KEY = "GUANO|Version"

@@ -7,9 +7,9 @@ yields crosses back to the GUI process, so it is an immutable, picklable core ob
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,6 +21,9 @@ from bsgbat_gui.core.pipeline import analyse_recordings
 from bsgbat_gui.core.review_store import ReviewStore, StoreCache, StoreError
 from bsgbat_gui.core.segments import model_input_image
 from bsgbat_gui.core.spectrogram import DisplaySpectrogram, display_spectrogram
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +65,7 @@ def warm_up_analysis(models_dir: Path | None, intra_op_threads: int) -> None:
     resample.use_compiled_kernel()
     try:
         ensemble_for(locate_model_set(models_dir), intra_op_threads)
-    except Exception as exc:  # reported properly by the first job
+    except Exception as exc:  # noqa: BLE001 - reported properly by the first job
         log.info("models not preloaded: %s", exc)
 
 

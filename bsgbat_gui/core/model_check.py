@@ -9,12 +9,14 @@ without the ``onnx`` package.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from bsgbat_gui.core.files import sha256_file
 from bsgbat_gui.core.model_card import CHECKSUMS_FILENAME, LABELS_FILENAME, MODEL_FILENAMES
 from bsgbat_gui.core.models import ModelSetError, read_checksums, read_model_set
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 CHECKSUM_OK = "verified"
 CHECKSUM_BAD = "MISMATCH"

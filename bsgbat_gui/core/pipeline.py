@@ -17,9 +17,8 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -39,7 +38,12 @@ from bsgbat_gui.core.analysis import (
 from bsgbat_gui.core.audio import ModelRateSignal, RecordingError, RecordingInfo, probe_recording
 from bsgbat_gui.core.ensemble import Ensemble
 from bsgbat_gui.core.models import ModelSetError
-from bsgbat_gui.core.segments import SegmentWindow
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+    from pathlib import Path
+
+    from bsgbat_gui.core.segments import SegmentWindow
 
 log = logging.getLogger(__name__)
 

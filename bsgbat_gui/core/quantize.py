@@ -22,9 +22,9 @@ import datetime as dt
 import json
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -38,6 +38,9 @@ from bsgbat_gui.core.model_card import (
     SEGMENT_FRAMES,
 )
 from bsgbat_gui.core.models import QUANTIZED_MARKER, ModelSet, read_model_set
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
 
 INT8_MAX_ABS_DIFF = 0.01  # 100 x the FP32 export tolerance (1e-4), as the validation guide sets
 INT8_MIN_AGREEMENT = 0.99  # share of (window, species) detections at 0.5 that must agree

@@ -24,15 +24,19 @@ decisions it rests on.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from bsgbat_gui.core.review_store import DECISION_STATUSES, STATUS_CONFIRMED
-from bsgbat_gui.core.survey import DetectionRow
 from bsgbat_gui.core.thresholds import THRESHOLD_STEP
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from bsgbat_gui.core.survey import DetectionRow
 
 MIN_DECISIONS = 10
 MIN_EACH_OUTCOME = 3

@@ -18,14 +18,17 @@ up before it is needed, takes it. What the user is waiting for never waits for a
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from bsgbat_gui.core import dsp
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 FloatArray = npt.NDArray[np.float32]
 

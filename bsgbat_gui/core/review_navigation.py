@@ -9,15 +9,18 @@ saying so. Everything here is plain data (no Qt): the window passes the order it
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
-from bsgbat_gui.core.detections import SurveyDetections
-from bsgbat_gui.core.review_store import RecordingReview
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from pathlib import Path
+
+    from bsgbat_gui.core.detections import SurveyDetections
+    from bsgbat_gui.core.review_store import RecordingReview
 
 # A recording's review state, as the recordings table, its filter and the status bar say it.
 STATE_UNREVIEWED = "unreviewed"  # detections, none decided, not marked

@@ -37,10 +37,9 @@ import logging
 import os
 import sqlite3
 import sys
-from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -50,6 +49,9 @@ from bsgbat_gui.core.audio import RecordingError, RecordingInfo, probe_recording
 from bsgbat_gui.core.files import canonical_path, sha256_file
 from bsgbat_gui.core.metadata import RecordingMetadata, plausible_timestamp
 from bsgbat_gui.core.models import APP_NAME, ModelSet, is_quantized
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator, Sequence
 
 log = logging.getLogger(__name__)
 

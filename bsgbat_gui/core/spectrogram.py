@@ -10,15 +10,14 @@ the card's numbers for any block, so long recordings never need to be in memory 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from bsgbat_gui.core import dsp
-from bsgbat_gui.core.audio import ModelRateSignal
 from bsgbat_gui.core.model_card import (
     FMAX_HZ,
     FMIN_HZ,
@@ -28,6 +27,11 @@ from bsgbat_gui.core.model_card import (
     N_FFT,
     N_MELS,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from bsgbat_gui.core.audio import ModelRateSignal
 
 FloatArray = npt.NDArray[np.float32]
 

@@ -19,16 +19,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from bsgbat_gui import __version__
-from bsgbat_gui.core.analysis import RecordingAnalysis
-from bsgbat_gui.core.audio import RecordingInfo
 from bsgbat_gui.core.checklist import european_checklist
 from bsgbat_gui.core.detections import detection_events, window_bounds
 from bsgbat_gui.core.guano_write import GuanoUpdate
@@ -43,6 +40,13 @@ from bsgbat_gui.core.review_store import (
     attach_decisions,
 )
 from bsgbat_gui.core.thresholds import ThresholdSettings, load_preset, parse_preset
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+    from pathlib import Path
+
+    from bsgbat_gui.core.analysis import RecordingAnalysis
+    from bsgbat_gui.core.audio import RecordingInfo
 
 STATUS_UNREVIEWED = "unreviewed"
 ROW_STATUSES = (STATUS_CONFIRMED, STATUS_RELABELLED, STATUS_REJECTED, STATUS_UNREVIEWED)
@@ -354,7 +358,7 @@ def _rows_of_recording(
         )
         rows.append(_with_review(row, decisions[attached[i]] if attached[i] >= 0 else None))
     # Decisions that no current event carries: kept, with what the models say over their span.
-    used = set(int(k) for k in attached if k >= 0)
+    used = {int(k) for k in attached if k >= 0}
     starts, ends = window_bounds(analysis.windows)
     for k, decision in enumerate(decisions):
         if k in used:

@@ -24,11 +24,10 @@ Audacity, Kaleidoscope, BriteKit — carry names verbatim (:data:`SPREADSHEET_FO
 
 from __future__ import annotations
 
-import datetime as dt
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bsgbat_gui.core.checklist import european_checklist
 from bsgbat_gui.core.export import CsvWriter, inert_text
@@ -47,6 +46,10 @@ from bsgbat_gui.core.survey import (
     shifted,
     summarise,
 )
+
+if TYPE_CHECKING:
+    import datetime as dt
+    from collections.abc import Sequence
 
 EXPORT_FORMATS = ("csv", "raven", "audacity", "kaleidoscope", "britekit", "summary")
 FOLDER_FORMATS = ("raven", "audacity")  # one file per recording, in an output folder
@@ -430,14 +433,12 @@ def write_kaleidoscope(path: Path, table: Sequence[dict[str, str]]) -> None:
 
 def summary_table(summary: SurveySummary) -> list[list[str]]:
     """The summary as rows of :data:`SUMMARY_COLUMNS`: the survey ("all"), then each night."""
-    table = []
-    for night, counts in ((SUMMARY_ALL_NIGHTS, summary.species), *summary.nights):
-        for c in counts:
-            table.append(
-                [night, inert_text(c.species), str(c.detections), str(c.confirmed),
-                 str(c.rejected), str(c.recordings_confirmed)]
-            )  # fmt: skip
-    return table
+    return [
+        [night, inert_text(c.species), str(c.detections), str(c.confirmed), str(c.rejected),
+         str(c.recordings_confirmed)]
+        for night, counts in ((SUMMARY_ALL_NIGHTS, summary.species), *summary.nights)
+        for c in counts
+    ]  # fmt: skip
 
 
 def write_summary_table(path: Path, table: Sequence[Sequence[str]]) -> None:

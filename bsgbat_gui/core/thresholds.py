@@ -20,16 +20,18 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import numpy.typing as npt
 
 from bsgbat_gui.core.ensemble import COMBINE_METHODS, CombineMethod
 from bsgbat_gui.core.files import AtomicTextFile
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from pathlib import Path
 
 DEFAULT_THRESHOLD = 0.5  # the card's starting point
 THRESHOLD_STEP = 0.001  # thresholds are set and kept in thousandths (sliders, advice)
@@ -136,7 +138,7 @@ def parse_preset(text: str, known_labels: Sequence[str]) -> LoadedPreset:
         else:
             excluded.add(label)
     return LoadedPreset(
-        ThresholdSettings(thresholds, cast(CombineMethod, combine), frozenset(excluded)),
+        ThresholdSettings(thresholds, cast("CombineMethod", combine), frozenset(excluded)),
         tuple(problems),
     )
 

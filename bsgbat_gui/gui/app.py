@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 import gc
 import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import argparse
+
     from PySide6.QtWidgets import QApplication
 
 

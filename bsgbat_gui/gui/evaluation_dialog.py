@@ -9,8 +9,7 @@ threshold marked.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -28,13 +27,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bsgbat_gui.core.analysis import RecordingAnalysis
 from bsgbat_gui.core.annotations import GRANULARITIES, AnnotationError, AnnotationSet
 from bsgbat_gui.core.evaluation import Evaluation, EvaluationError, SpeciesMetrics, evaluate
 from bsgbat_gui.core.species import species_for_label
-from bsgbat_gui.core.thresholds import ThresholdSettings
 from bsgbat_gui.gui.species_style import species_colour
 from bsgbat_gui.gui.table_model import ColumnsTableModel, ModelIndex
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from bsgbat_gui.core.analysis import RecordingAnalysis
+    from bsgbat_gui.core.thresholds import ThresholdSettings
 
 COLUMNS = ("Species", "Units", "Positive", "PR-AUC", "ROC-AUC", "Precision", "Recall")
 

@@ -12,16 +12,20 @@ events or ten thousand.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 
-from bsgbat_gui.core.detections import DetectionEvents
 from bsgbat_gui.core.model_card import N_MELS
 from bsgbat_gui.gui.species_style import species_colour
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from bsgbat_gui.core.detections import DetectionEvents
 
 WASH_ALPHA = 40
 BAR_HEIGHT_PX = 5  # per species lane, on screen (thinner when many species share the strip)

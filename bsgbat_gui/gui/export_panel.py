@@ -9,9 +9,9 @@ decisions). Dialogs here never block the event loop: they are opened, and answer
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from bsgbat_gui.core.checklist import european_checklist
 from bsgbat_gui.core.decision_import import DecisionImportError, plan_import
 from bsgbat_gui.core.guano_write import GuanoUpdate, guano_plan_text
+from bsgbat_gui.core.review_store import StoreError
 from bsgbat_gui.core.survey import (
     RECORDING_SCOPES,
     SCOPES,
@@ -59,10 +60,14 @@ from bsgbat_gui.core.survey_export import (
     preview_export,
     summary_table,
 )
-from bsgbat_gui.gui.review import ReviewController
-from bsgbat_gui.gui.settings import AppSettings
 from bsgbat_gui.gui.table_model import ColumnsTableModel, ModelIndex
 from bsgbat_gui.gui.worker import GuanoWriter
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from bsgbat_gui.gui.review import ReviewController
+    from bsgbat_gui.gui.settings import AppSettings
 
 PREVIEW_ROWS = 100
 REFRESH_DELAY_MS = 300  # threshold drags and review keys settle before the preview is rebuilt
@@ -474,7 +479,7 @@ class ExportPanel(QDialog):
         if store is not None and not store.read_only:
             try:  # the audio is unchanged: keep the cached analysis valid
                 store.file_rewritten(path, sha256)
-            except Exception as exc:
+            except (sqlite3.Error, OSError, StoreError) as exc:
                 self._guano_failures.append(f"{path.name}: written; cache not updated ({exc})")
 
     def _guano_finished(self) -> None:

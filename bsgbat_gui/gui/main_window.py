@@ -11,6 +11,7 @@ import math
 import sqlite3
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSize, Qt, QTimer
 from PySide6.QtGui import (
@@ -39,19 +40,11 @@ from PySide6.QtWidgets import (
 )
 
 from bsgbat_gui import __version__
-from bsgbat_gui.core.analysis import (
-    RecordingAnalysed,
-    RecordingAnalysis,
-    RecordingFailed,
-    RecordingStarted,
-    SegmentsAnalysed,
-)
 from bsgbat_gui.core.annotations import AnnotationError, read_annotations
 from bsgbat_gui.core.audio import LOSSLESS_EXTENSIONS, display_path, find_recordings, name_problem
 from bsgbat_gui.core.checklist import SURVEY_SPECIES_META, european_checklist, outside_survey
 from bsgbat_gui.core.detections import StackedAnalyses, SurveyDetections
 from bsgbat_gui.core.files import canonical_path
-from bsgbat_gui.core.jobs import LoadedDetail, LoadedSpectrogram
 from bsgbat_gui.core.models import ModelSetError, locate_model_set, read_model_set, user_models_dir
 from bsgbat_gui.core.resources import DEMO_NOTICE, copy_demo_to, is_demo_recording, user_demo_dir
 from bsgbat_gui.core.review_store import (
@@ -97,6 +90,16 @@ from bsgbat_gui.gui.threshold_panel import ThresholdPanel
 from bsgbat_gui.gui.track_view import TrackView
 from bsgbat_gui.gui.welcome import WelcomePanel
 from bsgbat_gui.gui.worker import AnalysisController, ModelDownloader, SpectrogramLoader
+
+if TYPE_CHECKING:
+    from bsgbat_gui.core.analysis import (
+        RecordingAnalysed,
+        RecordingAnalysis,
+        RecordingFailed,
+        RecordingStarted,
+        SegmentsAnalysed,
+    )
+    from bsgbat_gui.core.jobs import LoadedDetail, LoadedSpectrogram
 
 ANALYSIS_START_DELAY_MS = 400  # at most, after opening: see MainWindow._start_analysis
 # Analyses arriving faster than this are shown in the survey-wide views (detections table,
@@ -1119,7 +1122,7 @@ class MainWindow(QMainWindow):
                 self.review.store.set_meta(
                     "selection", _selection_to_json(selected, self.review.store)
                 )
-        except Exception as exc:  # keep working; say why once
+        except (sqlite3.Error, OSError, StoreError) as exc:  # keep working; say why once
             self._review_problem(f"Thresholds and selection not saved to the review store: {exc}")
 
     def show_shortcuts(self) -> None:
@@ -1309,7 +1312,7 @@ class MainWindow(QMainWindow):
         store = self.review.store
         try:
             model_sets = store.analysis_model_sets() if store is not None else {}
-        except Exception:  # the store is unreadable: the export says model_set is unknown
+        except (sqlite3.Error, OSError):  # unreadable store: the export says model_set unknown
             model_sets = {}
         reviews = self.review.recording_reviews
         recordings = [

@@ -12,11 +12,9 @@ everything else keeps working; ``bsgbat-gui clip`` saves the same sound as a WAV
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QTimer, Signal
-from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -26,7 +24,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bsgbat_gui.core.audio import RecordingInfo
 from bsgbat_gui.core.model_card import FMAX_HZ, FMIN_HZ
 from bsgbat_gui.core.playback import (
     DEFAULT_LO_HZ,
@@ -38,7 +35,12 @@ from bsgbat_gui.core.playback import (
 from bsgbat_gui.gui.worker import PlaybackPreparer
 
 if TYPE_CHECKING:  # Qt Multimedia is imported when first used: it may be missing at run time
+    from collections.abc import Callable
+
+    from PySide6.QtGui import QAction
     from PySide6.QtMultimedia import QAudioDevice, QAudioSink
+
+    from bsgbat_gui.core.audio import RecordingInfo
 
 log = logging.getLogger(__name__)
 

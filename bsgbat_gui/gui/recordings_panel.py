@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QModelIndex,
@@ -24,12 +24,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bsgbat_gui.core.analysis import RecordingAnalysis
-from bsgbat_gui.core.audio import RecordingInfo
 from bsgbat_gui.core.review_navigation import REVIEW_STATES, review_state, review_state_text
 from bsgbat_gui.core.review_store import RecordingReview
 from bsgbat_gui.core.species import species_for_label
 from bsgbat_gui.gui.table_model import ColumnsTableModel, ModelIndex
+
+if TYPE_CHECKING:
+    from bsgbat_gui.core.analysis import RecordingAnalysis
+    from bsgbat_gui.core.audio import RecordingInfo
 
 STATUS_QUEUED = "queued"
 STATUS_ANALYSING = "analysing"

@@ -11,9 +11,8 @@ grows with the number of decisions), the calibration curve, the current (solid) 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -48,7 +47,11 @@ from bsgbat_gui.core.species import species_for_label
 from bsgbat_gui.core.survey import RecordingRowsCache, Survey
 from bsgbat_gui.gui.species_style import species_colour
 from bsgbat_gui.gui.table_model import ColumnsTableModel, ModelIndex
-from bsgbat_gui.gui.threshold_model import ThresholdModel
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from bsgbat_gui.gui.threshold_model import ThresholdModel
 
 COLUMNS = ("Species", "Decisions", "Precision now", "Suggested", "Moving there")
 REFRESH_DELAY_MS = 300

@@ -5,8 +5,9 @@ to events is core (:mod:`bsgbat_gui.core.review_store`).
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import replace
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
@@ -22,15 +23,20 @@ from PySide6.QtWidgets import (
 )
 
 from bsgbat_gui.core.checklist import KIND_SPECIES, Checklist, european_checklist
-from bsgbat_gui.core.decision_import import Change
 from bsgbat_gui.core.model_card import BACKGROUND_LABEL
 from bsgbat_gui.core.review_store import (
     Decision,
     RecordingReview,
     ReviewStore,
+    StoreError,
 )
 from bsgbat_gui.core.species import species_for_label
-from bsgbat_gui.gui.detections_panel import SelectedEvent
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from bsgbat_gui.core.decision_import import Change
+    from bsgbat_gui.gui.detections_panel import SelectedEvent
 
 
 class DecisionCommand(QUndoCommand):
@@ -174,7 +180,7 @@ class ReviewController(QObject):
                     store.delete_decision(old.id)
             else:
                 new = store.put_decision(replace(new, id=new.id or (old.id if old else None)))
-        except Exception as exc:  # sqlite3/OS errors: say so, keep the window working
+        except (sqlite3.Error, OSError, StoreError) as exc:  # say so, keep the window working
             self.problem.emit(f"The decision was not saved: {exc}")
             return new
         # Mirror the store's change in memory (ordered by id, as the store lists them).
@@ -199,7 +205,7 @@ class ReviewController(QObject):
             return [after for _, after in changes]
         try:
             stored = store.apply_changes(changes)
-        except Exception as exc:  # sqlite3/OS errors: nothing was applied (one transaction)
+        except (sqlite3.Error, OSError, StoreError) as exc:  # nothing applied: one transaction
             self.problem.emit(f"The import was not saved: {exc}")
             return [before for before, _ in changes]
         self.decisions = store.decisions()
@@ -217,7 +223,7 @@ class ReviewController(QObject):
         assert self.store is not None
         try:
             self.store.set_recording_review(path, review)
-        except Exception as exc:
+        except (sqlite3.Error, OSError, StoreError) as exc:
             self.problem.emit(f"Not saved: {exc}")
             return False
         self.recording_reviews[path] = review

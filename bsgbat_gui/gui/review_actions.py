@@ -13,9 +13,8 @@ or species question is a dialog that does not block the event loop.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from dataclasses import replace
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt
@@ -24,9 +23,14 @@ from PySide6.QtWidgets import QInputDialog, QWidget
 from bsgbat_gui.core.checklist import european_checklist
 from bsgbat_gui.core.review_navigation import events_in_time_order, next_to_review, step_event
 from bsgbat_gui.core.review_store import STATUS_REJECTED, STATUS_RELABELLED
-from bsgbat_gui.gui.detections_panel import DetectionsPanel, SelectedEvent
 from bsgbat_gui.gui.review import ReviewController, SpeciesPicker
-from bsgbat_gui.gui.settings import AppSettings
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from pathlib import Path
+
+    from bsgbat_gui.gui.detections_panel import DetectionsPanel, SelectedEvent
+    from bsgbat_gui.gui.settings import AppSettings
 
 
 class ReviewActions(QObject):

@@ -9,7 +9,7 @@ PgUp/PgDown always reach the review; Escape gives the focus back to the review f
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent
@@ -22,6 +22,9 @@ from PySide6.QtWidgets import (
     QTextEdit,
     QWidget,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 REVIEW_KEYS = (
     Qt.Key.Key_A, Qt.Key.Key_R, Qt.Key.Key_L, Qt.Key.Key_N, Qt.Key.Key_U, Qt.Key.Key_Space,

@@ -13,8 +13,11 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 TIMEOUT_S = 120.0
 
@@ -98,7 +101,7 @@ def run_self_test(models_dir: Path | None = None) -> int:
             if len(colours) < 50:
                 return _fail(f"the spectrogram looks blank ({len(colours)} colours)")
             ort_version = check_onnxruntime()
-        except Exception as exc:  # a broken build: say what broke, exit 1
+        except Exception as exc:  # noqa: BLE001 - a broken build: say what broke, exit 1
             return _fail(f"{type(exc).__name__}: {exc}")
         finally:
             window.close()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings
 
 from bsgbat_gui.core.thresholds import PresetError, ThresholdSettings, parse_preset, preset_json
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 MAX_RECENT = 10
 
@@ -125,7 +128,7 @@ class AppSettings:
 
         try:
             default = getpass.getuser()
-        except Exception:  # no login name (some containers): leave it empty
+        except (OSError, KeyError):  # no login name (some containers): leave it empty
             default = ""
         return self._get_str("review/reviewer", default)
 

@@ -7,10 +7,8 @@ so they cannot disagree.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import numpy as np
-import numpy.typing as npt
 from PySide6.QtCore import QObject, Signal
 
 from bsgbat_gui.core.checklist import outside_survey
@@ -23,6 +21,12 @@ from bsgbat_gui.core.thresholds import (
     THRESHOLD_STEP,
     ThresholdSettings,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import numpy as np
+    import numpy.typing as npt
 
 
 def _clamped(value: float) -> float:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -36,6 +36,9 @@ from bsgbat_gui.core.thresholds import PresetError, load_preset, save_preset
 from bsgbat_gui.gui.species_style import species_colour
 from bsgbat_gui.gui.threshold_model import THRESHOLD_STEP, ThresholdModel
 from bsgbat_gui.gui.track_view import DEFAULT_TOP_N, PER_MODEL_MODES
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QMouseEvent
 
 SLIDER_STEPS = round(1 / THRESHOLD_STEP)
 

@@ -9,16 +9,20 @@ one (padded) window shows one flat value across the clip. See :func:`step_edges`
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 
-from bsgbat_gui.core.analysis import RecordingAnalysis
 from bsgbat_gui.core.ensemble import sigmoid
-from bsgbat_gui.core.segments import SegmentWindow
 from bsgbat_gui.core.species import species_for_label
 from bsgbat_gui.gui.species_style import species_colour
 from bsgbat_gui.gui.threshold_model import ThresholdModel
+
+if TYPE_CHECKING:
+    from bsgbat_gui.core.analysis import RecordingAnalysis
+    from bsgbat_gui.core.segments import SegmentWindow
 
 DEFAULT_TOP_N = 5
 
@@ -346,7 +350,8 @@ class TrackView(pg.PlotItem):
                 step.item.hide()
             self._band.hide()
             return
-        assert analysis is not None and focus is not None
+        assert analysis is not None
+        assert focus is not None
         index = analysis.labels.index(focus)
         per_model = sigmoid(analysis.per_model_logits[:, :, index])  # [n_models, n_segments]
         colour = species_colour(index)

@@ -20,9 +20,8 @@ import logging
 import os
 import threading
 from collections import deque
-from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
@@ -54,6 +53,9 @@ from bsgbat_gui.core.jobs import (
 from bsgbat_gui.core.models import ModelSet, ModelSetError, locate_model_set
 from bsgbat_gui.core.playback import PlaybackSettings, prepare_playback
 from bsgbat_gui.core.review_store import ReviewStore, StoreCache, StoreError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
 
 log = logging.getLogger(__name__)
 

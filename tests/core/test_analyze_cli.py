@@ -36,15 +36,19 @@ def test_the_bad_input_corpus_gets_one_line_each_and_the_good_files_are_analysed
     rc = args.run(args, stdout=stdout, stderr=stderr)
     assert rc == 1
     text = stderr.getvalue()
-    assert "Traceback" not in text and "RuntimeWarning" not in text and "internal error" not in text
+    assert "Traceback" not in text
+    assert "RuntimeWarning" not in text
+    assert "internal error" not in text
     lines = text.splitlines()
     for entry in corpus:
         mine = [line for line in lines if f"{os.sep}{entry.name}:" in line]
         if entry.outcome == ERROR:
             assert len(mine) == 1, (entry.name, mine)
-            assert mine[0].startswith("error: ") and entry.says in mine[0], (entry, mine)
+            assert mine[0].startswith("error: "), (entry, mine)
+            assert entry.says in mine[0], (entry, mine)
         elif entry.outcome == WARNING:
-            assert mine and all(m.startswith("warning: ") for m in mine), (entry.name, mine)
+            assert mine, entry.name
+            assert all(m.startswith("warning: ") for m in mine), (entry.name, mine)
             assert any(entry.says in m for m in mine), (entry, mine)
         else:
             assert mine == [], (entry.name, mine)
@@ -85,10 +89,10 @@ def test_cancellation_stops_between_batches(tmp_path: Path, model_set_dir: Path)
     def should_stop() -> bool:
         return any(isinstance(e, SegmentsAnalysed) for e in seen)
 
-    for event in analyse_recordings([path], ensemble, batch_size=4, should_stop=should_stop):
-        seen.append(event)
+    seen.extend(analyse_recordings([path], ensemble, batch_size=4, should_stop=should_stop))
     progress = [e for e in seen if isinstance(e, SegmentsAnalysed)]
-    assert len(progress) == 1 and progress[0].done == 4 < progress[0].total
+    assert len(progress) == 1
+    assert progress[0].done == 4 < progress[0].total
     assert not any(isinstance(e, RecordingAnalysed) for e in seen)
 
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 import pytest
 from audio_factory import (
     chirp_train,
@@ -18,6 +17,11 @@ from real_recordings import real_recording
 
 from bsgbat_gui.core.audio import RecordingError, find_recordings, probe_recording
 from bsgbat_gui.core.metadata import parse_guano_text, parse_guano_timestamp
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import numpy as np
 
 
 def tone(rate: int, seconds: float = 0.3) -> np.ndarray:

@@ -4,7 +4,7 @@ found by code, scientific or English name; the codes formats write; imports that
 from __future__ import annotations
 
 import csv
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from test_export import golden_survey
 
@@ -19,6 +19,9 @@ from bsgbat_gui.core.species import SPECIES
 from bsgbat_gui.core.survey import guano_updates, recording_rows
 from bsgbat_gui.core.survey_export import EXPORT_CSV_COLUMNS, export_survey, kaleidoscope_code
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
 
 def test_the_checklist_holds_every_label_a_reviewer_needs() -> None:
     checklist = european_checklist()
@@ -26,7 +29,8 @@ def test_the_checklist_holds_every_label_a_reviewer_needs() -> None:
     assert len(species) >= 45  # the European bat fauna, not the model's 21
     for model_species in SPECIES[:-1]:  # Background is not a species
         taxon = checklist.find(model_species.scientific_name)
-        assert taxon is not None and taxon.code == model_species.code
+        assert taxon is not None
+        assert taxon.code == model_species.code
     for name in ("Myotis nattereri", "Myotis myotis", "Myotis mystacinus", "Myotis bechsteinii",
                  "Myotis emarginatus", "Nyctalus lasiopterus"):  # fmt: skip
         assert checklist.find(name) is not None, name
@@ -41,9 +45,8 @@ def test_the_checklist_holds_every_label_a_reviewer_needs() -> None:
     assert checklist.search("pipnat")[0].code == "Pipnat"
     assert checklist.code_for("Myotis nattereri") == "MYONAT"
     assert checklist.code_for("Myotis sp.") == "MYOSP"
-    assert (
-        checklist.code_for("noise") == "Noise" and checklist.code_for("odd squeak") == "odd squeak"
-    )
+    assert checklist.code_for("noise") == "Noise"
+    assert checklist.code_for("odd squeak") == "odd squeak"
 
 
 def test_labels_outside_the_model_reach_every_export_verbatim_and_as_codes(tmp_path: Path) -> None:
@@ -71,14 +74,16 @@ def test_labels_outside_the_model_reach_every_export_verbatim_and_as_codes(tmp_p
         writer.writeheader()
         writer.writerows(rows)
     plan = plan_import(tmp_path / "e.csv", recordings, survey.decisions, survey.labels)
-    assert plan.problems == [] and plan.changes == []  # Myonat is Myotis nattereri: no change
+    assert plan.problems == []
+    assert plan.changes == []
     rows[0]["status"], rows[0]["species_final"] = "relabelled", "Myotis natereri"  # a typo
     with (tmp_path / "f.csv").open("w", encoding="utf-8", newline="") as f:
         writer = csv.DictWriter(f, EXPORT_CSV_COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
     plan = plan_import(tmp_path / "f.csv", recordings, survey.decisions, survey.labels)
-    assert len(plan.problems) == 1 and "not in the checklist" in plan.problems[0]
+    assert len(plan.problems) == 1
+    assert "not in the checklist" in plan.problems[0]
 
 
 def test_species_lists_and_excluded_species_in_presets() -> None:
@@ -97,9 +102,11 @@ def test_species_lists_and_excluded_species_in_presets() -> None:
     assert parse_species_list(species_list_text(labels, checklist), checklist) == (labels, [])
     model = [s.scientific_name for s in SPECIES]
     outside = outside_survey(model, labels)
-    assert "Pipistrellus pipistrellus" not in outside and "Miniopterus schreibersii" in outside
+    assert "Pipistrellus pipistrellus" not in outside
+    assert "Miniopterus schreibersii" in outside
     assert "Background" not in outside  # not a species
     settings = ThresholdSettings({}, "mean", frozenset({"Miniopterus schreibersii"}))
     assert math.isinf(settings.array_for(model)[model.index("Miniopterus schreibersii")])
     again = parse_preset(preset_json(settings, model), model)
-    assert again.problems == () and again.settings.excluded == settings.excluded
+    assert again.problems == ()
+    assert again.settings.excluded == settings.excluded

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 from bsgbat_gui.core.compute_process import ComputeProcess, ComputeProcessDied
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
 
 
 def count_job(n: int, *, should_stop: Callable[[], bool]) -> Iterator[tuple[int, int]]:
@@ -73,10 +76,9 @@ def test_child_runs_at_lower_priority(process: ComputeProcess) -> None:
 
 
 def test_job_exceptions_are_raised_in_the_parent(process: ComputeProcess) -> None:
-    seen = []
+    seen: list[int] = []
     with pytest.raises(ValueError, match="bad file"):
-        for item in process.iterate(failing_job, "bad file"):
-            seen.append(item)
+        seen.extend(process.iterate(failing_job, "bad file"))
     assert seen == [1]
     with pytest.raises(RuntimeError, match="Unpicklable: has a lock"):
         list(process.iterate(unpicklable_error_job))
@@ -111,7 +113,8 @@ def test_close_ends_the_child() -> None:
     assert proc.wait_ready(60)
     child = proc._process
     proc.close()
-    assert child is not None and not child.is_alive()
+    assert child is not None
+    assert not child.is_alive()
     with pytest.raises(ComputeProcessDied):
         list(proc.iterate(count_job, 1))
 

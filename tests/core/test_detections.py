@@ -154,7 +154,8 @@ def test_event_times_run_from_the_first_window_start_to_the_last_window_end() ->
     p = np.array([[0.9, 0.1, 0.0], [0.8, 0.1, 0.0], [0.7, 0.6, 0.99]], np.float32)
     events = detection_events(p, windows, [0.5, 0.5, 0.5], LABELS)
     assert as_tuples(events)[0][:3] == (0, 0, 2)
-    assert events.start_s[0] == 0.0 and events.end_s[0] == pytest.approx(1.6)
+    assert events.start_s[0] == 0.0
+    assert events.end_s[0] == pytest.approx(1.6)
     assert events.start_s[1] == pytest.approx(windows[2].start_s)
     assert list(events.n_segments) == [3, 1]
     assert events.mean_prob[0] == pytest.approx(0.8)
@@ -166,7 +167,8 @@ def test_an_undetected_segment_ends_the_run_even_though_windows_overlap() -> Non
     p = np.zeros((len(windows), 3), np.float32)
     p[[0, 2], 0] = 0.9  # windows 0 and 2 overlap by 24 ms; window 1 is below threshold
     events = detection_events(p, windows, [0.5, 0.5, 0.5], LABELS)
-    assert as_tuples(events)[0][:3] == (0, 0, 0) and as_tuples(events)[1][:3] == (0, 2, 2)
+    assert as_tuples(events)[0][:3] == (0, 0, 0)
+    assert as_tuples(events)[1][:3] == (0, 2, 2)
 
 
 def test_stacked_recordings_get_their_own_times() -> None:
@@ -179,7 +181,8 @@ def test_stacked_recordings_get_their_own_times() -> None:
     events = detection_events_of_many(p, starts, ends, breaks, [0.5] * 3, LABELS)
     assert len(events) == 4  # two species x two recordings, Background never
     second = events.take(events.first_segment == len(w1))
-    assert np.all(second.start_s == 0.0) and np.allclose(second.end_s, 1.2)
+    assert np.all(second.start_s == 0.0)
+    assert np.allclose(second.end_s, 1.2)
 
 
 def test_thresholds_are_inclusive() -> None:
@@ -222,8 +225,10 @@ def test_preset_unknown_species_and_bad_values_are_reported_not_fatal() -> None:
     assert loaded.settings.threshold("Pipistrellus pipistrellus") == DEFAULT_THRESHOLD
     assert loaded.settings.combine == "mean"
     problems = "\n".join(loaded.problems)
-    assert "'Myotis bechsteinii'" in problems and "geometric" in problems
-    assert "outside 0..1" in problems and "not a number" in problems
+    assert "'Myotis bechsteinii'" in problems
+    assert "geometric" in problems
+    assert "outside 0..1" in problems
+    assert "not a number" in problems
     assert len(loaded.problems) == 4
 
 

@@ -6,12 +6,15 @@ from __future__ import annotations
 import csv
 import json
 from collections import defaultdict
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from cli_runner import run_cli
 
 from bsgbat_gui.core.model_card import BACKGROUND_LABEL
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 PRESET = {
     "format": "bsgbat-gui thresholds",
@@ -114,7 +117,8 @@ def test_detections_csv_equals_the_rule_applied_to_the_segments_csv(
         assert float(max_p) == pytest.approx(want[4], abs=1e-6)
         assert float(mean_p) == pytest.approx(want[5], abs=1.5e-6)  # mean of 6-decimal values
         assert float(threshold) == want[7]
-        assert len(start.split(".")[1]) == 3 and len(max_p.split(".")[1]) == 6
+        assert len(start.split(".")[1]) == 3
+        assert len(max_p.split(".")[1]) == 6
     # Some event spans more than one segment, so merging is exercised, not just copying rows.
     assert any(int(row[6]) > 1 for row in got)
 

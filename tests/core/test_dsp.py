@@ -53,7 +53,8 @@ def test_resample_loop_equals_resampy_bit_for_bit(rate_in: int, rate_out: int) -
     got = dsp.resample_loop(x, t, win, delta, precision, scale)
     assert np.array_equal(got, expected)
     table, table_precision = dsp.resampy_filter("kaiser_fast")
-    assert np.array_equal(table, get_filter("kaiser_fast")[0]) and table_precision == precision
+    assert np.array_equal(table, get_filter("kaiser_fast")[0])
+    assert table_precision == precision
 
 
 @pytest.mark.real_recordings

@@ -86,18 +86,22 @@ def test_every_annotation_format_is_read(tmp_path: Path) -> None:
         "c,Pippip,x,0.4\n"
     )
     found = read_annotations([segment], LABELS)
-    assert found.granularity == "segment" and found.recordings == {"a", "b", "c"}
+    assert found.granularity == "segment"
+    assert found.recordings == {"a", "b", "c"}
     assert [(a.recording, a.species) for a in found.annotations] == [
         ("a", LABELS[PIPPIP]), ("a", LABELS[NYCNOC]), ("b", LABELS[PIPPIP]),
     ]  # fmt: skip
     assert len(found.problems) == 2
-    assert "segments.csv:5" in found.problems[0] and "Tyto alba" in found.problems[0]
-    assert "segments.csv:6" in found.problems[1] and "'x'" in found.problems[1]
+    assert "segments.csv:5" in found.problems[0]
+    assert "Tyto alba" in found.problems[0]
+    assert "segments.csv:6" in found.problems[1]
+    assert "'x'" in found.problems[1]
 
     block = tmp_path / "blocks.csv"
     block.write_text('recording,block,classes\na,1,"Pippip,Nycnoc"\na,2,\nd,0,Pippip\n')
     blocks = read_annotations([block], LABELS)
-    assert blocks.granularity == "block" and blocks.recordings == {"a"}
+    assert blocks.granularity == "block"
+    assert blocks.recordings == {"a"}
     assert [(a.block, a.species) for a in blocks.annotations] == [
         (1, LABELS[PIPPIP]), (1, LABELS[NYCNOC]),
     ]  # fmt: skip
@@ -106,7 +110,8 @@ def test_every_annotation_format_is_read(tmp_path: Path) -> None:
     per_recording = tmp_path / "recordings.csv"
     per_recording.write_text("recording,classes\nx.wav,PIPPIP\ny,\n")
     recordings = read_annotations([per_recording], LABELS)
-    assert recordings.recordings == {"x", "y"} and len(recordings.annotations) == 1
+    assert recordings.recordings == {"x", "y"}
+    assert len(recordings.annotations) == 1
 
     # Raven: the recording from the table's name; bsgbat-gui's own export keeps only verified rows
     raven = tmp_path / "night_001.Table.1.selections.txt"
@@ -136,7 +141,7 @@ def test_units_per_granularity_and_time_expansion(tmp_path: Path) -> None:
     file.write_text("recording,class,start_time,end_time\na,Pippip,1.2,1.21\nte,Pippip,12.0,12.1\n")
     found = read_annotations([file], LABELS)
     units = evaluation_units([a, te], found, "segment")
-    windows = [w for w in a.windows]
+    windows = list(a.windows)
     expected = [w.start_s < 1.21 and w.end_s > 1.2 for w in windows]
     n = len(windows)
     assert units.truth[:n, PIPPIP].tolist() == expected
@@ -154,7 +159,8 @@ def test_units_per_granularity_and_time_expansion(tmp_path: Path) -> None:
     result = evaluate([a, te], found, ThresholdSettings({LABELS[PIPPIP]: 0.7}), "recording")
     pippip = next(m for m in result.species if m.species == LABELS[PIPPIP])
     assert (pippip.true_positives, pippip.false_negatives, pippip.recall) == (1, 1, 0.5)
-    assert pippip.precision == 1.0 and pippip.roc_auc is None  # no negative recording
+    assert pippip.precision == 1.0
+    assert pippip.roc_auc is None
 
 
 def _per_recording(tmp_path: Path) -> Path:
@@ -208,7 +214,8 @@ def test_evaluate_on_the_human_call_labels_matches_an_independent_computation(
             > float(r["start_s"]) for c in calls)
         for r in rows
     ])  # fmt: skip
-    assert plecotus["n_units"] == len(rows) and plecotus["n_positive"] == int(truth.sum()) > 0
+    assert plecotus["n_units"] == len(rows)
+    assert plecotus["n_positive"] == int(truth.sum()) > 0
     assert plecotus["pr_auc"] == pytest.approx(
         metrics.average_precision_score(truth, scores), abs=1e-4
     )
@@ -227,16 +234,21 @@ def test_evaluate_says_what_is_wrong_in_one_line(tmp_path: Path) -> None:
     from bsgbat_gui.core.review_store import ReviewStore
 
     rc, _, stderr = run_cli(["evaluate", str(tmp_path / "none.sqlite"), "--annotations", "x"])
-    assert rc == 2 and "no such review store" in stderr
+    assert rc == 2
+    assert "no such review store" in stderr
     store = tmp_path / "review.sqlite"
     ReviewStore.open(store).close()
     wrong = tmp_path / "wrong.csv"
     wrong.write_text("file,species\na.wav,Pippip\n")
     rc, _, stderr = run_cli(["evaluate", str(store), "--annotations", str(wrong)])
-    assert rc == 2 and stderr.count("error:") == 1 and "not a BriteKit annotation CSV" in stderr
+    assert rc == 2
+    assert stderr.count("error:") == 1
+    assert "not a BriteKit annotation CSV" in stderr
     fine = tmp_path / "fine.csv"
     fine.write_text("recording,classes\na,Pippip\n")
     rc, _, stderr = run_cli(["evaluate", str(store), "--annotations", str(fine)])
-    assert rc == 2 and "no analysed recording is annotated" in stderr
+    assert rc == 2
+    assert "no analysed recording is annotated" in stderr
     rc, _, stderr = run_cli(["evaluate", str(store), "--annotations", str(tmp_path / "gone.csv")])
-    assert rc == 2 and "cannot be read" in stderr
+    assert rc == 2
+    assert "cannot be read" in stderr

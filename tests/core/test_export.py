@@ -186,7 +186,8 @@ def test_csv_reads_back_with_the_documented_columns_and_values(tmp_path: Path) -
     assert by_status["rejected"][0]["species_final"] == ""
     # The off-threshold confirmation is kept, with what the models say over its span.
     kept = [r for r in by_status["confirmed"] if r["file"] == "C_te10.wav"]
-    assert len(kept) == 1 and float(kept[0]["max_prob"]) == pytest.approx(0.01, abs=1e-6)
+    assert len(kept) == 1
+    assert float(kept[0]["max_prob"]) == pytest.approx(0.01, abs=1e-6)
     # Decimals are dots, times ISO 8601 with an offset.
     assert all(dt.datetime.fromisoformat(r["reviewed_at"]).utcoffset() for r in rows
                if r["reviewed_at"])  # fmt: skip
@@ -284,7 +285,8 @@ def test_kaleidoscope_id_csv_follows_kaleidoscope_pro_conventions(tmp_path: Path
     b = rows[EVIL_NAME]  # verbatim: programs match IN FILE against the file names
     assert (b["TIME"], b["HOUR"], b["DATE-12"]) == ("03:15:00", "3", "2024-06-01")
     c = rows["C_te10.wav"]
-    assert c["AUTO ID*"] == "NYCNOC" and c["DURATION"] == "3.000000"  # real seconds
+    assert c["AUTO ID*"] == "NYCNOC"
+    assert c["DURATION"] == "3.000000"
     d = rows["D_quiet.wav"]
     assert (d["AUTO ID*"], d["MANUAL ID"], d["PULSES"]) == ("Noise", "Noise", "")
     assert (d["DATE"], d["TIME"]) == ("", "")  # no timestamp: left empty
@@ -332,8 +334,10 @@ def test_import_plan_reports_rows_that_match_nothing(tmp_path: Path) -> None:
         writer.writerows(rows)
     plan = plan_import(tmp_path / "e.csv", recordings, survey.decisions, survey.labels)
     assert len(plan.problems) == 2
-    assert "line 2" in plan.problems[0] and "/elsewhere/x.wav" in plan.problems[0]
-    assert "line 3" in plan.problems[1] and "maybe" in plan.problems[1]
+    assert "line 2" in plan.problems[0]
+    assert "/elsewhere/x.wav" in plan.problems[0]
+    assert "line 3" in plan.problems[1]
+    assert "maybe" in plan.problems[1]
     assert plan.changes == []  # nothing guessed; everything else unchanged
 
 
@@ -361,7 +365,8 @@ def test_import_round_trip_on_real_recordings(analysed_store: Path, tmp_path: Pa
                           "--scope", "detections"])  # fmt: skip
     assert rc == 0, err
     rows = _read(tmp_path / "d.csv")
-    assert len(rows) >= 6 and {r["status"] for r in rows} == {"unreviewed"}
+    assert len(rows) >= 6
+    assert {r["status"] for r in rows} == {"unreviewed"}
     edits = {
         0: ("confirmed", "", "clear FM sweeps"),
         1: ("rejected", "", "=noise burst"),
@@ -374,7 +379,8 @@ def test_import_round_trip_on_real_recordings(analysed_store: Path, tmp_path: Pa
     rc, out, err = run_cli(["import-decisions", str(store), str(tmp_path / "edited.csv"),
                             "--reviewer", "Ann"])  # fmt: skip
     assert rc == 0, err
-    assert "4 new" in out and "0 not matched" in out
+    assert "4 new" in out
+    assert "0 not matched" in out
     # Importing the same file again changes nothing.
     rc, out, _ = run_cli(["import-decisions", str(store), str(tmp_path / "edited.csv")])
     assert "0 new, 0 changed, 0 cleared" in out
@@ -421,7 +427,8 @@ def test_every_format_from_a_store_of_real_recordings(analysed_store: Path, tmp_
              *(["--scope", scope] if scope else [])]
         )  # fmt: skip
         assert rc == 0, err
-        assert out.exists() and message.startswith("wrote ")
+        assert out.exists()
+        assert message.startswith("wrote ")
     kaleidoscope = _read(tmp_path / "kaleidoscope")
     assert len(kaleidoscope) == 7
     # Raven: one table per recording with an event, each parseable with its header.
@@ -430,10 +437,12 @@ def test_every_format_from_a_store_of_real_recordings(analysed_store: Path, tmp_
     for table in tables:
         with table.open(encoding="utf-8") as f:
             rows = list(csv.DictReader(f, delimiter="\t"))
-        assert rows and all(float(r["End Time (s)"]) > float(r["Begin Time (s)"]) for r in rows)
+        assert rows
+        assert all(float(r["End Time (s)"]) > float(r["Begin Time (s)"]) for r in rows)
     # The export refuses to overwrite, and says so.
     rc, _, err = run_cli(["export", str(analysed_store), "--out", str(tmp_path / "csv")])
-    assert rc == 2 and "already exist" in err
+    assert rc == 2
+    assert "already exist" in err
 
 
 def test_a_kill_during_export_leaves_the_old_file_or_the_complete_new_one(tmp_path: Path) -> None:
@@ -505,7 +514,8 @@ def test_load_survey_rebuilds_analyses_without_the_recordings(
     monkeypatch.setattr(review_store, "probe_recording", no_file_access)
     with ReviewStore.open(analysed_store, exclusive=False) as store:
         survey, problems = load_survey(store)
-    assert problems == [] and len(survey.recordings) == 7
+    assert problems == []
+    assert len(survey.recordings) == 7
     te10 = next(r for r in survey.recordings if r.path.name.startswith("Car370293"))
     assert te10.analysis.info.time_expansion == 10
     assert te10.analysis.info.duration_s == pytest.approx(4.0987, abs=1e-3)
@@ -530,7 +540,8 @@ def test_temporaries_a_killed_writer_left_are_removed_by_the_next_write(tmp_path
         f.write("complete\n")
     assert target.read_text() == "complete\n"
     assert not stale.exists()
-    assert recent.exists() and other.exists()
+    assert recent.exists()
+    assert other.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [target.name, recent.name, other.name]
     )

@@ -97,10 +97,13 @@ def test_britekit_kaleidoscope_and_summary_read_back_by_pandas(tmp_path: Path) -
 
     export_survey("kaleidoscope", tmp_path / "id.csv", recordings)
     ids = _frame(tmp_path / "id.csv")
-    assert len(ids) == len(recordings) and set(ODD_NAMES) <= set(ids["IN FILE"])
+    assert len(ids) == len(recordings)
+    assert set(ODD_NAMES) <= set(ids["IN FILE"])
     odd = ids[ids["IN FILE"].isin(ODD_NAMES)]
-    assert set(odd["AUTO ID*"]) == {"PIPPIP"} and set(odd["MANUAL ID"]) == {"PIPPIP"}
-    assert set(odd["DATE-12"]) == {"2024-06-03"} and set(odd["CHANNEL"]) == {"0"}
+    assert set(odd["AUTO ID*"]) == {"PIPPIP"}
+    assert set(odd["MANUAL ID"]) == {"PIPPIP"}
+    assert set(odd["DATE-12"]) == {"2024-06-03"}
+    assert set(odd["CHANNEL"]) == {"0"}
 
     export_survey("summary", tmp_path / "s.csv", recordings)
     summary = _frame(tmp_path / "s.csv")
@@ -172,9 +175,12 @@ def test_csv_round_trip_is_a_no_op_for_any_text(note: str, name: str, tmp_path: 
     with out.open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 1  # no cell split the row
-    assert plain_text(rows[0]["note"]) == note and plain_text(rows[0]["path"]) == str(path)
+    assert plain_text(rows[0]["note"]) == note
+    assert plain_text(rows[0]["path"]) == str(path)
     plan = plan_import(out, recordings, survey.decisions, survey.labels)
-    assert plan.problems == [] and plan.changes == [] and plan.unchanged == 1
+    assert plan.problems == []
+    assert plan.changes == []
+    assert plan.unchanged == 1
 
 
 @given(st.lists(USER_TEXT, min_size=1, max_size=5))
@@ -221,18 +227,22 @@ def test_export_command_refuses_missing_folders_and_unwritable_scopes(
     analysed_store: Path, tmp_path: Path
 ) -> None:
     rc, _, err = run_cli(["export", str(analysed_store), "--out", str(tmp_path / "a/b/c.csv")])
-    assert rc == 2 and err == f"error: {tmp_path / 'a/b'}: no such folder (create it first)\n"
+    assert rc == 2
+    assert err == f"error: {tmp_path / 'a/b'}: no such folder (create it first)\n"
     assert not (tmp_path / "a").exists()
     rc, _, err = run_cli(["export", str(analysed_store), "--out", str(tmp_path / "b.csv"),
                           "--format", "britekit", "--scope", "all"])  # fmt: skip
-    assert rc == 2 and "verified detections only" in err and not (tmp_path / "b.csv").exists()
+    assert rc == 2
+    assert "verified detections only" in err
+    assert not (tmp_path / "b.csv").exists()
     rc, out, err = run_cli(["export", str(analysed_store), "--out", str(tmp_path / "b.csv"),
                             "--format", "britekit"])  # fmt: skip
     assert rc == 0, err
     assert out == f"wrote {len(_frame(tmp_path / 'b.csv'))} rows to {tmp_path / 'b.csv'}\n"
     rc, _, err = run_cli(["export", str(analysed_store), "--out", str(tmp_path / "b.csv"),
                           "--format", "britekit"])  # fmt: skip
-    assert rc == 2 and err.endswith("b.csv already exists\n")
+    assert rc == 2
+    assert err.endswith("b.csv already exists\n")
 
 
 def test_an_absurd_recorder_date_is_a_warning_and_an_empty_date_everywhere(
@@ -268,5 +278,7 @@ def test_export_never_turns_a_file_that_is_not_a_store_into_one(tmp_path: Path) 
     empty = tmp_path / "bsgbat-review.sqlite"
     empty.write_bytes(b"")
     rc, _, err = run_cli(["export", str(empty), "--out", str(tmp_path / "d.csv")])
-    assert rc == 2 and "an empty file (0 bytes), not a review store" in err
-    assert empty.read_bytes() == b"" and not (tmp_path / "d.csv").exists()
+    assert rc == 2
+    assert "an empty file (0 bytes), not a review store" in err
+    assert empty.read_bytes() == b""
+    assert not (tmp_path / "d.csv").exists()

@@ -53,13 +53,16 @@ def assert_valid_riff(path: Path) -> None:
     """What every RIFF reader relies on: the RIFF size, every chunk word-aligned and inside the
     file, nothing after the last chunk."""
     raw = path.read_bytes()
-    assert raw[:4] == b"RIFF" and raw[8:12] == b"WAVE"
+    assert raw[:4] == b"RIFF"
+    assert raw[8:12] == b"WAVE"
     assert int.from_bytes(raw[4:8], "little") == len(raw) - 8
     pos = 12
     while pos < len(raw):
         chunk_id, size = raw[pos : pos + 4], int.from_bytes(raw[pos + 4 : pos + 8], "little")
-        assert chunk_id.isascii() and chunk_id.decode().isprintable(), (pos, chunk_id)
-        assert pos % 2 == 0 and pos + 8 + size <= len(raw), (chunk_id, pos, size)
+        assert chunk_id.isascii(), (pos, chunk_id)
+        assert chunk_id.decode().isprintable(), (pos, chunk_id)
+        assert pos % 2 == 0, (chunk_id, pos, size)
+        assert pos + 8 + size <= len(raw), (chunk_id, pos, size)
         pos += 8 + size + (size & 1)
     assert pos == len(raw)
 
@@ -176,7 +179,8 @@ def test_a_link_is_followed_and_a_hard_linked_file_left_alone(tmp_path: Path) ->
     link = tmp_path / "link.wav"
     link.symlink_to(target)
     write_guano(GuanoUpdate(link, ("PIPPIP",)))
-    assert link.is_symlink() and guano.GuanoFile(str(target))["Species Manual ID"] == "PIPPIP"
+    assert link.is_symlink()
+    assert guano.GuanoFile(str(target))["Species Manual ID"] == "PIPPIP"
     other = tmp_path / "other-name.wav"
     os.link(target, other)
     before = target.read_bytes()
@@ -218,16 +222,20 @@ def test_export_write_guano_touches_exactly_the_selected_recordings(
     base = ["export", str(store_path), "--write-guano"]
     # Not confirmed: nothing written, but the files were listed first.
     rc, text = _run([*base, "--out", str(tmp_path / "v.csv")], stdin="no\n")
-    assert rc == 0 and "GUANO left unchanged" in text
-    assert f"{done}: Species Manual ID = PIPPIP" in text and str(half) in text
+    assert rc == 0
+    assert "GUANO left unchanged" in text
+    assert f"{done}: Species Manual ID = PIPPIP" in text
+    assert str(half) in text
     assert layout_of(done).find("guan") is None
     # Only the reviewed recording, when the export selects reviewed ones.
     rc, text = _run([*base, "--yes", "--recordings", "reviewed", "--out", str(tmp_path / "r.csv")])
-    assert rc == 0 and "GUANO written to 1 file(s), 0 failed" in text, text
+    assert rc == 0, text
+    assert "GUANO written to 1 file(s), 0 failed" in text, text
     assert str(half) not in text
     assert guano.GuanoFile(str(done))["Species Manual ID"] == "PIPPIP"
     assert layout_of(half).find("guan") is None
     assert {p: data_sha256(p) for p in (done, half)} == audio
     # The rewritten file is still served from the analysis cache.
     rc, text = _run([*analyze, str(store_path), "--detections", str(tmp_path / "d2.csv")])
-    assert rc == 0 and "(2 from" in text, text
+    assert rc == 0, text
+    assert "(2 from" in text, text

@@ -31,7 +31,9 @@ def test_no_print_in_library_code() -> None:
     package = Path(bsgbat_gui.core.__file__).parent.parent
     offenders = []
     for path in package.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "print":
-                offenders.append(f"{path}:{node.lineno}")
+        offenders.extend(
+            f"{path}:{node.lineno}"
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "print"
+        )
     assert offenders == []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import onnx
@@ -14,6 +14,9 @@ from bsgbat_gui.core import models as models_module
 from bsgbat_gui.core.ensemble import Ensemble, combine_logits, sigmoid
 from bsgbat_gui.core.model_card import MODEL_FILENAMES
 from bsgbat_gui.core.models import ModelSetError, locate_model_set, read_model_set
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def test_locate_order_explicit_then_env_then_user_folder(
@@ -147,4 +150,5 @@ def test_the_clone_an_install_came_from_is_searched(
     monkeypatch.setattr(models, "__file__", str(tmp_path / "site-packages/bsgbat_gui/core/m.py"))
     assert models.source_checkout_models_dir() == clone / "models"
     found = models.locate_model_set(None)
-    assert found.folder == clone / "models" and found.origin == "source checkout"
+    assert found.folder == clone / "models"
+    assert found.origin == "source checkout"

@@ -37,7 +37,8 @@ def test_full_download_installs_a_set_that_analyze_uses(
     with serve_release(release) as (url, _state):
         assert download(url, dest) == 0
     out = capsys.readouterr().out
-    assert f"Model set installed in {dest}" in out and "CC-BY-4.0" in out
+    assert f"Model set installed in {dest}" in out
+    assert "CC-BY-4.0" in out
     for name in (*MODEL_FILENAMES, LABELS_FILENAME, "SHA256SUMS"):
         assert (dest / name).read_bytes() == (release / name).read_bytes()
     assert leftovers(dest) == []
@@ -52,7 +53,9 @@ def test_a_dropped_connection_resumes_with_a_range_request(release: Path, tmp_pa
         state.faults[R2] = "drop-once"
         assert download(url, dest) == 0
     ranges = [rng for name, rng in state.requests if name == R2]
-    assert ranges[0] is None and ranges[1] is not None and ranges[1] != "bytes=0-"
+    assert ranges[0] is None
+    assert ranges[1] is not None
+    assert ranges[1] != "bytes=0-"
     assert (dest / R2).read_bytes() == (release / R2).read_bytes()
 
 
@@ -64,7 +67,8 @@ def test_an_interrupted_download_resumes_on_the_next_run(
         state.faults[R3] = "drop-always"
         assert download(url, dest) == 1
         err = capsys.readouterr().err
-        assert err.count("error:") == 1 and "run the command again to resume" in err
+        assert err.count("error:") == 1
+        assert "run the command again to resume" in err
         assert not (dest / R3).exists()
         kept = (dest / (R3 + ".part")).stat().st_size
         assert 0 < kept < (release / R3).stat().st_size
@@ -98,8 +102,10 @@ def test_a_corrupted_file_is_refused_and_nothing_is_left_under_its_name(
         state.faults[R4] = "corrupt"
         assert download(url, dest) == 1
     err = capsys.readouterr().err
-    assert err.count("error:") == 1 and f"{R4} does not match the release's checksum" in err
-    assert not (dest / R4).exists() and leftovers(dest) == []
+    assert err.count("error:") == 1
+    assert f"{R4} does not match the release's checksum" in err
+    assert not (dest / R4).exists()
+    assert leftovers(dest) == []
     assert not (dest / "SHA256SUMS").exists()  # placed only when the whole set is in
 
 
@@ -114,7 +120,9 @@ def test_http_errors_are_one_clear_message(
         state.faults[R5] = fault
         assert download(url, tmp_path / "d") == 1
     err = capsys.readouterr().err
-    assert err.count("error:") == 1 and message in err and R5 in err
+    assert err.count("error:") == 1
+    assert message in err
+    assert R5 in err
     assert not (tmp_path / "d" / R5).exists()
 
 
@@ -122,7 +130,8 @@ def test_an_unreachable_server_is_one_clear_message(tmp_path: Path, capsys) -> N
     # Port 1 on the loopback interface: nothing listens there.
     assert download("http://127.0.0.1:1/release", tmp_path / "d") == 1
     err = capsys.readouterr().err
-    assert err.count("error:") == 1 and "cannot reach 127.0.0.1:1" in err
+    assert err.count("error:") == 1
+    assert "cannot reach 127.0.0.1:1" in err
 
 
 def test_a_release_without_checksums_is_refused(tmp_path: Path, capsys) -> None:
@@ -165,10 +174,12 @@ def test_verify_finds_a_damaged_model_and_list_describes_sets(
     listing = capsys.readouterr().out
     assert f"{dest} (--models)" in listing
     assert "spectrogram float32 [batch,1,512,128] -> logits [batch,22]" in listing
-    assert "opset 17" in listing and "verified" in listing
+    assert "opset 17" in listing
+    assert "verified" in listing
     data = bytearray((dest / R2).read_bytes())
     data[-10] ^= 0xFF
     (dest / R2).write_bytes(bytes(data))
     assert main(["models", "verify", str(dest)]) == 1
     out = capsys.readouterr().out
-    assert f"{R2}: checksum MISMATCH" in out and "NOT USABLE AS IS" in out
+    assert f"{R2}: checksum MISMATCH" in out
+    assert "NOT USABLE AS IS" in out

@@ -4,7 +4,7 @@ files, failures isolated, and the producer thread never left behind."""
 from __future__ import annotations
 
 import threading
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -21,6 +21,9 @@ from bsgbat_gui.core.audio import probe_recording
 from bsgbat_gui.core.ensemble import Ensemble
 from bsgbat_gui.core.models import locate_model_set
 from bsgbat_gui.core.pipeline import analyse_recordings
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +64,8 @@ def test_same_logits_as_one_file_at_a_time_with_full_batches(
     assert set(analysed) == set(night) - {night[3]}
     n_windows = sum(len(a.windows) for a in analysed.values())
     # Windows of consecutive files share batches: every batch but the last is full.
-    assert sum(batch_sizes) == n_windows and all(b == 4 for b in batch_sizes[:-1])
+    assert sum(batch_sizes) == n_windows
+    assert all(b == 4 for b in batch_sizes[:-1])
     monkeypatch.setattr(Ensemble, "run", real_run)
     for path, analysis in analysed.items():
         alone = next(e for e in analyse_recording(probe_recording(path), ensemble)

@@ -7,7 +7,7 @@ models' mean logits + sigmoid) on the same files and the same models.
 from __future__ import annotations
 
 import csv
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -19,6 +19,9 @@ from reference_pipeline import reference_probabilities, wav_to_segments
 from bsgbat_gui.__main__ import main
 from bsgbat_gui.core.audio import probe_recording
 from bsgbat_gui.core.model_card import MODEL_FILENAMES
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 TOLERANCE = 1e-4
 

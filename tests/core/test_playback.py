@@ -4,7 +4,7 @@ recordings."""
 from __future__ import annotations
 
 import io
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -18,6 +18,9 @@ from bsgbat_gui.core.playback import (
     to_pcm16,
     wav_bytes,
 )
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 RATE = 384_000
 
@@ -53,7 +56,8 @@ def test_time_expansion_lowers_pitch_and_lengthens_by_the_factor() -> None:
 
 def test_heterodyne_gives_the_difference_frequency_and_drops_far_tones() -> None:
     played = heterodyned(tone(45_000), RATE, 40_000)
-    assert played.rate_hz == 48_000 and played.duration_s == pytest.approx(0.2)
+    assert played.rate_hz == 48_000
+    assert played.duration_s == pytest.approx(0.2)
     assert peak_hz(played.samples, played.rate_hz) == pytest.approx(5_000, rel=0.01)
     # A 45 kHz call plus a loud 90 kHz one: only the call near the oscillator is heard.
     mixture = tone(45_000, amplitude=0.1) + tone(90_000, amplitude=0.8)
@@ -77,7 +81,8 @@ def test_pcm_and_wav_bytes() -> None:
     played = time_expanded(tone(45_000, 0.05), RATE, 10)
     assert len(to_pcm16(played.samples)) == 2 * len(played.samples)
     data, rate = soundfile.read(io.BytesIO(wav_bytes(played)), dtype="float32")
-    assert rate == 38_400 and len(data) == len(played.samples)
+    assert rate == 38_400
+    assert len(data) == len(played.samples)
     assert np.abs(data - played.samples).max() < 2 / 32767  # 16-bit quantisation
 
 
@@ -102,14 +107,16 @@ def test_clip_on_real_recordings_puts_calls_at_the_expected_pitch(
                          str(tmp_path / "x10.wav")])  # fmt: skip
     assert rc == 0, text
     clip, clip_rate = soundfile.read(tmp_path / "x10.wav", dtype="float32")
-    assert clip_rate == rate // 10 and len(clip) == rate  # 1 s real -> 10 s at 38.4 kHz
+    assert clip_rate == rate // 10
+    assert len(clip) == rate
     assert peak_hz(clip, clip_rate) == pytest.approx(call_hz / 10, rel=0.02)
 
     rc, text = run_clip([str(m500), "--start", "0", "--end", "1", "--mode", "heterodyne",
                          "--lo-khz", "45", "--out", str(tmp_path / "het.wav")])  # fmt: skip
     assert rc == 0, text
     het, het_rate = soundfile.read(tmp_path / "het.wav", dtype="float32")
-    assert het_rate == 48_000 and len(het) == 48_000
+    assert het_rate == 48_000
+    assert len(het) == 48_000
     assert peak_hz(het, het_rate) == pytest.approx(abs(call_hz - 45_000), abs=300)
 
     te = next(recordings_dir.glob("Car370293*.wav"))
@@ -117,17 +124,21 @@ def test_clip_on_real_recordings_puts_calls_at_the_expected_pitch(
                          "--band-khz", "15", "120", "--out", str(tmp_path / "te.wav")])  # fmt: skip
     assert rc == 0, text
     info = soundfile.info(tmp_path / "te.wav")
-    assert info.samplerate == 384_000 // 20 and info.duration == pytest.approx(20.0)
+    assert info.samplerate == 384_000 // 20
+    assert info.duration == pytest.approx(20.0)
 
 
 def test_clip_says_what_is_wrong(recordings_dir: Path, tmp_path: Path) -> None:
     rhifer = next(recordings_dir.glob("20180627_*.wav"))
     rc, text = run_clip([str(rhifer), "--start", "2", "--end", "3", "--out", str(tmp_path / "a")])
-    assert rc == 2 and "after the recording ends" in text
+    assert rc == 2
+    assert "after the recording ends" in text
     rc, text = run_clip([str(rhifer), "--start", "0.3", "--end", "0.1", "--out", "x.wav"])
-    assert rc == 2 and "before --end" in text
+    assert rc == 2
+    assert "before --end" in text
     empty = tmp_path / "empty.wav"
     empty.write_bytes(b"")
     rc, text = run_clip([str(empty), "--start", "0", "--end", "1", "--out", "x.wav"])
-    assert rc == 1 and "empty file" in text
+    assert rc == 1
+    assert "empty file" in text
     assert not (tmp_path / "a").exists()

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bsgbat_gui.__main__ import _subcommand_parser
 from bsgbat_gui.core.models import QUANTIZED_MARKER, is_quantized, read_model_set
 from bsgbat_gui.core.review_store import model_set_id
 from bsgbat_gui.core.survey import short_model_set
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def run(argv: list[str]) -> tuple[int, str]:
@@ -28,15 +31,18 @@ def test_a_validated_int8_copy_is_installed_and_marked(
     rc, text = run(["models", "quantize", "--models", str(model_set_dir), "--dest", str(dest),
                     "--recordings", str(recordings_dir), "--max-diff", "0.1"])  # fmt: skip
     assert rc == 0, text
-    assert "INT8 model set installed" in text and "agree" in text
+    assert "INT8 model set installed" in text
+    assert "agree" in text
     marker = json.loads((dest / QUANTIZED_MARKER).read_text())
     assert marker["validation"]["max_abs_diff"] <= 0.1
     assert marker["validation"]["max_abs_diff_allowed"] == 0.1
     assert marker["validation"]["n_inputs"] > 64  # recording windows + random ones
     int8 = read_model_set(dest)
-    assert is_quantized(dest) and len(int8.model_paths) == 6
+    assert is_quantized(dest)
+    assert len(int8.model_paths) == 6
     identity = model_set_id(int8)
-    assert identity.endswith("-int8") and short_model_set(identity).endswith("-int8")
+    assert identity.endswith("-int8")
+    assert short_model_set(identity).endswith("-int8")
     assert not model_set_id(read_model_set(model_set_dir)).endswith("-int8")
     # The INT8 set analyses like any model set.
     rc, text = run(["analyze", str(next(recordings_dir.glob("M500*.wav"))), "--models", str(dest)])
@@ -48,6 +54,8 @@ def test_a_copy_beyond_the_tolerance_is_refused_and_nothing_installed(
 ) -> None:
     dest = tmp_path / "int8"
     rc, text = run(["models", "quantize", "--models", str(model_set_dir), "--dest", str(dest)])
-    assert rc == 1 and "refused, nothing installed" in text and "allowed 0.01" in text
+    assert rc == 1
+    assert "refused, nothing installed" in text
+    assert "allowed 0.01" in text
     assert not dest.exists()
     assert list(tmp_path.iterdir()) == []  # the build folder is gone too

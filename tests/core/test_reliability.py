@@ -45,7 +45,9 @@ def test_bins_and_precision_by_hand() -> None:
     assert [(b.n, b.n_confirmed) for b in bins] == [
         (1, 0), (1, 0), (0, 0), (0, 0), (0, 0), (2, 1), (0, 0), (0, 0), (0, 0), (2, 2),
     ]  # fmt: skip
-    assert bins[5].fraction == 0.5 and math.isnan(bins[2].fraction) and bins[9].fraction == 1.0
+    assert bins[5].fraction == 0.5
+    assert math.isnan(bins[2].fraction)
+    assert bins[9].fraction == 1.0
     p = precision_at(r, 0.55)
     assert (p.n, p.n_confirmed, p.value) == (4, 3, 0.75)
     assert (p.low, p.high) == pytest.approx(wilson_interval(3, 4))
@@ -74,7 +76,8 @@ def test_calibration_recovers_known_parameters(intercept: float, slope: float) -
 def test_too_few_decisions_give_a_warning_and_no_advice() -> None:
     few = reviewed([0.6] * (MIN_DECISIONS - 1), [True] * (MIN_DECISIONS - 1))
     advice = advise_threshold(few)
-    assert advice.threshold is None and "too few decisions" in advice.reason
+    assert advice.threshold is None
+    assert "too few decisions" in advice.reason
     one_sided = reviewed([0.6 + i / 100 for i in range(20)], [True] * 19 + [False])
     assert advise_threshold(one_sided).threshold is None  # 1 rejected: cannot calibrate
 
@@ -88,10 +91,12 @@ def test_many_rejected_low_probability_detections_raise_the_threshold() -> None:
     advice = advise_threshold(ReviewedScores("S", scores, confirmed), target=0.9)
     # Precision counts every event at or above the threshold, so a few low ones may stay in:
     # the advice is well above 0.5 and drops most of the rejected low-probability events.
-    assert advice.threshold is not None and 0.6 < advice.threshold <= 0.8
+    assert advice.threshold is not None
+    assert 0.6 < advice.threshold <= 0.8
     effect = threshold_effect(ReviewedScores("S", scores, confirmed), 0.5, advice.threshold)
     assert effect.rejected_removed >= 0.75 * int((~confirmed[:40]).sum())
-    assert advice.measured is not None and advice.measured.value >= 0.9
+    assert advice.measured is not None
+    assert advice.measured.value >= 0.9
     assert advice.estimated_precision >= 0.9
 
 

@@ -24,9 +24,12 @@ def test_block_resampling_equals_whole_file_resampy(rate_in: int) -> None:
     cuts = np.unique(np.concatenate([[0, n_out], rng.integers(0, n_out, 12)]))
     pieces = []
     for start, stop in itertools.pairwise(cuts):
-        kw = dict(
-            n_input=len(x), input_rate_hz=rate_in, output_rate_hz=384_000, filter_name="kaiser_fast"
-        )
+        kw = {
+            "n_input": len(x),
+            "input_rate_hz": rate_in,
+            "output_rate_hz": 384_000,
+            "filter_name": "kaiser_fast",
+        }
         in_start, in_stop = resample.input_span_for_output(int(start), int(stop), **kw)
         pieces.append(
             resample.resample_span(

@@ -63,9 +63,11 @@ def test_steps_stay_in_the_recording_in_time_order_then_move_on() -> None:
     assert (onward.event, onward.path, onward.crossed) == (2, C, True)
     assert "Next recording: c.wav" in onward.message
     back = step_event(d, every, order, C, 2, -1)
-    assert (back.event, back.path) == (0, A) and "Previous recording" in back.message
+    assert (back.event, back.path) == (0, A)
+    assert "Previous recording" in back.message
     end = step_event(d, every, order, C, 2, 1)
-    assert end.event is None and "last detection" in end.message
+    assert end.event is None
+    assert "last detection" in end.message
     # Only the rows a table shows count (a filter hid a's 2 s event).
     assert step_event(d, np.array([1, 2]), order, A, 1, 1).event == 2
     # From a recording without detections: the next one that has some.

@@ -144,10 +144,12 @@ def test_decisions_round_trip_and_a_second_window_opens_read_only(tmp_path: Path
         Decision(recording, "Pipistrellus pipistrellus", 1.0, 2.5, STATUS_RELABELLED,
                  "Pipistrellus pygmaeus", note="QCF at 55 kHz", reviewer="AB")
     )  # fmt: skip
-    assert d.id is not None and d.decided_at[-6] in "+-"  # ISO 8601 with an offset
+    assert d.id is not None
+    assert d.decided_at[-6] in "+-"
     first.set_recording_review(recording, RecordingReview(True, False, ("Myotis daubentonii",)))
     second = ReviewStore.open(path)
-    assert second.read_only and not first.read_only
+    assert second.read_only
+    assert not first.read_only
     assert second.decisions() == [d]
     assert second.recording_review(recording).manual_species == ("Myotis daubentonii",)
     with pytest.raises(StoreReadOnly):
@@ -174,7 +176,8 @@ def test_an_older_store_is_migrated_with_its_decisions(tmp_path: Path) -> None:
     with ReviewStore.open(path) as store:
         assert store.schema_version() == SCHEMA_VERSION == 3
         [decision] = store.decisions()
-        assert decision.status == STATUS_REJECTED and decision.species == "Nyctalus noctula"
+        assert decision.status == STATUS_REJECTED
+        assert decision.species == "Nyctalus noctula"
         assert store.recording_review(Path("/x/a.wav")) == RecordingReview()
 
 

@@ -117,8 +117,10 @@ def test_a_decision_or_an_unreached_threshold_rebuilds_only_what_it_touches() ->
     decision = Decision(row.path, row.species_auto, row.start_s, row.end_s, "confirmed",
                         row.species_auto)  # fmt: skip
     second = cache.recording_rows(Survey.of(recordings, ThresholdSettings(), [decision]))
-    assert second[0] is first[0] and second[2] is first[2]
-    assert second[1] is not first[1] and second[1].rows[0].status == "confirmed"
+    assert second[0] is first[0]
+    assert second[2] is first[2]
+    assert second[1] is not first[1]
+    assert second[1].rows[0].status == "confirmed"
     # Label 0's probabilities stay far below 0.9 and 0.95: no recording's events change.
     low = ThresholdSettings({LABELS[0]: 0.9})
     third = cache.recording_rows(Survey.of(recordings, low, [decision]))

@@ -4,13 +4,16 @@ ones are analysed, and nothing raises in a Qt callback (pytest-qt fails the test
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bad_inputs import ERROR, build_corpus
 from test_main_window import all_finished
 
 from bsgbat_gui.core.survey_export import EXPORT_FORMATS, KALEIDOSCOPE_COLUMNS, preview_export
 from bsgbat_gui.gui.recordings_panel import STATUS_DONE, STATUS_FAILED
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def test_the_window_opens_the_bad_input_corpus(
@@ -41,11 +44,13 @@ def test_the_window_opens_the_bad_input_corpus(
     # once killed the process here).
     window.show_export_panel()
     panel = window.export_panel
-    assert panel is not None and panel.isVisible()
+    assert panel is not None
+    assert panel.isVisible()
     for fmt in EXPORT_FORMATS:
         panel.set_choice(fmt=fmt)
         panel.refresh()
-        assert panel.preview is not None and panel.preview.count >= 0
+        assert panel.preview is not None
+        assert panel.preview.count >= 0
     ids = preview_export("kaleidoscope", panel.recordings, limit=100)
     year_one = next(
         r for r in ids.rows if r[KALEIDOSCOPE_COLUMNS.index("IN FILE")] == "year-one.wav"

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bsgbat_gui.__main__ import _subcommand_parser
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def test_benchmark_writes_the_latency_numbers(tmp_path: Path) -> None:
@@ -19,7 +22,8 @@ def test_benchmark_writes_the_latency_numbers(tmp_path: Path) -> None:
     assert args.run(args, stdout=stdout, stderr=stderr) == 0, stderr.getvalue()
     numbers = json.loads(out.read_text(encoding="utf-8"))
     for key in ("threshold_update_ms", "combine_update_ms"):
-        assert isinstance(numbers[key], float) and numbers[key] > 0
+        assert isinstance(numbers[key], float)
+        assert numbers[key] > 0
     assert numbers["latency_segments"] == 7199  # 60 minutes at the card's 0.5 s hop, plus tail
     assert numbers["latency_events"] > 1000
     assert "threshold_update_ms" in stdout.getvalue()
@@ -41,7 +45,8 @@ def test_benchmark_with_models_writes_every_number(tmp_path: Path, model_set_dir
         "first_track_ms", "threshold_update_ms", "max_gui_stall_ms", "int8_segments_per_s",
         "int8_speedup",
     ):  # fmt: skip
-        assert isinstance(numbers[key], (int, float)) and numbers[key] > 0, key
+        assert isinstance(numbers[key], (int, float)), key
+        assert numbers[key] > 0, key
     assert 0 <= numbers["max_abs_diff"] < 1e-3  # the same pipeline as the card's code
     assert 0 < numbers["ort_time_fraction"] <= 1
     assert numbers["int8_max_abs_diff"] >= 0

@@ -20,16 +20,19 @@ def test_first_run_offers_the_demo_and_says_it_is_synthesised(
     qtbot, make_window, model_set_dir: Path
 ) -> None:
     window = make_window(paths=[], models_dir=model_set_dir)
-    assert window.welcome.isVisible() and window.welcome.demo_button.isVisible()
+    assert window.welcome.isVisible()
+    assert window.welcome.demo_button.isVisible()
     assert "No recordings open" in window.welcome.text()
     qtbot.mouseClick(window.welcome.demo_button, Qt.MouseButton.LeftButton)
     demo = user_demo_dir() / Path(DEMO_RECORDING).name
     assert demo.read_bytes() == resource_path(DEMO_RECORDING).read_bytes()
     assert [r.path for r in window.recordings.rows] == [demo.resolve()]
     # The notice stays for as long as the demo is open; the store is beside the copy.
-    assert window.welcome.isVisible() and DEMO_NOTICE in window.welcome.text()
+    assert window.welcome.isVisible()
+    assert DEMO_NOTICE in window.welcome.text()
     assert not window.welcome.demo_button.isVisible()
-    assert window.review.store is not None and window.review.store.path.parent == demo.parent
+    assert window.review.store is not None
+    assert window.review.store.path.parent == demo.parent
     qtbot.waitUntil(lambda: window.spectrogram_view.spectrogram is not None, timeout=60_000)
     qtbot.waitUntil(lambda: window.track_view.analysis is not None, timeout=120_000)
     assert window.settings.recent == []  # the demo is not one of the user's recordings
@@ -42,7 +45,9 @@ def test_the_demo_without_models_says_what_it_shows_and_what_models_add(
     window = make_window(paths=[], models_dir=tmp_path / "no-models")
     qtbot.mouseClick(window.welcome.demo_button, Qt.MouseButton.LeftButton)
     text = window.welcome.text()
-    assert DEMO_NOTICE in text and "spectrogram only" in text and "Download models" in text
+    assert DEMO_NOTICE in text
+    assert "spectrogram only" in text
+    assert "Download models" in text
     assert "tracks show what the app does" not in text
     qtbot.waitUntil(lambda: window.spectrogram_view.spectrogram is not None, timeout=60_000)
     qtbot.waitUntil(lambda: window.recordings.rows[0].status == "not analysed", timeout=60_000)
@@ -72,12 +77,14 @@ def test_opening_real_data_hides_the_welcome_and_remembers_files_and_folders(
     shutil.rmtree(folder)
     window._refresh_recent_menu()
     missing = window.recent_menu.actions()[1]
-    assert missing.text().endswith("(missing)") and not missing.isEnabled()
+    assert missing.text().endswith("(missing)")
+    assert not missing.isEnabled()
     window.recent_menu.actions()[0].trigger()
     assert [r.path for r in window.recordings.rows] == [other.resolve()]
     clear = next(a for a in window.recent_menu.actions() if a.text() == "Clear list")
     clear.trigger()
-    assert window.settings.recent == [] and not window.recent_menu.isEnabled()
+    assert window.settings.recent == []
+    assert not window.recent_menu.isEnabled()
 
 
 def test_files_and_folders_dropped_on_the_window_are_opened(
@@ -103,10 +110,12 @@ def test_theme_choice_applies_at_once_and_persists(qtbot, make_window, app_setti
     by_theme = {a.data(): a for a in window.theme_actions.actions()}
     by_theme[THEME_DARK].trigger()
     window_colour = app.palette().color(QPalette.ColorRole.Window)
-    assert window_colour.lightness() < 80 and app_settings.theme == THEME_DARK
+    assert window_colour.lightness() < 80
+    assert app_settings.theme == THEME_DARK
     by_theme[THEME_LIGHT].trigger()
     assert app.palette().color(QPalette.ColorRole.Window).lightness() > 180
-    assert app_settings.theme == THEME_LIGHT and not is_dark(THEME_LIGHT)
+    assert app_settings.theme == THEME_LIGHT
+    assert not is_dark(THEME_LIGHT)
     second = make_window(paths=[])  # a new window starts with the saved theme
     assert second.theme.theme == THEME_LIGHT
     assert next(a for a in second.theme_actions.actions() if a.isChecked()).data() == THEME_LIGHT
@@ -117,13 +126,15 @@ def test_about_lists_versions_attribution_and_licences(qtbot, make_window) -> No
     versions = library_versions()
     for name in ("bsgbat-gui", "Qt", "PySide6", "pyqtgraph", "onnxruntime", "librosa", "numpy",
                  "libsndfile"):  # fmt: skip
-        assert versions[name] and versions[name] != "not found", name
+        assert versions[name], name
+        assert versions[name] != "not found", name
     dialog = AboutDialog(window)
     qtbot.addWidget(dialog)
     text = dialog.text.text()
     for expected in ("CC-BY-4.0", "bsg-bat team", "10.5281/zenodo.15495676", "MIT", "synthesised"):
         assert expected in text
-    assert versions["onnxruntime"] in text and versions["Qt"] in text
+    assert versions["onnxruntime"] in text
+    assert versions["Qt"] in text
     dialog.copy_details()
     copied = QApplication.clipboard().text()
     assert f"onnxruntime: {versions['onnxruntime']}" in copied

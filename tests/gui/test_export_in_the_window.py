@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import guano
 from audio_factory import chirp_train, write_wav
@@ -18,6 +18,9 @@ from bsgbat_gui.core.species import species_for_label
 from bsgbat_gui.core.survey import guano_updates, select_recordings
 from bsgbat_gui.core.survey_export import EXPORT_CSV_COLUMNS, EXPORT_FORMATS
 from bsgbat_gui.gui.export_panel import ExportPanel
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def make_night(folder: Path) -> Path:
@@ -39,9 +42,11 @@ def test_export_panel_previews_writes_and_imports(
 
     press(qtbot, window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
     panel = window.export_panel
-    assert isinstance(panel, ExportPanel) and panel.isVisible()
+    assert isinstance(panel, ExportPanel)
+    assert panel.isVisible()
     # Default: verified (confirmed + relabelled) -> one row.
-    assert panel.preview is not None and panel.preview.count == 1
+    assert panel.preview is not None
+    assert panel.preview.count == 1
     assert panel.preview_model.rowCount() == 1
     assert panel.preview.rows[0][EXPORT_CSV_COLUMNS.index("status")] == "confirmed"
     n_events = window.detections_panel.model.rowCount()
@@ -76,7 +81,8 @@ def test_export_panel_previews_writes_and_imports(
     panel.set_choice(fmt="csv")
     before = (tmp_path / "out" / "csv.csv").read_text()
     assert not panel.export_to(tmp_path / "out" / "csv.csv")
-    assert panel._dialog is not None and panel._dialog.isVisible()
+    assert panel._dialog is not None
+    assert panel._dialog.isVisible()
     panel._dialog.close()
     assert (tmp_path / "out" / "csv.csv").read_text() == before
 
@@ -119,7 +125,8 @@ def test_summary_tab_and_guano_write_back_off_the_gui_thread(
     assert panel.save_summary(tmp_path / "summary.csv")
 
     panel.confirm_guano_write()
-    assert panel._dialog is not None and panel._dialog.isVisible()  # asks first
+    assert panel._dialog is not None
+    assert panel._dialog.isVisible()
     panel._dialog.close()
     assert b"guan" not in confirmed.path.read_bytes()  # nothing written yet
     updates = guano_updates(select_recordings(panel.recordings, panel.which))

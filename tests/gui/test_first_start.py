@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pytest
 from test_main_window import all_finished, make_folder
 
 from bsgbat_gui.core.compute_process import ComputeProcess
 from bsgbat_gui.gui.recordings_panel import STATUS_DONE
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pytest
 
 
 def test_cached_analyses_are_shown_without_any_helper_job(

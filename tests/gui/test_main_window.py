@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -14,6 +14,9 @@ from bsgbat_gui.gui.recordings_panel import (
     STATUS_FAILED,
     STATUS_NOT_ANALYSED,
 )
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 FINISHED = (STATUS_DONE, STATUS_FAILED, STATUS_NOT_ANALYSED)
 
@@ -43,7 +46,8 @@ def test_folder_is_analysed_in_the_background_and_tracks_appear(
     statuses = {r.path.name: r.status for r in window.recordings.rows}
     assert statuses == {"broken.wav": STATUS_FAILED, **{p.name: STATUS_DONE for p in good}}
     broken = window.recordings.row_for(tmp_path / "night" / "broken.wav")
-    assert broken is not None and "not an audio file" in broken.reason
+    assert broken is not None
+    assert "not an audio file" in broken.reason
     # Selecting a good recording shows its spectrogram and its tracks.
     window.recordings_panel.select_row(1)
     assert window.current_path == good[0]
@@ -51,12 +55,15 @@ def test_folder_is_analysed_in_the_background_and_tracks_appear(
     assert window.spectrogram_view.image.image.shape[1] == 128
     qtbot.waitUntil(lambda: len(window.track_view.visible_curves()) == 5, timeout=30_000)
     current = window.recordings.row_for(window.current_path)
-    assert current is not None and current.analysis is not None
+    assert current is not None
+    assert current.analysis is not None
     label = next(iter(window.track_view.visible_curves()))
     x, y = window.track_view.track_data(label)
     # Steps: one value per window, edges from 0 s to the recording's end.
-    assert len(y) == len(current.analysis.windows) and len(x) == len(y) + 1
-    assert x[0] == 0 and x[-1] == pytest.approx(current.info.duration_s)
+    assert len(y) == len(current.analysis.windows)
+    assert len(x) == len(y) + 1
+    assert x[0] == 0
+    assert x[-1] == pytest.approx(current.info.duration_s)
     assert np.all(np.diff(x) > 0)
 
 
@@ -75,7 +82,8 @@ def test_real_recordings_folder(
     qtbot.waitUntil(lambda: all_finished(window), timeout=180_000)
     assert all(r.status == STATUS_DONE for r in window.recordings.rows)
     te_row = next(r for r in window.recordings.rows if r.path.name.startswith("Car370293"))
-    assert te_row.info is not None and te_row.info.true_rate_hz == 384_000
+    assert te_row.info is not None
+    assert te_row.info.true_rate_hz == 384_000
     assert "TE ×10" in window.recordings.data(
         window.recordings.index(window.recordings.rows.index(te_row), COL_RATE)
     )
@@ -118,11 +126,14 @@ def test_without_models_the_window_still_browses(qtbot, make_window, tmp_path: P
     assert window.banner.isVisible()
     # In words a user understands; paths and variables only under Details.
     words = window.banner.label.text()
-    assert "classifier is not installed" in words and "download" in words
-    assert "$BSGBAT_MODELS" not in words and str(tmp_path) not in words
+    assert "classifier is not installed" in words
+    assert "download" in words
+    assert "$BSGBAT_MODELS" not in words
+    assert str(tmp_path) not in words
     assert not window.banner.details.isVisible()
     window.banner.details_button.click()
-    assert window.banner.details.isVisible() and "no-models" in window.banner.details.text()
+    assert window.banner.details.isVisible()
+    assert "no-models" in window.banner.details.text()
     qtbot.waitUntil(lambda: window.spectrogram_view.image.image is not None, timeout=30_000)
     qtbot.waitUntil(lambda: all_finished(window), timeout=30_000)
     assert window.recordings.rows[0].status == STATUS_NOT_ANALYSED
@@ -152,7 +163,8 @@ def test_long_recording_has_an_overview_and_detail_on_zoom(
         # 0.4 s: finer than the reduced image's 2 frames per column on any screen.
         view.plot.setXRange(30.0, 30.4, padding=0)
     assert detail.args[0].spectrogram.frames_per_column == 1
-    assert detail.args[0].spectrogram.start_s <= 30.0 and detail.args[0].spectrogram.end_s >= 30.4
+    assert detail.args[0].spectrogram.start_s <= 30.0
+    assert detail.args[0].spectrogram.end_s >= 30.4
     qtbot.waitUntil(lambda: view.detail_layer.item.isVisible(), timeout=5_000)
     assert view.overview_region.getRegion() == pytest.approx((30.0, 30.4), abs=0.01)
     # The overview drives the main view too.
@@ -181,5 +193,7 @@ def test_recordings_table_signals_only_the_rows_that_changed(qtbot, tmp_path: Pa
     assert changed == []  # nothing new, nothing said
     model.set_review_progress({paths[5]: (1, 3)}, {paths[0]: (True, False)})
     assert changed == [(0, 0, COL_REVIEWED), (5, 5, COL_REVIEWED)]
-    assert model.rows[5].events_reviewed == 1 and model.rows[5].events_total == 3
-    assert model.rows[0].marked_reviewed and model.rows[1].species == ("Nyctalus noctula",)
+    assert model.rows[5].events_reviewed == 1
+    assert model.rows[5].events_total == 3
+    assert model.rows[0].marked_reviewed
+    assert model.rows[1].species == ("Nyctalus noctula",)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pytest
 from audio_factory import chirp_train, write_wav
 from cli_runner import run_cli
 from PySide6.QtCore import QSettings
@@ -16,6 +15,11 @@ from bsgbat_gui.core.model_card import MODEL_FILENAMES
 from bsgbat_gui.core.models import user_models_dir
 from bsgbat_gui.gui.recordings_panel import STATUS_DONE, STATUS_NOT_ANALYSED
 from bsgbat_gui.gui.settings import AppSettings
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pytest
 
 
 def recordings(folder: Path) -> Path:
@@ -33,12 +37,14 @@ def test_choosing_a_model_folder_analyses_and_is_remembered(
     qtbot, make_window, app_settings, tmp_path: Path, model_set_dir: Path, monkeypatch
 ) -> None:
     window = make_window(paths=[recordings(tmp_path / "night")])
-    assert window.banner.isVisible() and window.banner.download_button.isVisible()
+    assert window.banner.isVisible()
+    assert window.banner.download_button.isVisible()
     qtbot.waitUntil(lambda: statuses(window) == {STATUS_NOT_ANALYSED}, timeout=30_000)
     # A folder without models is refused with a reason; the banner stays.
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a: str(tmp_path))
     window.banner.choose_button.click()
-    assert window.banner.isVisible() and "Not a model folder" in window.banner.text()
+    assert window.banner.isVisible()
+    assert "Not a model folder" in window.banner.text()
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a: str(model_set_dir))
     window.banner.choose_button.click()
     assert not window.banner.isVisible()
@@ -46,7 +52,8 @@ def test_choosing_a_model_folder_analyses_and_is_remembered(
     assert app_settings.models_folder == model_set_dir
     window.close()
     again = make_window(paths=[])
-    assert again.models_dir == model_set_dir and not again.banner.isVisible()
+    assert again.models_dir == model_set_dir
+    assert not again.banner.isVisible()
 
 
 def test_download_button_installs_the_models(
@@ -79,7 +86,8 @@ def test_a_failed_download_says_why_and_keeps_the_window_usable(
     with qtbot.waitSignal(window.model_downloader.finished, timeout=60_000) as done:
         window.download_models()
     assert done.args[0] == 1
-    assert window.banner.isVisible() and "cannot reach" in window.banner.text()
+    assert window.banner.isVisible()
+    assert "cannot reach" in window.banner.text()
     assert window.banner.download_button.isEnabled()  # try again
 
 
@@ -96,8 +104,8 @@ def test_an_incomplete_model_set_is_used_and_said(
     window = make_window(paths=[folder], models_dir=partial)
     qtbot.waitUntil(lambda: statuses(window) == {STATUS_DONE}, timeout=60_000)
     assert window.banner.isVisible()
-    assert (
-        "Incomplete model set" in window.banner.text() and "only 1 of the 6" in window.banner.text()
-    )
+    assert "Incomplete model set" in window.banner.text()
+    assert "only 1 of the 6" in window.banner.text()
     rc, _, err = run_cli(["analyze", str(folder), "--models", str(partial)])
-    assert rc == 0 and f"warning: {partial}: only 1 of the 6 BSG-BAT checkpoints" in err
+    assert rc == 0
+    assert f"warning: {partial}: only 1 of the 6 BSG-BAT checkpoints" in err

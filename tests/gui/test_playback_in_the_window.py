@@ -4,7 +4,7 @@ follows the sound's clock; with no audio device the window says so once and keep
 from __future__ import annotations
 
 import time
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -16,6 +16,9 @@ from bsgbat_gui.core.audio import probe_recording
 from bsgbat_gui.core.playback import DEVICE_RATE_HZ, PlaybackSettings
 from bsgbat_gui.core.review_store import STATUS_CONFIRMED
 from bsgbat_gui.gui.playback import PlaybackController
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 class FakeOutput(QObject):
@@ -68,10 +71,13 @@ def test_space_plays_the_selected_detection_with_a_moving_cursor(
     qtbot.waitUntil(lambda: cursor.value() > first + 0.005, timeout=5_000)  # it moves...
     # ...at a tenth of real time (x10), and the tracks show the same cursor.
     assert window.spectrogram_view.cursors[1].value() == pytest.approx(cursor.value(), abs=0.01)
-    assert "Playing" in window.status_label.text() and "x10" in window.status_label.text()
+    assert "Playing" in window.status_label.text()
+    assert "x10" in window.status_label.text()
 
     press(qtbot, window, Qt.Key.Key_Space)  # stops
-    assert not cursor.isVisible() and not window.playback.busy and fake.stopped
+    assert not cursor.isVisible()
+    assert not window.playback.busy
+    assert fake.stopped
     # The end of the sound ends playback too.
     press(qtbot, window, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: window.playback.playing, timeout=10_000)
@@ -92,7 +98,8 @@ def test_no_audio_device_is_said_once_and_nothing_breaks(
     press(qtbot, window, Qt.Key.Key_Space)
     press(qtbot, window, Qt.Key.Key_Space)
     assert len([m for m in messages if "No playback" in m]) == 1
-    assert "no audio output" in messages[0] and "clip" in messages[0]
+    assert "no audio output" in messages[0]
+    assert "clip" in messages[0]
     assert not window.playback.busy
     press(qtbot, window, Qt.Key.Key_A)  # reviewing still works
     assert window.review.decisions[0].status == STATUS_CONFIRMED
@@ -107,6 +114,7 @@ def test_the_real_default_output_never_raises(qtbot, tmp_path: Path) -> None:
     controller.message.connect(messages.append)
     started = controller.play(info, 0.0, 0.5, PlaybackSettings())
     if not started:
-        assert messages and messages[0].startswith("No playback: ")
+        assert messages
+        assert messages[0].startswith("No playback: ")
     controller.stop()
     controller.shutdown()

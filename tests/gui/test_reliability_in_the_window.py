@@ -5,7 +5,7 @@ annotations: the shipped human labels as a table and PR curves."""
 from __future__ import annotations
 
 import csv
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -17,6 +17,9 @@ from bsgbat_gui.core.reliability import precision_at
 from bsgbat_gui.core.review_store import STATUS_CONFIRMED, STATUS_REJECTED
 from bsgbat_gui.gui.evaluation_dialog import EvaluationDialog
 from bsgbat_gui.gui.recordings_panel import STATUS_DONE
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def test_rejected_low_probability_detections_raise_the_suggested_threshold(
@@ -61,18 +64,22 @@ def test_rejected_low_probability_detections_raise_the_suggested_threshold(
     assert row.reviewed.n == len(rows)
     assert row.current.value < 0.7  # half of them were rejected
     suggested = row.advice.threshold
-    assert suggested is not None and suggested > start_threshold
+    assert suggested is not None
+    assert suggested > start_threshold
     assert suggested >= median - 1e-3  # no rejected one needs to stay for precision 0.9
     assert precision_at(row.reviewed, suggested).value >= 0.9
-    assert row.effect is not None and row.effect.rejected_removed >= len(rows) // 2 - 1
-    assert row.events_suggested is not None and row.events_suggested < row.events_now
+    assert row.effect is not None
+    assert row.effect.rejected_removed >= len(rows) // 2 - 1
+    assert row.events_suggested is not None
+    assert row.events_suggested < row.events_now
 
     panel.table.selectRow(panel.model.rows.index(row))
     # The whole probability range is in sight (0.75-1.0 was clipped on the right).
     window.resize(1366, 768)
     qtbot.wait(50)
     (x0, x1), _ = panel.plot.getViewBox().viewRange()
-    assert x0 <= 0.0 and x1 >= 1.0
+    assert x0 <= 0.0
+    assert x1 >= 1.0
     assert panel.plot.getViewBox().sceneBoundingRect().right() <= panel.plot.width()
     assert panel.plot_note.text()  # the reason, in words, under the plot
     panel.apply_suggestion()
@@ -117,7 +124,8 @@ def test_evaluation_against_the_human_labels_in_the_window(
     )
     window.evaluate_annotations([annotations])
     dialog = window._dialog
-    assert isinstance(dialog, EvaluationDialog) and dialog.isVisible()
+    assert isinstance(dialog, EvaluationDialog)
+    assert dialog.isVisible()
     qtbot.addWidget(dialog)
     shown = {m.species: m for m in dialog.model.rows}
     plecotus = shown["Plecotus auritus"]
@@ -127,16 +135,20 @@ def test_evaluation_against_the_human_labels_in_the_window(
         window.thresholds.settings(),
     )
     assert plecotus == next(m for m in expected.species if m.species == "Plecotus auritus")
-    assert plecotus.n_positive > 0 and plecotus.pr_auc is not None
-    assert dialog.evaluation is not None and dialog.evaluation.curve("Plecotus auritus") is not None
+    assert plecotus.n_positive > 0
+    assert plecotus.pr_auc is not None
+    assert dialog.evaluation is not None
+    assert dialog.evaluation.curve("Plecotus auritus") is not None
     # Its curve, and its point at the threshold when it has detections there.
     point = plecotus.precision is not None
     assert len(dialog.plot.getPlotItem().listDataItems()) == 1 + point
     dialog.granularity_box.setCurrentText("recording")
-    assert dialog.evaluation.granularity == "recording" and dialog.evaluation.n_units == 1
+    assert dialog.evaluation.granularity == "recording"
+    assert dialog.evaluation.n_units == 1
     # A file that is not an annotation file: one message, no dialog.
     wrong = tmp_path / "wrong.csv"
     wrong.write_text("a,b\n")
     window._dialog = None
     window.evaluate_annotations([wrong])
-    assert window._dialog is None and "Annotations not usable" in window.status_label.text()
+    assert window._dialog is None
+    assert "Annotations not usable" in window.status_label.text()

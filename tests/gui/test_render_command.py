@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -13,6 +13,9 @@ from real_recordings import real_recording
 from bsgbat_gui.__main__ import main
 from bsgbat_gui.commands.render import windows_around
 from bsgbat_gui.core.segments import segment_windows
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def image_of(path: Path) -> np.ndarray:
@@ -61,7 +64,8 @@ def test_bad_inputs_get_one_clear_message(qapp, tmp_path: Path, capsys) -> None:
     broken.write_text("not audio")
     assert main(["render", str(broken), "--out", str(out)]) == 1
     err = capsys.readouterr().err
-    assert err.count("error:") == 1 and "broken.wav" in err
+    assert err.count("error:") == 1
+    assert "broken.wav" in err
     assert main(["render", str(source), "--out", str(tmp_path / "missing" / "x.png")]) == 1
     assert "does not exist" in capsys.readouterr().err
     assert not out.exists()

@@ -50,11 +50,13 @@ def test_keyboard_review_is_saved_undone_and_restored(
     n_events = panel.model.rowCount()
     assert n_events >= 4
     store_path = folder / "bsgbat-review.sqlite"
-    assert window.review.store is not None and window.review.store.path == store_path
+    assert window.review.store is not None
+    assert window.review.store.path == store_path
 
     press(qtbot, window, Qt.Key.Key_Right)  # first detection, shown
     first = panel.model.event_at(panel.current_row())
-    assert first is not None and window.current_path == first.path
+    assert first is not None
+    assert window.current_path == first.path
     press(qtbot, window, Qt.Key.Key_A)  # confirm -> next unreviewed
     assert panel.current_row() == 1
     press(qtbot, window, Qt.Key.Key_R)  # reject
@@ -68,9 +70,11 @@ def test_keyboard_review_is_saved_undone_and_restored(
     with ReviewStore.open(store_path, exclusive=False) as other:  # committed, as another reader
         stored = other.decisions()
     assert [d.status for d in stored] == [STATUS_CONFIRMED, STATUS_REJECTED, STATUS_RELABELLED]
-    assert stored[0].species == first.label and stored[0].final_species == first.label
+    assert stored[0].species == first.label
+    assert stored[0].final_species == first.label
     assert stored[2].final_species == "Nyctalus noctula"
-    assert stored[1].final_species == "" and stored[0].reviewer == window.review.reviewer
+    assert stored[1].final_species == ""
+    assert stored[0].reviewer == window.review.reviewer
     assert "3 of" in panel.count_label.text()
 
     press(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # undo the relabel
@@ -111,7 +115,8 @@ def test_a_second_window_on_the_same_folder_is_read_only(
     folder = make_night(tmp_path / "night")
     first = open_analysed(qtbot, make_window, folder, model_set_dir)
     second = open_analysed(qtbot, make_window, folder, model_set_dir)
-    assert second.review.store is not None and second.review.store.read_only
+    assert second.review.store is not None
+    assert second.review.store.read_only
     assert "READ-ONLY" in second.store_label.text()
     second.thresholds.set_all(0.2)
     second.detections_panel.step(1)
@@ -133,7 +138,8 @@ def test_a_read_only_folder_keeps_its_store_in_the_user_data_folder(
     )  # root writes anywhere; pretend the survey folder is read-only
     window = open_analysed(qtbot, make_window, folder, model_set_dir)
     store = window.review.store
-    assert store is not None and not store.read_only
+    assert store is not None
+    assert not store.read_only
     assert folder not in store.path.parents
     assert "the folder is read-only" in window.store_label.text()
 
@@ -178,6 +184,7 @@ def test_a_reviewed_folder_moved_elsewhere_opens_with_its_review(
     again = open_analysed(qtbot, make_window, moved, model_set_dir)
     assert all(r.from_cache for r in again.recordings.rows)  # nothing analysed again
     [decision] = again.review.decisions
-    assert decision.path == moved / decided.path.name and decision.status == STATUS_CONFIRMED
+    assert decision.path == moved / decided.path.name
+    assert decision.status == STATUS_CONFIRMED
     done = sum(r.events_reviewed for r in again.recordings.rows)
     assert done == 1

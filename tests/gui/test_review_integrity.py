@@ -5,7 +5,7 @@ warning when "no bats" leaves detections unreviewed."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from audio_factory import chirp_train, write_wav
@@ -16,6 +16,9 @@ from test_review_in_the_window import open_analysed, press
 from bsgbat_gui.core.review_navigation import STATE_PARTLY, STATE_REVIEWED, STATE_UNREVIEWED
 from bsgbat_gui.core.review_store import STATUS_CONFIRMED, ReviewStore
 from bsgbat_gui.gui.recordings_panel import COL_REVIEWED, COLUMNS
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def night(folder: Path, n: int = 3) -> Path:
@@ -44,7 +47,8 @@ def test_pgdown_then_a_changes_nothing_in_the_previous_recording(qtbot, reviewin
     first = window.current_path
     press(qtbot, window, Qt.Key.Key_Right)
     selected = window.detections_panel.selected
-    assert selected is not None and selected.path == first
+    assert selected is not None
+    assert selected.path == first
     assert window.spectrogram_view.event_shading.selected == (selected.start_s, selected.end_s)
     assert "A/R/L act on" in window.target_label.text()
     press(qtbot, window, Qt.Key.Key_PageDown)
@@ -107,7 +111,8 @@ def test_review_keys_work_from_a_spin_box_but_not_from_a_text_field(qtbot, revie
     search = window.recordings_panel.species_filter
     search.setFocus()
     qtbot.keyClick(search, Qt.Key.Key_R)
-    assert search.text() == "r" and len(window.review.decisions) == 1
+    assert search.text() == "r"
+    assert len(window.review.decisions) == 1
     search.clear()
     # Escape gives the focus back to the review.
     qtbot.keyClick(search, Qt.Key.Key_Escape)
@@ -141,7 +146,8 @@ def test_u_review_state_filter_and_no_bats_warning(qtbot, reviewing) -> None:
     press(qtbot, window, Qt.Key.Key_Right)
     press(qtbot, window, Qt.Key.Key_A)  # one of the first recording's detections
     states = {r.path: r.review_state for r in window.recordings.rows}
-    assert states[order[0]] == STATE_PARTLY and states[order[1]] == STATE_UNREVIEWED
+    assert states[order[0]] == STATE_PARTLY
+    assert states[order[1]] == STATE_UNREVIEWED
     # The state shows where the reviewer looks: a column at the front, and the status bar.
     assert COLUMNS.index("Review") == COL_REVIEWED == 1
     assert STATE_PARTLY in window.target_label.text()
@@ -190,7 +196,8 @@ def test_relabel_offers_the_european_checklist_groups_sources_and_free_text(
     texts = {
         panel.model.data(panel.model.index(r, COL_STATUS)) for r in range(panel.model.rowCount())
     }
-    assert "→ Myonat" in texts and row is not None
+    assert "→ Myonat" in texts
+    assert row is not None
     press(qtbot, window, Qt.Key.Key_Right)
     assert relabel_as("bush-cricket") == "bush-cricket (Orthoptera)"
     press(qtbot, window, Qt.Key.Key_Right)
@@ -272,7 +279,8 @@ def test_the_layout_gives_the_spectrogram_room_at_1366_by_768(qtbot, reviewing) 
     assert share >= 0.6, share
     window.review_layout_action.trigger()  # and back, as it was
     qtbot.wait(100)
-    assert window.threshold_dock.isVisible() and window.recordings_panel.width() > 0
+    assert window.threshold_dock.isVisible()
+    assert window.recordings_panel.width() > 0
 
 
 def test_detection_lanes_sit_above_the_spectrogram_not_over_its_top_band(qtbot, reviewing) -> None:
@@ -289,7 +297,8 @@ def test_detection_lanes_sit_above_the_spectrogram_not_over_its_top_band(qtbot, 
     shading = view.event_shading
     assert shading.lanes  # this recording's events, one lane per species
     (_, _), (y0, y1) = view.plot.getViewBox().viewRange()
-    assert y0 <= 0 and y1 >= N_MELS + LANES_STRIP_BINS  # the strip is in view
+    assert y0 <= 0
+    assert y1 >= N_MELS + LANES_STRIP_BINS
     image = view.grab().toImage()
     vb = view.plot.getViewBox()
     colour, starts, ends = shading.lanes[0]
@@ -313,6 +322,7 @@ def test_summary_chart_gives_each_species_its_own_row(qtbot, reviewing) -> None:
     panel._show_summary()
     ticks = panel.chart.getAxis("left")._tickLevels
     codes = [text for _, text in ticks[0]]
-    assert len(codes) >= 2 and len(set(codes)) == len(codes)
+    assert len(codes) >= 2
+    assert len(set(codes)) == len(codes)
     positions = [position for position, _ in ticks[0]]
     assert positions == [float(i) for i in range(len(codes))]  # one row each: never overlapping

@@ -4,7 +4,7 @@ the detections table and the spectrogram shading; combine switches without re-an
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -15,6 +15,9 @@ from bsgbat_gui.core.ensemble import combine_logits, sigmoid
 from bsgbat_gui.core.model_card import BACKGROUND_LABEL
 from bsgbat_gui.gui.recordings_panel import STATUS_DONE
 from bsgbat_gui.gui.track_view import PER_MODEL_BAND, PER_MODEL_TRACKS
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def loop_event_count(values: np.ndarray, threshold: float) -> int:
@@ -148,7 +151,8 @@ def test_per_model_view_shows_each_checkpoint(analysed_window) -> None:
     window.threshold_panel.per_model_box.setCurrentText(PER_MODEL_BAND)
     assert window.track_view._band.isVisible()
     low, high = window.track_view.band_data()
-    assert np.all(high >= low) and np.any(high > low)
+    assert np.all(high >= low)
+    assert np.any(high > low)
 
 
 def test_hiding_a_species_hides_its_track_and_rows(analysed_window) -> None:
@@ -179,7 +183,8 @@ def test_selecting_a_detection_zooms_to_it(qtbot, analysed_window) -> None:
     assert window.current_path == event.path
     qtbot.waitUntil(lambda: window.spectrogram_view.image.image is not None, timeout=30_000)
     x0, x1 = window.spectrogram_view.visible_range()
-    assert x0 <= event.start_s and event.end_s <= x1
+    assert x0 <= event.start_s
+    assert event.end_s <= x1
     assert x1 - x0 < window.recordings.row_for(event.path).info.duration_s
     assert window.spectrogram_view.event_shading.selected == (event.start_s, event.end_s)
 

@@ -21,7 +21,8 @@ def test_steps_tile_the_recording_in_order(n_frames: int) -> None:
     windows = tuple(segment_windows(n_frames, duration_s=duration))
     edges = step_edges(windows, duration)
     assert len(edges) == len(windows) + 1
-    assert edges[0] == 0.0 and edges[-1] == pytest.approx(duration)
+    assert edges[0] == 0.0
+    assert edges[-1] == pytest.approx(duration)
     assert np.all(np.diff(edges) > 0)
     # Every window's centre lies inside its own step.
     for window, lo, hi in zip(windows, edges[:-1], edges[1:], strict=True):
