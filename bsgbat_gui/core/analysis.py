@@ -61,6 +61,8 @@ class RecordingAnalysis:
 
 @dataclass(frozen=True)
 class RecordingStarted:
+    """A recording was opened: what it is and how many windows it has."""
+
     index: int
     path: Path
     info: RecordingInfo
@@ -69,6 +71,8 @@ class RecordingStarted:
 
 @dataclass(frozen=True)
 class SegmentsAnalysed:
+    """Progress within a recording: windows analysed so far of its total."""
+
     index: int
     path: Path
     done: int
@@ -77,6 +81,8 @@ class SegmentsAnalysed:
 
 @dataclass(frozen=True)
 class RecordingAnalysed:
+    """A recording's analysis is complete (or came from the cache)."""
+
     index: int
     analysis: RecordingAnalysis
     from_cache: bool = False  # found in a review store: no model was run
@@ -84,6 +90,8 @@ class RecordingAnalysed:
 
 @dataclass(frozen=True)
 class RecordingFailed:
+    """A recording could not be analysed, with the one-line reason."""
+
     index: int
     path: Path
     reason: str
@@ -94,11 +102,14 @@ AnalysisEvent = RecordingStarted | SegmentsAnalysed | RecordingAnalysed | Record
 
 class AnalysisCache(Protocol):
     """Where earlier analyses are kept (a review store): looked up before running the models,
-    told about every new analysis."""
+    told about every new analysis.
+    """
 
-    def lookup(self, info: RecordingInfo) -> RecordingAnalysis | None: ...
+    def lookup(self, info: RecordingInfo) -> RecordingAnalysis | None:
+        """The stored analysis of ``info``'s file, if still valid."""
 
-    def keep(self, analysis: RecordingAnalysis) -> None: ...
+    def keep(self, analysis: RecordingAnalysis) -> None:
+        """Store ``analysis`` for next time."""
 
 
 def _never_stop() -> bool:
@@ -106,6 +117,7 @@ def _never_stop() -> bool:
 
 
 def windows_for(info: RecordingInfo) -> list[SegmentWindow]:
+    """The model windows of a recording (the card's grid, plus the tail or padded window)."""
     return segment_windows(frame_count(info.model_rate_frames), duration_s=info.duration_s)
 
 

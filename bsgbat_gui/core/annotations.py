@@ -46,6 +46,8 @@ class AnnotationError(ValueError):
 
 @dataclass(frozen=True)
 class Annotation:
+    """One annotated class in a recording: a segment, a block or the whole recording."""
+
     recording: str  # file stem
     species: str  # model label
     start_s: float | None = None  # per-segment: seconds in the file's time base
@@ -55,6 +57,8 @@ class Annotation:
 
 @dataclass(frozen=True)
 class AnnotationSet:
+    """Annotations read from one or more files, with what could not be used."""
+
     granularity: str  # the finest granularity every file supports
     annotations: tuple[Annotation, ...]
     recordings: frozenset[str]  # every recording the files mention, with or without classes
@@ -72,6 +76,7 @@ def class_lookup(labels: Sequence[str]) -> dict[str, str]:
 
 
 def read_annotations(paths: Iterable[Path], labels: Sequence[str]) -> AnnotationSet:
+    """Read annotation files (format by header); classes mapped to ``labels``."""
     lookup = class_lookup(labels)
     annotations: list[Annotation] = []
     recordings: set[str] = set()

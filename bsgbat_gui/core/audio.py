@@ -72,8 +72,9 @@ class RecordingError(Exception):
 
 
 def display_path(path: Path | str) -> str:
-    """``path`` as one printable line: bytes that are not UTF-8 as ``\\xff``, control
-    characters (a newline in a file name) escaped, so every message stays one line."""
+    r"""``path`` as one printable line: bytes that are not UTF-8 as ``\xff``, control
+    characters (a newline in a file name) escaped, so every message stays one line.
+    """
     text = os.fsencode(path).decode("utf-8", "backslashreplace")
     return "".join(
         c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
@@ -113,6 +114,7 @@ class RecordingInfo:
 
     @property
     def true_rate_hz(self) -> int:
+        """The rate the sound was recorded at: header rate × time expansion."""
         return round(self.header_rate_hz * self.time_expansion)
 
     @property
@@ -129,10 +131,12 @@ class RecordingInfo:
 
     @property
     def is_time_expanded(self) -> bool:
+        """Whether the file holds slowed-down (time-expanded) sound."""
         return self.time_expansion != 1
 
     @property
     def needs_resampling(self) -> bool:
+        """Whether the true rate differs from the model's 384 kHz."""
         return self.true_rate_hz != MODEL_SAMPLE_RATE_HZ
 
 
@@ -326,6 +330,7 @@ class ModelRateSignal:
         self._check_samples = info.subtype in _FLOAT_SUBTYPES
 
     def close(self) -> None:
+        """Close the underlying sound file."""
         self._file.close()
 
     def __enter__(self) -> ModelRateSignal:
@@ -406,7 +411,8 @@ def _check_float_samples(block: np.ndarray, start: int, header_rate_hz: int) -> 
 
 def read_real_span(info: RecordingInfo, start_s: float, end_s: float) -> np.ndarray:
     """Mono float32 samples at the recording's true rate between two real times (clipped to the
-    recording): what was recorded, for listening (playback, clips), not resampled."""
+    recording): what was recorded, for listening (playback, clips), not resampled.
+    """
     rate = info.true_rate_hz
     start = max(0, round(start_s * rate))
     stop = min(info.header_frames, round(end_s * rate))

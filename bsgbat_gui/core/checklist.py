@@ -48,12 +48,14 @@ class Taxon:
 
     @property
     def is_bat(self) -> bool:
+        """Whether the label names a bat (species, group or bat call)."""
         return self.kind in (KIND_SPECIES, KIND_GROUP, KIND_BAT)
 
     @property
     def format_code(self) -> str:
         """The code as Kaleidoscope and GUANO files carry it: species and group codes in upper
-        case (``PIPPIP``, ``MYOSP``), the words for other sources as they are (``Noise``)."""
+        case (``PIPPIP``, ``MYOSP``), the words for other sources as they are (``Noise``).
+        """
         return self.code.upper() if self.kind in (KIND_SPECIES, KIND_GROUP) else self.code
 
 
@@ -76,7 +78,8 @@ class Checklist:
 
     def search(self, text: str) -> list[Taxon]:
         """Labels whose name, code or English name contains ``text`` (any case); exact matches
-        first, then those starting with it, then the rest, each in checklist order."""
+        first, then those starting with it, then the rest, each in checklist order.
+        """
         needle = text.strip().casefold()
         if not needle:
             return list(self.taxa)
@@ -96,14 +99,16 @@ class Checklist:
 
     def code_for(self, label: str) -> str:
         """The code a format writes for ``label``: the checklist's (:attr:`Taxon.format_code`),
-        or the label itself when it is free text."""
+        or the label itself when it is free text.
+        """
         taxon = self.find(label)
         return taxon.format_code if taxon is not None else label.strip()
 
 
 def parse_checklist(text: str) -> Checklist:
     """A checklist from the CSV text of :data:`CHECKLIST_RESOURCE`; raises ``ValueError`` for
-    a row that is not a label (unknown kind, empty code or name, a code used twice)."""
+    a row that is not a label (unknown kind, empty code or name, a code used twice).
+    """
     taxa: list[Taxon] = []
     seen: set[str] = set()
     for line, row in enumerate(csv.DictReader(text.splitlines()), start=2):
@@ -138,7 +143,8 @@ SPECIES_LIST_HEADER = "# bsgbat-gui survey species list: one species (name or co
 def parse_species_list(text: str, checklist: Checklist) -> tuple[tuple[str, ...], list[str]]:
     """The labels a species-list file names — one per line, by scientific name, code or English
     name (a CSV's first column works too; text after ``#`` is a comment) — and one problem per
-    line that names no label of the checklist."""
+    line that names no label of the checklist.
+    """
     labels: list[str] = []
     problems: list[str] = []
     for number, line in enumerate(text.splitlines(), start=1):
@@ -165,7 +171,8 @@ def species_list_text(labels: Iterable[str], checklist: Checklist) -> str:
 
 def outside_survey(model_labels: Iterable[str], survey_species: Iterable[str]) -> set[str]:
     """The model's species that the survey species list does not name (a group in the list,
-    such as *Myotis sp.*, names no species)."""
+    such as *Myotis sp.*, names no species).
+    """
     listed = set(survey_species)
     return {
         label

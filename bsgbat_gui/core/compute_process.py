@@ -148,6 +148,7 @@ class ComputeProcess:
         return self._ready is not None and bool(self._ready.is_set())
 
     def wait_ready(self, timeout_s: float) -> bool:
+        """Wait up to ``timeout_s`` for the child to be ready; whether it is."""
         return self._ready is not None and bool(self._ready.wait(timeout_s))
 
     def request_stop(self) -> None:
@@ -212,7 +213,8 @@ class ComputeProcess:
         """Stop the running job, end the child, and wait for it — briefly, so that closing the
         window never waits: a child still starting up (importing, loading models) is ended at
         once; one that has not stopped within ``timeout_s`` is terminated, then killed. Nothing
-        is lost by it: results reach the review store in committed transactions only."""
+        is lost by it: results reach the review store in committed transactions only.
+        """
         with self._start_lock:
             self._closed = True
         self._stop.set()

@@ -56,6 +56,7 @@ class ImportPlan:
 
     @property
     def counts(self) -> dict[str, int]:
+        """New, changed, cleared, unchanged and unmatched rows."""
         return {
             "new": sum(1 for b, a in self.changes if b is None and a is not None),
             "changed": sum(1 for b, a in self.changes if b is not None and a is not None),
@@ -65,6 +66,7 @@ class ImportPlan:
         }
 
     def describe(self) -> str:
+        """The counts in one line (``3 new, 1 changed, …``)."""
         return ", ".join(f"{n} {what}" for what, n in self.counts.items())
 
 

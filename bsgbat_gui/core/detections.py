@@ -58,6 +58,7 @@ class DetectionEvents:
 
     @property
     def n_segments(self) -> IntArray:
+        """Segments per event."""
         return self.last_segment - self.first_segment + 1
 
     def __len__(self) -> int:
@@ -164,7 +165,8 @@ def detection_events(
     labels: Sequence[str],
 ) -> DetectionEvents:
     """The events of one recording: :func:`find_runs` plus each event's span in real seconds,
-    from its first window's start to its last window's end."""
+    from its first window's start to its last window's end.
+    """
     events = find_runs(probabilities, thresholds, detectable_labels(labels))
     starts, ends = window_bounds(windows)
     return _with_times(events, starts, ends)
@@ -215,6 +217,7 @@ class SurveyDetections:
     paths: tuple[Path, ...]
 
     def of_recording(self, path: Path) -> DetectionEvents:
+        """The events of one recording (none when it is not in the survey)."""
         try:
             index = self.paths.index(path)
         except ValueError:
@@ -253,6 +256,7 @@ class StackedAnalyses:
 
     @property
     def combine(self) -> CombineMethod:
+        """The combine method the stacked probabilities are for."""
         return self._combine
 
     def __len__(self) -> int:
@@ -262,11 +266,13 @@ class StackedAnalyses:
         return path in self._analyses
 
     def analyses(self) -> list[RecordingAnalysis]:
+        """Every analysis held, in the order added."""
         return list(self._analyses.values())
 
     def add(self, analysis: RecordingAnalysis) -> None:
         """Add (or replace) a recording's analysis. An analysis whose labels differ from the
-        ones held (another model set) replaces everything held."""
+        ones held (another model set) replaces everything held.
+        """
         if analysis.labels != self.labels:
             self.clear()
             self.labels = analysis.labels
@@ -277,12 +283,14 @@ class StackedAnalyses:
         self._stack = None
 
     def clear(self) -> None:
+        """Forget every analysis (another folder opened)."""
         self._analyses.clear()
         self._bounds.clear()
         self._stack = None
         self.labels = ()
 
     def set_combine(self, method: CombineMethod) -> None:
+        """Restack for another combine method (no inference: the logits are kept)."""
         if method == self._combine:
             return
         self._combine = method
@@ -294,7 +302,8 @@ class StackedAnalyses:
     def event_count(self, label: str, threshold: float) -> int:
         """How many events ``label`` would have at ``threshold``. Only that label's runs are
         found (every other label at an unreachable threshold): one label's events do not depend
-        on the others', and finding all of them per question would cost a full detection pass."""
+        on the others', and finding all of them per question would cost a full detection pass.
+        """
         if label not in self.labels:
             return 0
         only = np.full(len(self.labels), np.inf)

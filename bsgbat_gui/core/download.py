@@ -49,6 +49,8 @@ class DownloadError(Exception):
 
 @dataclass(frozen=True)
 class FileStarted:
+    """A model-set file began downloading."""
+
     name: str
     index: int  # 0-based among the files to fetch
     count: int
@@ -58,6 +60,8 @@ class FileStarted:
 
 @dataclass(frozen=True)
 class BytesReceived:
+    """Download progress of the current file."""
+
     name: str
     done_bytes: int
     total_bytes: int | None
@@ -65,6 +69,8 @@ class BytesReceived:
 
 @dataclass(frozen=True)
 class FileInstalled:
+    """A file was downloaded, verified and put in place."""
+
     name: str
     path: Path
     already_present: bool  # it was there and verified: nothing fetched
@@ -72,6 +78,8 @@ class FileInstalled:
 
 @dataclass(frozen=True)
 class FileSkipped:
+    """A file already present with the right checksum was kept."""
+
     name: str
     reason: str  # an optional file the release does not have
 

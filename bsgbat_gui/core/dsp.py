@@ -30,7 +30,8 @@ Float64Array = npt.NDArray[np.float64]
 @lru_cache(maxsize=4)
 def hann_periodic(n: int) -> Float64Array:
     """``scipy.signal.get_window("hann", n, fftbins=True)``: scipy's general cosine window of
-    n + 1 points, the last one dropped, computed the way scipy does."""
+    n + 1 points, the last one dropped, computed the way scipy does.
+    """
     fac = np.linspace(-np.pi, np.pi, n + 1)
     w = np.zeros(n + 1)
     for k, a in enumerate((0.5, 0.5)):
@@ -42,7 +43,8 @@ def hann_periodic(n: int) -> Float64Array:
 
 def stft_power(samples: FloatArray, n_fft: int, hop_length: int) -> FloatArray:
     """``np.abs(librosa.stft(samples, n_fft, hop_length, center=False, window="hann")) ** 2``,
-    transposed to ``[n_frames, 1 + n_fft // 2]`` float32."""
+    transposed to ``[n_frames, 1 + n_fft // 2]`` float32.
+    """
     samples = np.ascontiguousarray(samples, dtype=np.float32)
     if len(samples) < n_fft:
         return np.zeros((0, 1 + n_fft // 2), np.float32)
@@ -60,7 +62,7 @@ _LOGSTEP = np.log(6.4) / 27.0
 
 
 def hz_to_mel(frequencies: npt.ArrayLike) -> Float64Array:
-    """librosa's ``hz_to_mel(htk=False)``: linear below 1 kHz, logarithmic above."""
+    """As librosa's ``hz_to_mel(htk=False)``: linear below 1 kHz, logarithmic above."""
     f = np.asarray(frequencies, dtype=np.float64)
     mels = f / _F_SP
     log_t = f >= _MIN_LOG_HZ
@@ -70,7 +72,7 @@ def hz_to_mel(frequencies: npt.ArrayLike) -> Float64Array:
 
 
 def mel_to_hz(mels: npt.ArrayLike) -> Float64Array:
-    """librosa's ``mel_to_hz(htk=False)``."""
+    """As librosa's ``mel_to_hz(htk=False)``."""
     m = np.asarray(mels, dtype=np.float64)
     freqs = _F_SP * m
     log_t = m >= _MIN_LOG_MEL
@@ -78,13 +80,14 @@ def mel_to_hz(mels: npt.ArrayLike) -> Float64Array:
 
 
 def mel_frequencies(n_mels: int, fmin: float, fmax: float) -> Float64Array:
-    """librosa's ``mel_frequencies(n_mels, fmin=, fmax=)``: band edges evenly spaced in mel."""
+    """As librosa's ``mel_frequencies(n_mels, fmin=, fmax=)``: band edges evenly spaced in mel."""
     return mel_to_hz(np.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels))
 
 
 def mel_filterbank(sr: int, n_fft: int, n_mels: int, fmin: float, fmax: float) -> FloatArray:
-    """librosa's ``filters.mel(sr=, n_fft=, n_mels=, fmin=, fmax=)`` (Slaney scale and norm),
-    ``[n_mels, 1 + n_fft // 2]`` float32, computed as librosa does."""
+    """As librosa's ``filters.mel(sr=, n_fft=, n_mels=, fmin=, fmax=)`` (Slaney scale and norm),
+    ``[n_mels, 1 + n_fft // 2]`` float32, computed as librosa does.
+    """
     weights = np.zeros((n_mels, 1 + n_fft // 2), dtype=np.float32)
     fftfreqs = np.fft.rfftfreq(n=n_fft, d=1.0 / sr)
     mel_f = mel_frequencies(n_mels + 2, fmin, fmax)
@@ -103,8 +106,9 @@ def mel_filterbank(sr: int, n_fft: int, n_mels: int, fmin: float, fmax: float) -
 
 
 def resampy_filter(name: str) -> tuple[Float64Array, int]:
-    """resampy's pre-computed filter ``name`` (its right wing and precision), read from the
-    installed package's data without importing it."""
+    """As resampy's pre-computed filter ``name`` (its right wing and precision), read from the
+    installed package's data without importing it.
+    """
     spec = importlib.util.find_spec("resampy")
     if spec is None or not spec.submodule_search_locations:
         raise ModuleNotFoundError("resampy is not installed (its filter data is needed)")
@@ -124,7 +128,7 @@ def resample_loop(
     num_table: int,
     scale: float,
 ) -> FloatArray:
-    """resampy's ``_resample_loop`` for every output time in ``t_out``.
+    """As resampy's ``_resample_loop`` for every output time in ``t_out``.
 
     resampy adds tap by tap into a float32 output (each sum rounded to float32 as it goes);
     this does the same, tap by tap over a chunk of outputs at once, so every output sees the

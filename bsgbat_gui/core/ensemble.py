@@ -33,17 +33,20 @@ FloatArray = npt.NDArray[np.float32]
 
 def combine_logits(per_model_logits: FloatArray, method: CombineMethod) -> FloatArray:
     """Combine logits over models: ``[n_models, n_seg, n_classes]`` -> ``[n_seg, n_classes]``."""
+    combined: FloatArray
     if method == "mean":
-        return np.mean(per_model_logits, axis=0)
-    if method == "median":
-        return median_over_models(per_model_logits)
-    if method == "min":
-        return np.min(per_model_logits, axis=0)
-    if method == "max":
-        return np.max(per_model_logits, axis=0)
-    raise ValueError(
-        f"unknown combine method {method!r}; choose one of {', '.join(COMBINE_METHODS)}"
-    )
+        combined = np.mean(per_model_logits, axis=0)
+    elif method == "median":
+        combined = median_over_models(per_model_logits)
+    elif method == "min":
+        combined = np.min(per_model_logits, axis=0)
+    elif method == "max":
+        combined = np.max(per_model_logits, axis=0)
+    else:
+        raise ValueError(
+            f"unknown combine method {method!r}; choose one of {', '.join(COMBINE_METHODS)}"
+        )
+    return combined
 
 
 SORTING_NETWORK_MAX_MODELS = 8
@@ -61,14 +64,15 @@ def median_over_models(per_model_logits: FloatArray) -> FloatArray:
     n = x.shape[0]
     if n > SORTING_NETWORK_MAX_MODELS or n == 0:
         return np.median(x, axis=0).astype(x.dtype, copy=False)
-    rows = [x[i] for i in range(n)]
+    rows: list[FloatArray] = [x[i] for i in range(n)]
     for round_ in range(n):
         for i in range(round_ % 2, n - 1, 2):
             low, high = np.minimum(rows[i], rows[i + 1]), np.maximum(rows[i], rows[i + 1])
             rows[i], rows[i + 1] = low, high
-    if n % 2:
-        return rows[n // 2].copy()
-    return (rows[n // 2 - 1] + rows[n // 2]) / x.dtype.type(2)
+    middle: FloatArray = (
+        rows[n // 2].copy() if n % 2 else (rows[n // 2 - 1] + rows[n // 2]) / x.dtype.type(2)
+    )
+    return middle
 
 
 def sigmoid(logits: FloatArray) -> FloatArray:
@@ -80,10 +84,12 @@ def sigmoid(logits: FloatArray) -> FloatArray:
     """
     x = np.asarray(logits, dtype=np.float32)
     with np.errstate(over="ignore"):
-        return (np.float32(1.0) / (np.float32(1.0) + np.exp(-x))).astype(np.float32, copy=False)
+        p: FloatArray = np.float32(1.0) / (np.float32(1.0) + np.exp(-x))
+    return p.astype(np.float32, copy=False)
 
 
 def available_providers() -> list[str]:
+    """The ONNX Runtime execution providers this installation offers."""
     import onnxruntime
 
     return list(onnxruntime.get_available_providers())
@@ -91,6 +97,8 @@ def available_providers() -> list[str]:
 
 @dataclass(frozen=True)
 class LoadedModel:
+    """One checkpoint's ONNX Runtime session and the names it was loaded as."""
+
     name: str
     session: onnxruntime.InferenceSession
 
@@ -130,7 +138,8 @@ def _validate_session(name: str, session: onnxruntime.InferenceSession, n_labels
 
 def session_options(intra_op_threads: int = 0) -> onnxruntime.SessionOptions:
     """How every session is made: ``intra_op_threads`` (0 = ONNX Runtime's default, all cores),
-    one inter-op thread, quiet logging, and memory and threads shared fairly (below)."""
+    one inter-op thread, quiet logging, and memory and threads shared fairly (below).
+    """
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
@@ -226,10 +235,12 @@ class Ensemble:
 
     @property
     def n_models(self) -> int:
+        """How many checkpoints the ensemble runs."""
         return len(self.models)
 
     @property
     def n_classes(self) -> int:
+        """How many labels each model outputs (22 for BSG-BAT)."""
         return len(self.labels)
 
     def run(self, batch: FloatArray) -> FloatArray:

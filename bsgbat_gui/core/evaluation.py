@@ -34,7 +34,7 @@ from bsgbat_gui.core.annotations import (
     Annotation,
     AnnotationSet,
 )
-from bsgbat_gui.core.species import BACKGROUND_LABEL
+from bsgbat_gui.core.model_card import BACKGROUND_LABEL
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -56,7 +56,8 @@ def precision_recall_curve(
     scores: FloatArray, positive: BoolArray
 ) -> tuple[FloatArray, FloatArray] | None:
     """Precision and recall at each distinct score taken as the threshold, from the highest
-    score down (tied units enter together); None without positives."""
+    score down (tied units enter together); None without positives.
+    """
     n_positive = int(positive.sum())
     if n_positive == 0 or len(scores) == 0:
         return None
@@ -72,7 +73,8 @@ def precision_recall_curve(
 
 def average_precision(scores: FloatArray, positive: BoolArray) -> float | None:
     """Area under the precision-recall curve as average precision: Σ (R_k − R_{k−1}) · P_k over
-    the curve's points."""
+    the curve's points.
+    """
     curve = precision_recall_curve(scores, positive)
     if curve is None:
         return None
@@ -81,6 +83,7 @@ def average_precision(scores: FloatArray, positive: BoolArray) -> float | None:
 
 
 def roc_auc(scores: FloatArray, positive: BoolArray) -> float | None:
+    """ROC-AUC by the Mann-Whitney rank sum (average ranks for ties); None without both classes."""
     n_positive = int(positive.sum())
     n_negative = len(positive) - n_positive
     if n_positive == 0 or n_negative == 0:
@@ -95,6 +98,8 @@ def roc_auc(scores: FloatArray, positive: BoolArray) -> float | None:
 
 @dataclass(frozen=True)
 class SpeciesMetrics:
+    """One species' evaluation: counts, PR-AUC, ROC-AUC and precision/recall at its threshold."""
+
     species: str
     n_units: int
     n_positive: int
@@ -107,16 +112,20 @@ class SpeciesMetrics:
 
     @property
     def precision(self) -> float | None:
+        """Precision at the threshold (None when nothing is detected)."""
         detected = self.true_positives + self.false_positives
         return self.true_positives / detected if detected else None
 
     @property
     def recall(self) -> float | None:
+        """Recall at the threshold (None when nothing is annotated)."""
         return self.true_positives / self.n_positive if self.n_positive else None
 
 
 @dataclass(frozen=True)
 class Evaluation:
+    """Every species' metrics over the units of one granularity."""
+
     granularity: str
     combine: str
     block_s: float
@@ -138,6 +147,7 @@ class Evaluation:
 
     @property
     def labels(self) -> tuple[str, ...]:
+        """The labels evaluated, in model order."""
         return self.units.labels if self.units is not None else ()
 
     def macro(self, key: str) -> float | None:
@@ -172,6 +182,7 @@ def evaluation_units(
     block_s: float = DEFAULT_BLOCK_S,
     time_base: str = "file",
 ) -> EvaluationUnits:
+    """The units (segments, blocks or recordings) with each label's score and truth."""
     if granularity not in GRANULARITIES:
         raise EvaluationError(f"unknown granularity {granularity!r}; one of {GRANULARITIES}")
     if GRANULARITIES.index(granularity) < GRANULARITIES.index(annotations.granularity):
@@ -248,7 +259,8 @@ def evaluate(
     time_base: str = "file",
 ) -> Evaluation:
     """Per-species metrics of ``analyses`` against ``annotations`` at ``settings``' thresholds
-    and combine method."""
+    and combine method.
+    """
     annotated = [a for a in analyses if a.info.path.stem in annotations.recordings]
     analysed = {a.info.path.stem for a in analyses}
     units = evaluation_units(

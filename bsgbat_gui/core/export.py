@@ -61,7 +61,7 @@ def plain_text(cell: str) -> str:
 
 
 class CsvWriter:
-    """``csv.writer`` with LF line ends that also quotes cells holding a lone CR.
+    r"""``csv.writer`` with LF line ends that also quotes cells holding a lone CR.
 
     Python's writer quotes a cell only for the characters of its own line terminator, so with
     ``"\n"`` a bare ``"\r"`` goes out unquoted and splits the row for every reader. Each row is
@@ -74,12 +74,14 @@ class CsvWriter:
         self._writer = csv.writer(self._buffer, lineterminator="\r\n")
 
     def writerow(self, row: Iterable[object]) -> None:
+        """Write one row, CR and LF quoted, ended by LF."""
         self._buffer.seek(0)
         self._buffer.truncate()
         self._writer.writerow(row)
         self._out.write(self._buffer.getvalue()[:-2] + "\n")
 
     def writerows(self, rows: Iterable[Iterable[object]]) -> None:
+        """Write each row with :meth:`writerow`."""
         for row in rows:
             self.writerow(row)
 
@@ -101,6 +103,7 @@ class SegmentsCsvWriter:
         windows: Sequence[SegmentWindow],
         probabilities: npt.NDArray[np.float32],
     ) -> None:
+        """Write a recording's rows."""
         for window, row in zip(windows, probabilities, strict=True):
             self._writer.writerow(
                 [
@@ -132,6 +135,7 @@ class DetectionsCsvWriter:
         labels: Sequence[str],
         thresholds: npt.NDArray[np.float64],
     ) -> None:
+        """Write a recording's rows."""
         order = np.lexsort((events.label_index, events.start_s))
         n_segments = events.n_segments
         for i in order:

@@ -47,7 +47,8 @@ def canonical_path(path: Path) -> Path:
     """``path`` absolute, its folder's links and ``..`` resolved — the one form in which the
     application compares and stores recording paths. The file itself keeps its name even when
     it is a link: a survey folder of links to recordings elsewhere is reviewed under the names
-    the user gave them. Never raises (a link loop is left for the file's reader to report)."""
+    the user gave them. Never raises (a link loop is left for the file's reader to report).
+    """
     if path.name in ("", ".", ".."):
         return Path(os.path.realpath(path))
     return Path(os.path.realpath(path.parent)) / path.name
@@ -55,7 +56,8 @@ def canonical_path(path: Path) -> Path:
 
 def current_umask() -> int:
     """The process's umask, read without changing it where the system allows (Linux), else by
-    setting and restoring it (the only portable way to read it)."""
+    setting and restoring it (the only portable way to read it).
+    """
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith("Umask:"):
@@ -112,7 +114,8 @@ def temporary_beside(path: Path) -> tuple[int, Path]:
 
 def replace_with(tmp: Path, target: Path) -> None:
     """Rename the complete temporary ``tmp`` over ``target``: ``tmp`` takes the mode ``target``
-    has (or a new file's mode), and the rename is made durable."""
+    has (or a new file's mode), and the rename is made durable.
+    """
     try:
         mode = stat.S_IMODE(target.stat().st_mode)
     except FileNotFoundError:

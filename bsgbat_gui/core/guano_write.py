@@ -67,6 +67,7 @@ class GuanoUpdate:
 
     @property
     def manual_id(self) -> str:
+        """The ``Species Manual ID`` value: the codes, comma-separated, on one line."""
         # A code is one item of a comma-separated list on one line.
         return ", ".join(
             " ".join(code.replace(",", " ").split()) for code in self.species_codes if code.strip()
@@ -87,7 +88,8 @@ def _line_key(line: bytes) -> str | None:
 def guano_body_with(original: bytes, update: GuanoUpdate) -> bytes:
     """The GUANO chunk body for ``update``: ``original``'s lines kept byte for byte, ``Species
     Manual ID`` set (in place, or added), ``TE`` and ``Timestamp`` added when absent and known,
-    ``GUANO|Version`` first; padded with a space to an even length."""
+    ``GUANO|Version`` first; padded with a space to an even length.
+    """
     lines = [line for line in original.split(b"\n") if line.strip(_WHITESPACE)]
     keys = [_line_key(line) for line in lines]
     version = [line for line, key in zip(lines, keys, strict=True) if key == VERSION_KEY][:1]
@@ -328,13 +330,15 @@ class GuanoWriteResult:
 
 def guano_plan_text(updates: Sequence[GuanoUpdate]) -> str:
     """The files a write-back will touch and what each gets, one line each (shown before the
-    user is asked)."""
+    user is asked).
+    """
     return "\n".join(f"{u.path}: {MANUAL_ID_KEY} = {u.manual_id}" for u in updates)
 
 
 def write_guano_updates(updates: Sequence[GuanoUpdate]) -> Iterator[GuanoWriteResult]:
     """Write each update in turn (the command, the window's worker and its panel all use this
-    one loop); a file that cannot be written is reported and the rest go on."""
+    one loop); a file that cannot be written is reported and the rest go on.
+    """
     for update in updates:
         try:
             yield GuanoWriteResult(update.path, sha256=write_guano(update))

@@ -56,7 +56,8 @@ def warm_up_analysis(models_dir: Path | None, intra_op_threads: int) -> None:
     """:func:`warm_up`; resampy's compiled resampling kernel (faster for long files, compiled
     here in the background, ~0.4 s); then the ensemble of the model set the window will use
     (when there is one), so the first recording opened does not wait seconds for six sessions
-    to be created. A missing or broken set is left for the first analysis job to report."""
+    to be created. A missing or broken set is left for the first analysis job to report.
+    """
     import onnxruntime  # noqa: F401
 
     from bsgbat_gui.core import resample
@@ -70,6 +71,7 @@ def warm_up_analysis(models_dir: Path | None, intra_op_threads: int) -> None:
 
 
 def ensemble_for(model_set: ModelSet, intra_op_threads: int) -> Ensemble:
+    """The process's ensemble of ``model_set`` (made once, kept across jobs)."""
     key = (model_set.folder.resolve(), intra_op_threads)
     if key not in _ensembles:
         _ensembles.clear()  # one model set at a time: each holds ~0.5 GB of sessions
@@ -157,6 +159,7 @@ def load_spectrogram(
 def spectrogram_job(
     path: Path, time_expansion: float | None, *, should_stop: Callable[[], bool]
 ) -> Iterator[LoadedSpectrogram]:
+    """Yield the display spectrogram of ``path`` (one :class:`LoadedSpectrogram`)."""
     loaded = load_spectrogram(path, time_expansion, should_stop=should_stop)
     if loaded is not None:
         yield loaded

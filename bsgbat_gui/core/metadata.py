@@ -68,6 +68,7 @@ class RiffLayout:
     file_size: int
 
     def find(self, chunk_id: str) -> RiffChunk | None:
+        """The first chunk with this id, if any."""
         for chunk in self.chunks:
             if chunk.chunk_id == chunk_id:
                 return chunk
@@ -102,6 +103,7 @@ class RecordingMetadata:
 
     @property
     def make_model(self) -> str:
+        """The recorder's make and model, as far as the metadata says."""
         parts = [
             self.guano.get("Make", ""),
             self.guano.get("Model", "") or self.wamd.get("model", ""),

@@ -26,6 +26,8 @@ CHECKSUM_SKIPPED = "not checked"
 
 @dataclass(frozen=True)
 class ModelFileReport:
+    """What ``models verify`` found for one model file."""
+
     name: str
     size_bytes: int
     checksum: str  # one of the CHECKSUM_* values
@@ -37,6 +39,8 @@ class ModelFileReport:
 
 @dataclass(frozen=True)
 class ModelSetReport:
+    """What ``models verify`` found for a model-set folder."""
+
     folder: Path
     origin: str
     files: tuple[ModelFileReport, ...] = ()
@@ -45,6 +49,7 @@ class ModelSetReport:
 
     @property
     def ok(self) -> bool:
+        """Whether every file is present, loads and matches its checksum."""
         return not self.problems
 
 
@@ -115,7 +120,8 @@ def _opset_entry(data: bytes) -> tuple[str, int | None]:
 
 def check_model_set(folder: Path, *, origin: str = "", load: bool = True) -> ModelSetReport:
     """Check every file of the set in ``folder``; ``load`` also loads each model into ONNX
-    Runtime to check its I/O contract."""
+    Runtime to check its I/O contract.
+    """
     try:
         model_set = read_model_set(folder, origin=origin)
     except ModelSetError as exc:

@@ -46,12 +46,14 @@ class ModelSet:
 
     @property
     def model_names(self) -> tuple[str, ...]:
+        """The checkpoints' names (file stems), in file order."""
         return tuple(p.stem for p in self.model_paths)
 
     @property
     def incomplete(self) -> str:
         """What is missing when the folder holds fewer checkpoints than the release ("" when
-        complete): an ensemble of 1 of 6 models gives other numbers than the model card's."""
+        complete): an ensemble of 1 of 6 models gives other numbers than the model card's.
+        """
         missing = [name for name in MODEL_FILENAMES if self.folder / name not in self.model_paths]
         if not missing:
             return ""
@@ -64,7 +66,8 @@ class ModelSet:
 
 def _installed_from() -> Path | None:
     """The local folder the app was pip-installed from (``pip install .``, editable or not), as
-    pip records it in the distribution's ``direct_url.json`` (PEP 610); None otherwise."""
+    pip records it in the distribution's ``direct_url.json`` (PEP 610); None otherwise.
+    """
     import json
     from importlib.metadata import PackageNotFoundError, distribution
     from urllib.parse import unquote, urlparse
@@ -84,7 +87,8 @@ def _installed_from() -> Path | None:
 
 def source_checkout_models_dir() -> Path | None:
     """``models/`` of the source checkout the app runs from — the code's own checkout, or the
-    clone it was ``pip install``-ed from (an installed copy lives in site-packages) — if any."""
+    clone it was ``pip install``-ed from (an installed copy lives in site-packages) — if any.
+    """
     package_root = Path(__file__).resolve().parent.parent.parent
     for root in (package_root, _installed_from()):
         if root is not None and (root / "pyproject.toml").is_file() and (root / "models").is_dir():

@@ -37,7 +37,8 @@ _HEADROOM = 0.9  # peak level after normalising
 @dataclass(frozen=True)
 class Playable:
     """Audio ready to play or save: float32 samples at ``rate_hz``; ``speed`` = real seconds per
-    played second (1/factor for time expansion) for moving a cursor in real time."""
+    played second (1/factor for time expansion) for moving a cursor in real time.
+    """
 
     samples: FloatArray
     rate_hz: int
@@ -45,6 +46,7 @@ class Playable:
 
     @property
     def duration_s(self) -> float:
+        """How long it plays, in seconds of listening time."""
         return len(self.samples) / self.rate_hz
 
 
@@ -66,7 +68,8 @@ def band_limit(
         sos = sps.butter(FILTER_ORDER, low, btype="highpass", fs=rate_hz, output="sos")
     else:
         sos = sps.butter(FILTER_ORDER, high, btype="lowpass", fs=rate_hz, output="sos")
-    return sps.sosfiltfilt(sos, x).astype(np.float32)
+    filtered: np.ndarray = sps.sosfiltfilt(sos, x)
+    return filtered.astype(np.float32)
 
 
 def _normalised(
@@ -74,7 +77,8 @@ def _normalised(
 ) -> FloatArray:
     """Scaled so that ``reference`` (default ``x``) peaks just below full scale: faint calls
     become audible, loud ones never clip. Scaling by the *input's* peak keeps what a filter
-    removed quiet (normalising the output would raise the residue to full scale)."""
+    removed quiet (normalising the output would raise the residue to full scale).
+    """
     ref = x if reference is None else reference
     peak = float(np.max(np.abs(ref))) if len(ref) else 0.0
     if peak <= 0 or not np.isfinite(peak):
@@ -108,7 +112,8 @@ def heterodyned(
     output_rate_hz: int = HETERODYNE_OUTPUT_HZ,
 ) -> Playable:
     """Mix with a local oscillator at ``lo_hz`` and keep |f − lo| < ``bandwidth_hz``, in real
-    time at ``output_rate_hz``."""
+    time at ``output_rate_hz``.
+    """
     y = band_limit(np.asarray(x, np.float32), rate_hz, low_hz, high_hz)
     t = np.arange(len(y)) / rate_hz
     mixed = y * np.cos(2 * np.pi * lo_hz * t)  # f -> |f - lo| and f + lo
@@ -122,6 +127,7 @@ def heterodyned(
 def real_speed(
     x: FloatArray, rate_hz: int, *, low_hz: float | None = None, high_hz: float | None = None
 ) -> Playable:
+    """The span at its true rate, unchanged (for listening equipment that can play it)."""
     y = band_limit(np.asarray(x, np.float32), rate_hz, low_hz, high_hz)
     return Playable(_normalised(y), int(rate_hz), 1.0)
 
@@ -136,6 +142,7 @@ def make_playable(
     low_hz: float | None = None,
     high_hz: float | None = None,
 ) -> Playable:
+    """The span prepared for listening as ``settings`` say (time expansion, heterodyne, real)."""
     if mode == "expand":
         return time_expanded(x, rate_hz, factor, low_hz=low_hz, high_hz=high_hz)
     if mode == "heterodyne":
@@ -172,6 +179,8 @@ MAX_PLAY_S = 20.0  # real seconds per playback (200 s heard at x10)
 
 @dataclass(frozen=True)
 class PlaybackSettings:
+    """How to listen: mode, expansion factor, heterodyne frequency, band limits."""
+
     mode: str = "expand"
     factor: float = DEFAULT_FACTOR
     lo_hz: float = DEFAULT_LO_HZ
@@ -179,6 +188,7 @@ class PlaybackSettings:
     high_hz: float | None = None
 
     def describe(self) -> str:
+        """The settings in a few words (toolbar and status bar)."""
         if self.mode == "expand":
             return f"time expansion x{self.factor:g}"
         if self.mode == "heterodyne":
@@ -202,7 +212,8 @@ def _resampled(x: np.ndarray, from_hz: int, to_hz: int) -> np.ndarray:
 
 def _signal() -> Any:
     """``scipy.signal``, imported when first played: it pulls in scipy.stats, 0.7 s that every
-    window start paid at module level."""
+    window start paid at module level.
+    """
     from scipy import signal
 
     return signal
@@ -217,7 +228,8 @@ def prepare_playback(
     device_rate_hz: int = DEVICE_RATE_HZ,
 ) -> Playable:
     """Read ``[start_s, end_s)`` (real seconds, at most :data:`MAX_PLAY_S`) of a recording and
-    make it audible at ``device_rate_hz``. Raises ``RecordingError``."""
+    make it audible at ``device_rate_hz``. Raises ``RecordingError``.
+    """
     end_s = min(end_s, start_s + MAX_PLAY_S, info.duration_s)
     samples = read_real_span(info, start_s, end_s)
     playable = make_playable(

@@ -53,6 +53,8 @@ class QuantizeError(Exception):
 
 @dataclass(frozen=True)
 class ValidationReport:
+    """How an INT8 copy compares with the FP32 ensemble on reference windows."""
+
     n_inputs: int
     max_abs_diff: float
     mean_abs_diff: float
@@ -62,12 +64,14 @@ class ValidationReport:
 
     @property
     def passed(self) -> bool:
+        """Whether the copy is within the tolerances (max |Δp|, agreement at 0.5)."""
         return (
             self.max_abs_diff <= self.max_abs_diff_allowed
             and self.agreement_at_0_5 >= self.min_agreement
         )
 
     def describe(self) -> str:
+        """The comparison in one line."""
         return (
             f"{self.n_inputs} windows: max |Δp| {self.max_abs_diff:.4g} (allowed "
             f"{self.max_abs_diff_allowed:g}), mean |Δp| {self.mean_abs_diff:.3g}, detections at "
@@ -83,6 +87,7 @@ def random_inputs(n: int, seed: int = 0) -> np.ndarray:
 
 
 def ensemble_probabilities(ensemble: Ensemble, inputs: np.ndarray, batch: int = 16) -> np.ndarray:
+    """Mean-combined probabilities of ``inputs`` [n, 1, 512, 128], in batches."""
     out = [
         sigmoid(ensemble.run(inputs[i : i + batch]).mean(axis=0))
         for i in range(0, len(inputs), batch)
@@ -98,6 +103,7 @@ def validate(
     max_abs_diff: float = INT8_MAX_ABS_DIFF,
     min_agreement: float = INT8_MIN_AGREEMENT,
 ) -> ValidationReport:
+    """Compare an INT8 ensemble with the FP32 one on ``inputs`` (see :class:`ValidationReport`)."""
     p32 = ensemble_probabilities(Ensemble(fp32), inputs)
     p8 = ensemble_probabilities(Ensemble(int8), inputs)
     diff = np.abs(p32.astype(np.float64) - p8)
@@ -117,7 +123,7 @@ def quantize_model(source: Path, dest: Path, calibration: np.ndarray) -> None:
     )
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    class Windows(CalibrationDataReader):
+    class Windows(CalibrationDataReader):  # type: ignore[misc]  # onnxruntime is untyped
         def __init__(self) -> None:
             self._it = iter(calibration[i : i + 1] for i in range(len(calibration)))
 

@@ -59,10 +59,12 @@ class ReviewedScores:
 
     @property
     def n(self) -> int:
+        """How many decided events."""
         return len(self.scores)
 
     @property
     def n_confirmed(self) -> int:
+        """How many of them were confirmed."""
         return int(self.confirmed.sum())
 
     @property
@@ -76,6 +78,7 @@ class ReviewedScores:
 
     @property
     def warning(self) -> str:
+        """Why the numbers are not to be trusted yet (too few decisions), or ""."""
         if self.enough:
             return ""
         return (
@@ -87,7 +90,8 @@ class ReviewedScores:
 
 def reviewed_scores(rows: Iterable[DetectionRow]) -> dict[str, ReviewedScores]:
     """The decided events in ``rows`` (see :func:`~bsgbat_gui.core.survey.recording_rows`) by
-    detected species. Decisions on species the models do not have (no score) are left out."""
+    detected species. Decisions on species the models do not have (no score) are left out.
+    """
     by_species: dict[str, tuple[list[float], list[bool]]] = {}
     for row in rows:
         if row.status not in DECISION_STATUSES or row.max_prob is None:
@@ -106,6 +110,8 @@ def reviewed_scores(rows: Iterable[DetectionRow]) -> dict[str, ReviewedScores]:
 
 @dataclass(frozen=True)
 class ReliabilityBin:
+    """Decided events in one probability bin, and the confirmed ones."""
+
     low: float
     high: float
     n: int
@@ -113,6 +119,7 @@ class ReliabilityBin:
 
     @property
     def fraction(self) -> float:
+        """The confirmed share of the bin (NaN when empty)."""
         return self.n_confirmed / self.n if self.n else math.nan
 
 
@@ -145,6 +152,8 @@ def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float,
 
 @dataclass(frozen=True)
 class Precision:
+    """Precision at a threshold over the decided events, with its Wilson interval."""
+
     threshold: float
     n: int  # decided events scoring at least the threshold
     n_confirmed: int
@@ -153,15 +162,18 @@ class Precision:
 
     @property
     def value(self) -> float:
+        """The confirmed share (NaN when no decided event reaches the threshold)."""
         return self.n_confirmed / self.n if self.n else math.nan
 
 
 def at_or_above(scores: FloatArray, threshold: float) -> BoolArray:
     """The event rule's comparison (float32, like :mod:`~bsgbat_gui.core.detections`)."""
-    return np.asarray(scores, np.float32) >= np.float32(threshold)
+    reached: BoolArray = np.asarray(scores, np.float32) >= np.float32(threshold)
+    return reached
 
 
 def precision_at(reviewed: ReviewedScores, threshold: float) -> Precision:
+    """Precision of the decided events at or above ``threshold``."""
     kept = at_or_above(reviewed.scores, threshold)
     n, confirmed = int(kept.sum()), int(reviewed.confirmed[kept].sum())
     return Precision(threshold, n, confirmed, *wilson_interval(confirmed, n))
@@ -171,6 +183,7 @@ def precision_at(reviewed: ReviewedScores, threshold: float) -> Precision:
 
 
 def logit(p: FloatArray) -> FloatArray:
+    """``log(p / (1 - p))``, with p kept inside (0, 1)."""
     q = np.clip(np.asarray(p, np.float64), _LOGIT_CLIP, 1 - _LOGIT_CLIP)
     return np.log(q) - np.log1p(-q)
 
@@ -189,12 +202,14 @@ class Calibration:
     n: int
 
     def confirmed_probability(self, scores: FloatArray) -> FloatArray:
+        """The calibrated probability that events with these scores are confirmed."""
         return _sigmoid(self.intercept + self.slope * logit(scores))
 
 
 def fit_calibration(reviewed: ReviewedScores, *, max_iterations: int = 100) -> Calibration:
     """Logistic regression of the outcome on logit(score), by Newton's method (IRLS) with a
-    small ridge penalty so perfectly separated decisions still give a finite, steep fit."""
+    small ridge penalty so perfectly separated decisions still give a finite, steep fit.
+    """
     x = logit(reviewed.scores)
     y = reviewed.confirmed.astype(np.float64)
     design = np.column_stack([np.ones_like(x), x])
@@ -216,6 +231,8 @@ def fit_calibration(reviewed: ReviewedScores, *, max_iterations: int = 100) -> C
 
 @dataclass(frozen=True)
 class ThresholdAdvice:
+    """The suggested threshold for a target precision, and why (or why none)."""
+
     species: str
     target: float
     threshold: float | None  # None: no advice (see reason)
@@ -267,6 +284,7 @@ class ThresholdEffect:
 
 
 def threshold_effect(reviewed: ReviewedScores, old: float, new: float) -> ThresholdEffect:
+    """What moving a threshold from ``old`` to ``new`` does to the decided events."""
     before = at_or_above(reviewed.scores, old)
     after = at_or_above(reviewed.scores, new)
     removed, added = before & ~after, after & ~before

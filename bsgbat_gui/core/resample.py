@@ -47,7 +47,8 @@ _compiled_kernel: Callable[..., None] | None = None
 
 def use_compiled_kernel() -> bool:
     """From now on, resample with resampy's numba kernel (compiled here, now). False when it
-    cannot be (numba missing): the numpy loop stays."""
+    cannot be (numba missing): the numpy loop stays.
+    """
     global _compiled_kernel
     try:
         from resampy.interpn import _resample_loop_s

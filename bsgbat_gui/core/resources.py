@@ -33,6 +33,7 @@ def resources_dir() -> Path:
 
 
 def resource_path(relative: str) -> Path:
+    """A shipped data file; :class:`ResourceMissing` when the installation lacks it."""
     path = resources_dir() / relative
     if not path.is_file():
         raise ResourceMissing(f"{relative} is missing from {resources_dir()}: reinstall bsgbat-gui")
@@ -40,10 +41,12 @@ def resource_path(relative: str) -> Path:
 
 
 def app_icon_png(size: int) -> Path:
+    """The app icon at ``size`` pixels."""
     return resource_path(f"icons/bsgbat-gui-{size}.png")
 
 
 def is_demo_recording(path: Path) -> bool:
+    """Whether ``path`` is (a copy of) the demo recording."""
     return path.name == Path(DEMO_RECORDING).name
 
 

@@ -58,7 +58,8 @@ def review_state_text(total: int, decided: int, review: RecordingReview) -> str:
 @dataclass(frozen=True)
 class Step:
     """Where a Right/Left press goes: an event (index into the detections' events) in
-    ``path``, or nowhere; ``crossed`` when it leaves the shown recording; ``message`` a hint."""
+    ``path``, or nowhere; ``crossed`` when it leaves the shown recording; ``message`` a hint.
+    """
 
     event: int | None
     path: Path | None
@@ -70,12 +71,14 @@ def events_in_time_order(
     detections: SurveyDetections, candidates: npt.NDArray[np.intp], path: Path
 ) -> npt.NDArray[np.intp]:
     """The ``candidates`` (event indices, e.g. the rows a table shows) of ``path``, in time
-    order (then by species)."""
+    order (then by species).
+    """
     if path not in detections.paths or not len(candidates):
         return np.empty(0, dtype=np.intp)
     mine = candidates[detections.recording_index[candidates] == detections.paths.index(path)]
     ev = detections.events
-    return mine[np.lexsort((ev.label_index[mine], ev.start_s[mine]))]
+    ordered: npt.NDArray[np.intp] = mine[np.lexsort((ev.label_index[mine], ev.start_s[mine]))]
+    return ordered
 
 
 def step_event(
@@ -88,7 +91,8 @@ def step_event(
 ) -> Step:
     """The event after (``step`` 1) or before (-1) ``current_event`` in the shown recording; at
     its first or last one, the first (or last) event of the next (previous) recording in
-    ``recording_order`` that has one of ``candidates``."""
+    ``recording_order`` that has one of ``candidates``.
+    """
     if current_path is not None:
         mine = events_in_time_order(detections, candidates, current_path)
         if len(mine):

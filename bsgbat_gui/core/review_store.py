@@ -152,6 +152,8 @@ class Decision:
 
 @dataclass(frozen=True)
 class RecordingReview:
+    """A reviewer's marks on a whole recording: reviewed, no bats, species list."""
+
     reviewed: bool = False
     no_bats: bool = False
     manual_species: tuple[str, ...] = ()
@@ -175,7 +177,8 @@ def default_store_path(paths: Sequence[Path]) -> Path:
 
 def fallback_store_path(folder: Path) -> Path:
     """Where the store of a read-only ``folder`` goes: the user data folder, one file per
-    survey folder, named after it (plus a hash of its path, so two "night1" folders differ)."""
+    survey folder, named after it (plus a hash of its path, so two "night1" folders differ).
+    """
     from platformdirs import user_data_path
 
     tag = hashlib.sha1(str(canonical_path(folder)).encode()).hexdigest()[:10]
@@ -194,7 +197,8 @@ def writable_store_path(paths: Sequence[Path]) -> Path:
 
 def path_key(path: Path, root: Path) -> str:
     """How the store keeps ``path``: relative to ``root`` with ``/`` separators when inside it
-    (portable between computers), else absolute."""
+    (portable between computers), else absolute.
+    """
     path = canonical_path(path)
     try:
         return path.relative_to(root).as_posix()
@@ -209,7 +213,8 @@ def key_path(key: str, root: Path) -> Path:
 
 def _refuse_foreign_file(path: Path) -> None:
     """A file at ``path`` that is not a review store is never opened as one: SQLite would turn
-    an empty file (or one of another program) into a new store."""
+    an empty file (or one of another program) into a new store.
+    """
     try:
         with path.open("rb") as f:
             head = f.read(len(SQLITE_HEADER))
@@ -366,6 +371,7 @@ class ReviewStore:
             self.root = Path(stored)
 
     def close(self) -> None:
+        """Close the connection and release the window's lock."""
         with contextlib.suppress(sqlite3.Error):
             self._conn.close()
         if self._lock is not None:
@@ -406,6 +412,7 @@ class ReviewStore:
         return int(row[0])
 
     def recording_review(self, path: Path) -> RecordingReview:
+        """The marks of one recording (none when never marked)."""
         row = self._conn.execute(
             "SELECT reviewed, no_bats, manual_species_json FROM recordings WHERE path = ?",
             (self.key(path),),
@@ -425,6 +432,7 @@ class ReviewStore:
         }
 
     def set_recording_review(self, path: Path, review: RecordingReview) -> None:
+        """Store a recording's marks (committed on return)."""
         rid = self._recording_id(path, create=True)
         self._write(
             "UPDATE recordings SET reviewed = ?, no_bats = ?, manual_species_json = ? "
@@ -437,7 +445,8 @@ class ReviewStore:
 
     def cached_analysis(self, info: RecordingInfo, model_set_id: str) -> RecordingAnalysis | None:
         """The stored analysis of ``info``'s file by this model set, if still valid: same size
-        and modification time, or, when only the time changed, the same content SHA-256."""
+        and modification time, or, when only the time changed, the same content SHA-256.
+        """
         path = canonical_path(info.path)
         row = self._conn.execute(
             "SELECT r.id, r.size, r.mtime_ns, r.content_sha256, a.time_expansion, a.labels_json,"
@@ -584,7 +593,8 @@ class ReviewStore:
 
     def file_rewritten(self, path: Path, content_sha256: str) -> None:
         """Record that ``path`` was rewritten by us with its audio unchanged (GUANO write-back),
-        so its cached analyses stay valid."""
+        so its cached analyses stay valid.
+        """
         path = canonical_path(path)
         stat = path.stat()
         self._write(
@@ -641,6 +651,7 @@ class ReviewStore:
         return replace(decision, path=canonical_path(decision.path), decided_at=decided_at)
 
     def delete_decision(self, decision_id: int) -> None:
+        """Remove a decision (committed on return)."""
         self._write("DELETE FROM decisions WHERE id = ?", (decision_id,))
 
     def apply_changes(
@@ -648,7 +659,8 @@ class ReviewStore:
     ) -> list[Decision | None]:
         """Replace each ``before`` by its ``after`` (None: no decision), all in one transaction
         (an import of many rows is either all in the store or not at all). Returns the stored
-        ``after`` decisions (with their ids)."""
+        ``after`` decisions (with their ids).
+        """
         if self.read_only:
             raise StoreReadOnly(f"{self.path} is open read-only")
         stored: list[Decision | None] = []
@@ -668,6 +680,7 @@ class ReviewStore:
         return stored
 
     def decisions(self) -> list[Decision]:
+        """Every decision, in the order made (by id)."""
         rows = self._conn.execute(
             "SELECT r.path, d.species, d.start_s, d.end_s, d.status, d.final_species, d.note,"
             " d.reviewer, d.decided_at, d.id FROM decisions d"
@@ -678,13 +691,16 @@ class ReviewStore:
     # -- meta ----------------------------------------------------------------------------------
 
     def get_meta(self, key: str) -> str | None:
+        """A stored setting (thresholds, selection, …), if set."""
         row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
     def set_meta(self, key: str, value: str) -> None:
+        """Store a setting (committed on return)."""
         self._write("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
     def schema_version(self) -> int:
+        """The store's schema version."""
         return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
 
 
@@ -724,7 +740,8 @@ def migrate(
 ) -> None:
     """Apply the migrations from ``from_version`` up to ``to_version``, all in one transaction
     (a failure leaves the store as it was). ``root``: the survey folder, for the move to
-    relative paths (version 3)."""
+    relative paths (version 3).
+    """
     conn.execute("BEGIN IMMEDIATE")
     try:
         for version in range(from_version, to_version):
@@ -742,7 +759,8 @@ def migrate(
 
 def _moved_key(path: Path, root: Path) -> str | None:
     """The key of an absolute ``path`` recorded before the survey folder moved to ``root``: the
-    longest tail of it that names an existing file under ``root``."""
+    longest tail of it that names an existing file under ``root``.
+    """
     parts = path.parts[1:]
     for start in range(len(parts)):
         tail = parts[start:]
@@ -755,7 +773,8 @@ def _relative_keys(conn: sqlite3.Connection, root: Path) -> None:
     """Version 3: every absolute recording path becomes relative to the survey folder — also
     when the folder was moved or copied since (the path's tail found under ``root``). Two rows
     that turn out to be one recording (the folder opened from its old and new place) are
-    merged: the decisions and marks of both, the analyses of the newest."""
+    merged: the decisions and marks of both, the analyses of the newest.
+    """
     rows = conn.execute(
         "SELECT r.id, r.path, r.reviewed, r.no_bats, r.manual_species_json,"
         " (SELECT MAX(created_at) FROM analyses a WHERE a.recording_id = r.id)"
@@ -797,7 +816,8 @@ def _relative_keys(conn: sqlite3.Connection, root: Path) -> None:
 
 def model_set_id(model_set: ModelSet, store: ReviewStore | None = None) -> str:
     """A model set's identity: SHA-256 over its files' SHA-256 and its labels, so a replaced,
-    quantised or retrained model makes every cached analysis stale."""
+    quantised or retrained model makes every cached analysis stale.
+    """
     digest = hashlib.sha256()
     for path in sorted(model_set.model_paths, key=lambda p: p.name):
         file_hash = store.model_sha256_file(path) if store is not None else sha256_file(path)
@@ -876,11 +896,13 @@ class StoreCache:
 
     @property
     def model_set_id(self) -> str:
+        """The model set's identity (hashed once, then remembered)."""
         if self._model_set_id is None:
             self._model_set_id = model_set_id(self.model_set, self.store)
         return self._model_set_id
 
     def lookup(self, info: RecordingInfo) -> RecordingAnalysis | None:
+        """The cached analysis of ``info``'s file, if valid (store errors: None, reported once)."""
         try:
             return self.store.cached_analysis(info, self.model_set_id)
         except (sqlite3.Error, OSError) as exc:
@@ -888,6 +910,7 @@ class StoreCache:
             return None
 
     def keep(self, analysis: RecordingAnalysis) -> None:
+        """Cache ``analysis`` (store errors reported once, never raised)."""
         if self.store.read_only:
             return
         try:

@@ -75,7 +75,7 @@ def normalise_segment(log_mel: FloatArray) -> FloatArray:
     same operations in the same order as the card. A window of constant value (digital silence)
     has ``std == 0``; the card would produce NaN there, we return zeros (nothing stands out).
     """
-    seg = log_mel
+    seg: FloatArray = log_mel
     std = seg.std()
     if not np.isfinite(std) or std == 0:
         return np.zeros_like(seg, dtype=np.float32)

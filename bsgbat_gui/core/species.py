@@ -13,6 +13,8 @@ from bsgbat_gui.core.model_card import BACKGROUND_LABEL
 
 @dataclass(frozen=True)
 class Species:
+    """A model label's names and code."""
+
     scientific_name: str
     common_name: str
     code: str

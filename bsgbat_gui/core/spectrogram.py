@@ -44,7 +44,8 @@ def frame_count(n_samples: int) -> int:
 @lru_cache(maxsize=1)
 def mel_filterbank() -> FloatArray:
     """The card's mel filter bank, [128, 513] float32 (librosa's: Slaney scale and norm,
-    computed by :mod:`bsgbat_gui.core.dsp` without librosa's numba start-up)."""
+    computed by :mod:`bsgbat_gui.core.dsp` without librosa's numba start-up).
+    """
     bank = dsp.mel_filterbank(MODEL_SAMPLE_RATE_HZ, N_FFT, N_MELS, FMIN_HZ, FMAX_HZ)
     bank.setflags(write=False)
     return bank
@@ -115,15 +116,18 @@ class DisplaySpectrogram:
 
     @property
     def seconds_per_column(self) -> float:
+        """Real seconds one image column covers."""
         return self.frames_per_column * HOP_LENGTH / MODEL_SAMPLE_RATE_HZ
 
     @property
     def start_s(self) -> float:
+        """Where the first column starts, in real seconds."""
         return self.first_frame * HOP_LENGTH / MODEL_SAMPLE_RATE_HZ
 
     @property
     def end_s(self) -> float:
-        return self.start_s + self.db.shape[0] * self.seconds_per_column
+        """Where the last column ends, in real seconds."""
+        return float(self.start_s + self.db.shape[0] * self.seconds_per_column)
 
     def auto_levels(self) -> tuple[float, float]:
         """Colour levels (low, high) in dB that ignore digital-zero gaps.

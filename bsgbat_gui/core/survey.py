@@ -75,6 +75,7 @@ class SurveyRecording:
 
     @property
     def path(self) -> Path:
+        """The recording's path."""
         return self.analysis.info.path
 
 
@@ -93,6 +94,7 @@ class Survey:
         settings: ThresholdSettings,
         decisions: Iterable[Decision] = (),
     ) -> Survey:
+        """A survey of ``recordings`` (sorted by path; labels from the first analysis)."""
         ordered = tuple(sorted(recordings, key=lambda r: str(r.path)))
         labels = ordered[0].analysis.labels if ordered else ()
         return Survey(ordered, settings, tuple(decisions), labels)
@@ -130,6 +132,7 @@ class DetectionRow:
 
     @property
     def absolute_start(self) -> dt.datetime | None:
+        """When the detection began (recording start + offset), if known."""
         if self.recording_start is None:
             return None
         return shifted(self.recording_start, self.start_s / 3600)
@@ -153,7 +156,8 @@ class RecordingRows:
 
 def recording_start(info: RecordingInfo) -> dt.datetime | None:
     """When the recording started, if its metadata says so plausibly (an absurd recorder date
-    kept by an older version is no date)."""
+    kept by an older version is no date).
+    """
     moment = info.metadata.timestamp
     return moment if moment is not None and plausible_timestamp(moment) else None
 
@@ -213,6 +217,7 @@ def recording_rows(survey: Survey) -> list[RecordingRows]:
 
 
 def decisions_by_path(decisions: Iterable[Decision]) -> dict[Path, list[Decision]]:
+    """``decisions`` grouped by recording, in their order."""
     by_path: dict[Path, list[Decision]] = {}
     for decision in decisions:
         by_path.setdefault(decision.path, []).append(decision)
@@ -235,6 +240,7 @@ class RecordingRowsCache:
         self._entries: dict[Path, tuple[tuple[object, ...], RecordingRows]] = {}
 
     def recording_rows(self, survey: Survey) -> list[RecordingRows]:
+        """Every recording's rows, rebuilt only where an input changed."""
         by_path = decisions_by_path(survey.decisions)
         thresholds = survey.settings.array_for(survey.labels)
         entries: dict[Path, tuple[tuple[object, ...], RecordingRows]] = {}
@@ -258,7 +264,8 @@ def _rows_key(
     thresholds: npt.NDArray[np.float64],
 ) -> tuple[object, ...]:
     """Everything :func:`_rows_of_recording` reads for ``recording``. The analysis by identity:
-    the cached rows hold it, so its id cannot pass to another analysis while cached."""
+    the cached rows hold it, so its id cannot pass to another analysis while cached.
+    """
     combine = survey.settings.combine
     probabilities = recording.analysis.probabilities(combine)
     # As find_runs compares: at the probabilities' precision.
@@ -414,6 +421,8 @@ def _with_review(row: DetectionRow, decision: Decision | None) -> DetectionRow:
 
 @dataclass(frozen=True)
 class SpeciesCounts:
+    """One species' counts in a summary."""
+
     species: str
     detections: int = 0  # events at the current thresholds with this automatic species
     confirmed: int = 0  # confirmed as, or relabelled to, this species
@@ -444,6 +453,7 @@ def night_of(moment: dt.datetime | None) -> str:
 
 
 def summarise(recordings: Sequence[RecordingRows], which: str = "all") -> SurveySummary:
+    """Counts per species for the survey and per night (noon to noon)."""
     rows = select_rows(recordings, "all", which)
     survey_counts = _count(rows)
     by_night: dict[str, list[DetectionRow]] = {}
@@ -486,7 +496,8 @@ def guano_updates(recordings: Sequence[RecordingRows]) -> list[GuanoUpdate]:
     """What a GUANO write-back writes into each of ``recordings`` that a reviewer has said
     something about: the codes of the final species of its confirmed and relabelled detections
     (the most often confirmed first), then its manual species list; ``Noise`` for a recording
-    marked "no bats" with no species. Pass exactly the recordings an export selected."""
+    marked "no bats" with no species. Pass exactly the recordings an export selected.
+    """
     checklist = european_checklist()
     updates: list[GuanoUpdate] = []
     for rec in recordings:

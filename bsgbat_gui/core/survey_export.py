@@ -111,6 +111,8 @@ class ExportTargetExists(ExportError):
 
 @dataclass(frozen=True)
 class ExportResult:
+    """The files an export wrote and how many rows (detections, recordings, lines)."""
+
     files: tuple[Path, ...]
     rows: int
 
@@ -118,7 +120,8 @@ class ExportResult:
 def export_scope(fmt: str, scope: str | None) -> str:
     """The detection scope an export of ``fmt`` uses: ``scope``, or the format's default when
     None. Raises :class:`ExportError` for a scope the format cannot write (BriteKit is verified
-    only), so nothing is written under a count that is not what was asked."""
+    only), so nothing is written under a count that is not what was asked.
+    """
     if fmt not in EXPORT_FORMATS:
         raise ExportError(f"unknown format {fmt!r}; one of {', '.join(EXPORT_FORMATS)}")
     allowed = FORMAT_SCOPES[fmt]
@@ -211,7 +214,8 @@ def planned_files(
     fmt: str, out: Path, recordings: Sequence[RecordingRows], rows: Sequence[DetectionRow]
 ) -> list[Path]:
     """The files an export will write, in order (folder formats: one per recording with rows,
-    in the folder structure of the recordings below their common folder)."""
+    in the folder structure of the recordings below their common folder).
+    """
     if fmt not in FOLDER_FORMATS:
         return [out]
     paths = list(dict.fromkeys(row.path for row in rows))
@@ -221,6 +225,7 @@ def planned_files(
 
 
 def common_folder(paths: Sequence[Path]) -> Path:
+    """The deepest folder holding every one of ``paths``."""
     if not paths:
         return Path()
     return Path(os.path.commonpath([str(p.parent) for p in paths]))
@@ -273,6 +278,7 @@ def detection_cells(row: DetectionRow) -> list[str]:
 
 
 def write_detections_csv(path: Path, rows: Sequence[DetectionRow]) -> None:
+    """The detections CSV (:data:`EXPORT_CSV_COLUMNS`), spreadsheet-safe."""
     with AtomicTextFile(path) as f:
         writer = CsvWriter(f)
         writer.writerow(EXPORT_CSV_COLUMNS)
@@ -288,6 +294,7 @@ def _shown_species(row: DetectionRow) -> str:
 
 
 def raven_cells(selection: int, row: DetectionRow) -> list[str]:
+    """A row's Raven selection-table cells (file time and Hz for time-expanded files)."""
     return [
         str(selection),
         RAVEN_VIEW,
@@ -312,6 +319,7 @@ def write_raven_table(path: Path, rows: Sequence[DetectionRow]) -> None:
 
 
 def audacity_cells(row: DetectionRow) -> list[str]:
+    """A row's Audacity label: start, end (file seconds) and ``species (status)``."""
     return [
         f"{_file_seconds(row, row.start_s):.6f}",
         f"{_file_seconds(row, row.end_s):.6f}",
@@ -328,7 +336,8 @@ def write_audacity_labels(path: Path, rows: Sequence[DetectionRow]) -> None:
 
 def _tsv_text(text: str) -> str:
     """A text cell of a tab-separated file: no tabs or line breaks inside (each would split the
-    row); otherwise verbatim — Raven and Audacity files are read by programs, not spreadsheets."""
+    row); otherwise verbatim — Raven and Audacity files are read by programs, not spreadsheets.
+    """
     return " ".join(text.replace("\t", " ").splitlines())
 
 
@@ -337,6 +346,7 @@ def _verified(rows: Sequence[DetectionRow]) -> list[DetectionRow]:
 
 
 def britekit_cells(row: DetectionRow) -> list[str]:
+    """A row's BriteKit annotation: recording stem, class, file-time span."""
     return [
         row.path.stem,
         row.species_final,
@@ -347,7 +357,8 @@ def britekit_cells(row: DetectionRow) -> list[str]:
 
 def write_britekit(path: Path, rows: Sequence[DetectionRow]) -> None:
     """BriteKit per-segment annotations: the verified detections (confirmed or relabelled) as
-    ``recording,class,start_time,end_time`` (recording = file stem, class = final species)."""
+    ``recording,class,start_time,end_time`` (recording = file stem, class = final species).
+    """
     with AtomicTextFile(path) as f:
         writer = CsvWriter(f)
         writer.writerow(BRITEKIT_COLUMNS)
@@ -356,7 +367,8 @@ def write_britekit(path: Path, rows: Sequence[DetectionRow]) -> None:
 
 def kaleidoscope_code(label: str) -> str:
     """Kaleidoscope writes species as upper-case codes (``PIPPIP``), ``NoID`` for an unidentified
-    bat and ``Noise`` for no bat; free text as it is."""
+    bat and ``Noise`` for no bat; free text as it is.
+    """
     return european_checklist().code_for(label)
 
 
@@ -425,6 +437,7 @@ def kaleidoscope_table(
 
 
 def write_kaleidoscope(path: Path, table: Sequence[dict[str, str]]) -> None:
+    """The Kaleidoscope ``id.csv`` (:data:`KALEIDOSCOPE_COLUMNS`)."""
     with AtomicTextFile(path) as f:
         writer = CsvWriter(f)
         writer.writerow(KALEIDOSCOPE_COLUMNS)
@@ -467,6 +480,7 @@ def preview_export(
     which: str = "all",
     limit: int = 100,
 ) -> ExportPreview:
+    """The first ``limit`` rows of an export as they will be written, and their count."""
     rows = select_rows(recordings, export_scope(fmt, scope), which)
     if fmt == "kaleidoscope":
         per_recording = kaleidoscope_table(

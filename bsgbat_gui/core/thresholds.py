@@ -47,18 +47,21 @@ class PresetError(Exception):
 @dataclass(frozen=True)
 class ThresholdSettings:
     """Thresholds by label (scientific name) and the combine method. Labels not listed use
-    :data:`DEFAULT_THRESHOLD`."""
+    :data:`DEFAULT_THRESHOLD`.
+    """
 
     thresholds: Mapping[str, float] = field(default_factory=dict)
     combine: CombineMethod = DEFAULT_COMBINE
     excluded: frozenset[str] = frozenset()  # left out of detection (see the module docstring)
 
     def threshold(self, label: str) -> float:
+        """A label's threshold (the default when not set)."""
         return float(self.thresholds.get(label, DEFAULT_THRESHOLD))
 
     def array_for(self, labels: Sequence[str]) -> npt.NDArray[np.float64]:
         """``[len(labels)]`` thresholds in the model's label order; an excluded species' is
-        infinite (no probability reaches it)."""
+        infinite (no probability reaches it).
+        """
         return np.array(
             [math.inf if label in self.excluded else self.threshold(label) for label in labels],
             dtype=np.float64,
@@ -67,6 +70,8 @@ class ThresholdSettings:
 
 @dataclass(frozen=True)
 class LoadedPreset:
+    """A preset read from JSON, and the problems met (reported, not fatal)."""
+
     settings: ThresholdSettings
     problems: tuple[str, ...]  # unknown species, bad values: reported, not fatal
 
