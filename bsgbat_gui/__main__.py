@@ -74,10 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         args = _gui_parser().parse_args(args_list)
         args.run = None
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    level = logging.DEBUG if args.verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(level)  # stderr stays at this level when a log file takes INFO
     if args.run is not None:
         return int(args.run(args))
     if args.self_test:

@@ -60,11 +60,16 @@ def exempt_startup_objects_from_gc() -> None:
 
 
 def run_gui(args: argparse.Namespace) -> int:
+    from bsgbat_gui.core.app_log import log_to_file
+
+    log_to_file()  # a packaged app has no terminal: errors must land somewhere
     app = make_application()
+    from bsgbat_gui.gui import errors
     from bsgbat_gui.gui.main_window import MainWindow
     from bsgbat_gui.gui.startup_probe import install_from_environment
 
     window = MainWindow(paths=list(args.paths), models_dir=args.models)
+    reporter = errors.install(lambda: window)  # noqa: F841 - kept alive while the app runs
     window.show()
     window.raise_()
     window.activateWindow()  # keyboard focus even where no window manager hands it over

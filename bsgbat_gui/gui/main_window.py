@@ -13,11 +13,12 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSize, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, QUrl
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
     QCloseEvent,
+    QDesktopServices,
     QDragEnterEvent,
     QDropEvent,
     QKeySequence,
@@ -41,6 +42,7 @@ from PySide6.QtWidgets import (
 
 from bsgbat_gui import __version__
 from bsgbat_gui.core.annotations import AnnotationError, read_annotations
+from bsgbat_gui.core.app_log import log_folder
 from bsgbat_gui.core.audio import LOSSLESS_EXTENSIONS, display_path, find_recordings, name_problem
 from bsgbat_gui.core.checklist import SURVEY_SPECIES_META, european_checklist, outside_survey
 from bsgbat_gui.core.detections import StackedAnalyses, SurveyDetections
@@ -490,6 +492,12 @@ class MainWindow(QMainWindow):
             )
         )
         help_menu.addAction(self.open_demo_action)
+        help_menu.addAction(
+            self._action(
+                "Open log folder", self.open_log_folder, None,
+                "Where bsgbat-gui writes its log (errors, warnings): attach it to a bug report",
+            )
+        )  # fmt: skip
         help_menu.addSeparator()
         help_menu.addAction(self._action("About bsgbat-gui", lambda: show_about(self)))
         self._refresh_recent_menu()
@@ -1124,6 +1132,17 @@ class MainWindow(QMainWindow):
                 )
         except (sqlite3.Error, OSError, StoreError) as exc:  # keep working; say why once
             self._review_problem(f"Thresholds and selection not saved to the review store: {exc}")
+
+    def open_log_folder(self) -> None:
+        """Help → Open log folder: the folder in the desktop's file manager."""
+        folder = log_folder()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self.status_label.setText(f"The log folder {folder} cannot be made: {exc}")
+            return
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+            self.status_label.setText(f"Log folder: {folder} (no file manager to open it)")
 
     def show_shortcuts(self) -> None:
         """Every action with a shortcut, in a window that does not block."""
