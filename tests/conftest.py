@@ -12,7 +12,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 TESTS_DIR = Path(__file__).resolve().parent
-sys.path.insert(0, str(TESTS_DIR))  # model_factory, reference_pipeline
+sys.path.insert(0, str(TESTS_DIR))  # model_factory, audio_factory, bad_inputs, …
 
 from model_factory import write_model_set  # noqa: E402
 from real_recordings import RECORDINGS_DIR, real_recording_paths  # noqa: E402

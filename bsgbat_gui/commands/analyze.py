@@ -8,6 +8,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import IO
 
+from bsgbat_gui.commands.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
 from bsgbat_gui.commands.progress import ProgressBar
 from bsgbat_gui.core.analysis import (
     DEFAULT_BATCH_SIZE,
@@ -29,10 +30,6 @@ from bsgbat_gui.core.thresholds import (
     ThresholdSettings,
     load_preset,
 )
-
-EXIT_OK = 0
-EXIT_SOME_FAILED = 1
-EXIT_USAGE = 2
 
 
 def positive_float(text: str) -> float:
@@ -224,7 +221,7 @@ def run(
     except KeyboardInterrupt:
         progress.clear()
         stderr.write("interrupted: nothing was written\n")
-        return 130
+        return EXIT_INTERRUPTED
     except OSError as exc:
         progress.clear()
         outputs = " or ".join(str(p) for p in (args.segments, args.detections) if p is not None)

@@ -28,13 +28,12 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from bsgbat_gui import __version__
+from bsgbat_gui.commands.exit_codes import EXIT_FAILED, EXIT_OK
 from bsgbat_gui.core.files import AtomicTextFile
 
 if TYPE_CHECKING:
     import argparse
 
-EXIT_OK = 0
-EXIT_FAILED = 1
 TARGETS = {  # key: (comparison, target) as the performance issue states them
     "throughput_ratio": (">=", 1.0),
     "max_abs_diff": ("<=", 1e-4),

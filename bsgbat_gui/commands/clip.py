@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from bsgbat_gui.commands.analyze import positive_float
+from bsgbat_gui.commands.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from bsgbat_gui.core.audio import RecordingError, probe_recording, read_real_span
 from bsgbat_gui.core.files import AtomicBinaryFile
 from bsgbat_gui.core.playback import (
@@ -21,9 +22,6 @@ from bsgbat_gui.core.playback import (
 if TYPE_CHECKING:
     import argparse
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 MAX_CLIP_S = 600.0  # real seconds: 100 min of audio at x10; longer is a mistake, not a clip
 
 

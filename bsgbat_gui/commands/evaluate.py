@@ -10,7 +10,8 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from bsgbat_gui.commands.export import EXIT_OK, EXIT_USAGE, open_survey
+from bsgbat_gui.commands.exit_codes import EXIT_OK, EXIT_USAGE
+from bsgbat_gui.commands.export import open_survey
 from bsgbat_gui.core.annotations import GRANULARITIES, TIME_BASES, AnnotationError, read_annotations
 from bsgbat_gui.core.evaluation import DEFAULT_BLOCK_S, Evaluation, EvaluationError, evaluate
 from bsgbat_gui.core.files import AtomicTextFile

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from bsgbat_gui.commands.exit_codes import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
 from bsgbat_gui.core.decision_import import DecisionImportError, plan_import
 from bsgbat_gui.core.guano_write import GuanoUpdate, guano_plan_text, write_guano_updates
 from bsgbat_gui.core.review_store import ReviewStore, StoreError
@@ -30,10 +31,6 @@ from bsgbat_gui.core.thresholds import PresetError
 
 if TYPE_CHECKING:
     import argparse
-
-EXIT_OK = 0
-EXIT_SOME_FAILED = 1
-EXIT_USAGE = 2
 
 
 def add_parsers(subparsers: argparse._SubParsersAction) -> None:

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import IO
 
+from bsgbat_gui.commands.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from bsgbat_gui.commands.progress import ProgressBar
 from bsgbat_gui.core.download import (
     DEFAULT_BASE_URL,
@@ -21,10 +22,6 @@ from bsgbat_gui.core.download import (
 from bsgbat_gui.core.model_card import CHECKSUMS_FILENAME, MODEL_ATTRIBUTION
 from bsgbat_gui.core.model_check import ModelSetReport, check_model_set
 from bsgbat_gui.core.models import candidate_locations, user_models_dir
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_INTERRUPTED = 130
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

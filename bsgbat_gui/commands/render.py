@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from bsgbat_gui.commands.analyze import positive_float
+from bsgbat_gui.commands.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from bsgbat_gui.core.analysis import (
     RecordingAnalysed,
     RecordingAnalysis,
@@ -31,9 +32,6 @@ from bsgbat_gui.core.thresholds import PresetError, ThresholdSettings, load_pres
 if TYPE_CHECKING:
     from bsgbat_gui.core.segments import SegmentWindow
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 MIN_SIZE_PX, MAX_SIZE_PX = 200, 10_000
 
 

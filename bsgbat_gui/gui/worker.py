@@ -72,6 +72,21 @@ def inference_threads() -> int:
     return max(1, (os.cpu_count() or 2) - 1)
 
 
+def run_in_thread(worker: Any, name: str, relay_to: QObject, relays: tuple[str, ...]) -> QThread:
+    """Start ``worker.run`` in a new QThread named ``name``: ``worker`` moved to it, each of its
+    ``relays`` signals re-emitted by ``relay_to``'s signal of the same name; the thread quits
+    when the worker emits ``finished``. The caller keeps the thread (and waits for it)."""
+    thread = QThread()
+    thread.setObjectName(name)
+    worker.moveToThread(thread)
+    thread.started.connect(worker.run)
+    for signal in relays:
+        getattr(worker, signal).connect(getattr(relay_to, signal))
+    worker.finished.connect(thread.quit)
+    thread.start()
+    return thread
+
+
 class RecordingQueue:
     """Paths waiting for analysis; thread-safe; iterating pops from the front until empty."""
 
@@ -260,16 +275,10 @@ class AnalysisController(QObject):
         worker = _AnalysisWorker(
             self.run_id, self._queue, models_dir, time_expansion, self.process, store_path
         )
-        thread = QThread()
-        thread.setObjectName(f"analysis-run-{self.run_id}")
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
-        for name in ("started", "progress", "analysed", "failed", "model_set_failed", "finished"):
-            getattr(worker, name).connect(getattr(self, name))
-        worker.finished.connect(thread.quit)
+        relays = ("started", "progress", "analysed", "failed", "model_set_failed", "finished")
+        thread = run_in_thread(worker, f"analysis-run-{self.run_id}", self, relays)
         thread.finished.connect(self._forget_finished)
         self._thread, self._worker = thread, worker
-        thread.start()
         return self.run_id
 
     def prioritise(self, path: Path) -> bool:
@@ -433,15 +442,7 @@ class _OneShotThread(QObject):
         return self._thread is not None and self._thread.isRunning()
 
     def _launch(self, worker: Any, name: str, relays: tuple[str, ...]) -> None:
-        thread = QThread()
-        thread.setObjectName(name)
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
-        for signal in relays:
-            getattr(worker, signal).connect(getattr(self, signal))
-        worker.finished.connect(thread.quit)
-        self._thread, self._worker = thread, worker
-        thread.start()
+        self._thread, self._worker = run_in_thread(worker, name, self, relays), worker
 
     def cancel(self) -> None:
         if self._worker is not None:

@@ -1,6 +1,6 @@
 """`analyze --segments` gives the card's reference probabilities (≤ 1e-4) on every grid segment.
 
-The reference is the card's snippet (tests/reference_pipeline.py: whole-file librosa + the
+The reference is the card's snippet (bsgbat_gui/benchmark/reference.py: whole-file librosa + the
 models' mean logits + sigmoid) on the same files and the same models.
 """
 
@@ -14,9 +14,13 @@ import pytest
 from audio_factory import chirp_train, guano_chunk, write_wav
 from model_factory import LABELS
 from real_recordings import real_recording_paths
-from reference_pipeline import reference_probabilities, wav_to_segments
 
 from bsgbat_gui.__main__ import main
+from bsgbat_gui.benchmark.reference import (
+    ensemble_probabilities,
+    reference_sessions,
+    wav_to_segments,
+)
 from bsgbat_gui.core.audio import probe_recording
 from bsgbat_gui.core.model_card import MODEL_FILENAMES
 
@@ -47,7 +51,9 @@ def assert_matches_reference(path: Path, rows: list[dict], models: Path) -> None
     )
     grid_rows = [r for r in rows if r["flags"] == ""]
     assert len(grid_rows) == len(ref_segments)
-    ref = reference_probabilities(ref_segments, [models / n for n in MODEL_FILENAMES])
+    ref = ensemble_probabilities(
+        ref_segments, reference_sessions([models / n for n in MODEL_FILENAMES])
+    )
     ours = np.array([[float(r[label]) for label in LABELS] for r in grid_rows])
     # 6-decimal CSV rounding is 5e-7, well inside the tolerance.
     assert np.abs(ours - ref).max() <= TOLERANCE
