@@ -15,9 +15,9 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from bsgbat_gui.core.audio.spectrogram import mel_band_centres_hz
 from bsgbat_gui.core.model_card import LABELS_FILENAME, MODEL_FILENAMES, N_MELS, SEGMENT_FRAMES
 from bsgbat_gui.core.species import SPECIES
-from bsgbat_gui.core.spectrogram import mel_band_centres_hz
 
 if TYPE_CHECKING:
     from pathlib import Path

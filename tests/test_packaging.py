@@ -13,7 +13,8 @@ import pytest
 import soundfile
 
 from bsgbat_gui import __version__
-from bsgbat_gui.core.audio import probe_recording
+from bsgbat_gui.core.audio.recording import probe_recording
+from bsgbat_gui.core.audio.spectrogram import mel_band_centres_hz, mel_power_from_samples
 from bsgbat_gui.core.resources import (
     APP_ICON_SIZES,
     APP_ICON_SVG,
@@ -24,7 +25,6 @@ from bsgbat_gui.core.resources import (
     resource_path,
     resources_dir,
 )
-from bsgbat_gui.core.spectrogram import mel_band_centres_hz, mel_power_from_samples
 
 ROOT = Path(__file__).resolve().parent.parent
 

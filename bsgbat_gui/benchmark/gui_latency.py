@@ -23,7 +23,7 @@ from bsgbat_gui.benchmark.synthetic import (
     synthetic_analysis,
     synthetic_display_spectrogram,
 )
-from bsgbat_gui.core.ensemble import COMBINE_METHODS
+from bsgbat_gui.core.models.ensemble import COMBINE_METHODS
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -43,10 +43,10 @@ def _peak_rss_mb() -> float:
 
 
 def _run_ours(wav: Path, models: Path) -> int:
-    from bsgbat_gui.core.analysis import RecordingAnalysed
-    from bsgbat_gui.core.ensemble import Ensemble
-    from bsgbat_gui.core.models import locate_model_set
-    from bsgbat_gui.core.pipeline import analyse_recordings
+    from bsgbat_gui.core.analysis.analyse import RecordingAnalysed
+    from bsgbat_gui.core.analysis.pipeline import analyse_recordings
+    from bsgbat_gui.core.models.ensemble import Ensemble
+    from bsgbat_gui.core.models.locate import locate_model_set
 
     ensemble = Ensemble(locate_model_set(models))
     n = 0
@@ -58,7 +58,7 @@ def _run_ours(wav: Path, models: Path) -> int:
 
 def _run_reference(wav: Path, models: Path) -> int:
     from bsgbat_gui.benchmark.reference import reference_probabilities, reference_sessions
-    from bsgbat_gui.core.models import locate_model_set
+    from bsgbat_gui.core.models.locate import locate_model_set
 
     sessions = reference_sessions(locate_model_set(models).model_paths)
     return len(reference_probabilities(wav, sessions))

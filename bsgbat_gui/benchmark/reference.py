@@ -1,5 +1,5 @@
 """The model card's usage snippet, as the card writes it: the yardstick of the benchmarks and the
-tests (``tests/core/test_pipeline_vs_reference.py``), the one copy of it in the project.
+tests (``tests/core/analysis/test_pipeline_vs_reference.py``), the one copy of it in the project.
 
 ``wav_to_segments`` and the ensemble step are the card's code. Two additions, neither changing
 what it computes: the sessions are created once by the caller and passed in (the card's script

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bsgbat_gui.core.analysis import RecordingAnalysis, windows_for
-from bsgbat_gui.core.audio import RecordingInfo
+from bsgbat_gui.core.analysis.analyse import RecordingAnalysis, windows_for
+from bsgbat_gui.core.audio.recording import RecordingInfo
+from bsgbat_gui.core.audio.spectrogram import DisplaySpectrogram
 from bsgbat_gui.core.model_card import MODEL_SAMPLE_RATE_HZ, N_MELS
 from bsgbat_gui.core.species import SPECIES
-from bsgbat_gui.core.spectrogram import DisplaySpectrogram
 
 if TYPE_CHECKING:
     from pathlib import Path

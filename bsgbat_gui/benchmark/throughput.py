@@ -2,8 +2,9 @@
 one process, alternating (so drifting machine load hits both alike).
 
 Sessions are created before timing on both sides. Our side is the pipeline ``analyze`` runs
-(:func:`bsgbat_gui.core.pipeline.analyse_recordings`, mean combine); the reference is the card's
-``wav_to_segments`` + the six sessions on the whole file (:mod:`bsgbat_gui.benchmark.reference`).
+(:func:`bsgbat_gui.core.analysis.pipeline.analyse_recordings`, mean combine); the reference is
+the card's ``wav_to_segments`` + the six sessions on the whole file
+(:mod:`bsgbat_gui.benchmark.reference`).
 Throughput counts every window each side analyses (ours adds a tail window the card's grid
 leaves out — real work, counted as such).
 """
@@ -18,16 +19,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bsgbat_gui.benchmark.reference import reference_probabilities, reference_sessions
-from bsgbat_gui.core.analysis import RecordingAnalysed
-from bsgbat_gui.core.ensemble import Ensemble
-from bsgbat_gui.core.pipeline import analyse_recordings
-from bsgbat_gui.core.segments import FLAG_NONE
+from bsgbat_gui.core.analysis.analyse import RecordingAnalysed
+from bsgbat_gui.core.analysis.pipeline import analyse_recordings
+from bsgbat_gui.core.audio.segments import FLAG_NONE
+from bsgbat_gui.core.models.ensemble import Ensemble
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from pathlib import Path
 
-    from bsgbat_gui.core.models import ModelSet
+    from bsgbat_gui.core.models.locate import ModelSet
 
 
 @dataclass(frozen=True)

@@ -10,26 +10,24 @@ from typing import IO
 
 from bsgbat_gui.commands.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
 from bsgbat_gui.commands.progress import ProgressBar
-from bsgbat_gui.core.analysis import (
+from bsgbat_gui.core.analysis.analyse import (
     DEFAULT_BATCH_SIZE,
     RecordingAnalysed,
     RecordingFailed,
     RecordingStarted,
     SegmentsAnalysed,
 )
-from bsgbat_gui.core.audio import display_path, find_recordings
-from bsgbat_gui.core.detections import DetectionEvents, detection_events
-from bsgbat_gui.core.ensemble import COMBINE_METHODS, DEFAULT_PROVIDER, Ensemble
-from bsgbat_gui.core.export import DetectionsCsvWriter, SegmentsCsvWriter
+from bsgbat_gui.core.analysis.detections import DetectionEvents, detection_events
+from bsgbat_gui.core.analysis.pipeline import analyse_recordings
+from bsgbat_gui.core.analysis.thresholds import PresetError, ThresholdSettings, load_preset
+from bsgbat_gui.core.audio.recording import display_path, find_recordings
+from bsgbat_gui.core.export.analysis_csv import DetectionsCsvWriter, SegmentsCsvWriter
 from bsgbat_gui.core.files import AtomicTextFile
-from bsgbat_gui.core.models import ModelSetError, locate_model_set
-from bsgbat_gui.core.pipeline import analyse_recordings
-from bsgbat_gui.core.review_store import ReviewStore, StoreCache, StoreError
-from bsgbat_gui.core.thresholds import (
-    PresetError,
-    ThresholdSettings,
-    load_preset,
-)
+from bsgbat_gui.core.models.ensemble import COMBINE_METHODS, DEFAULT_PROVIDER, Ensemble
+from bsgbat_gui.core.models.locate import ModelSetError, locate_model_set
+from bsgbat_gui.core.review.analysis_cache import StoreCache
+from bsgbat_gui.core.review.connection import StoreError
+from bsgbat_gui.core.review.store import ReviewStore
 
 
 def positive_float(text: str) -> float:

@@ -170,7 +170,7 @@ def _model_benchmarks(
     from bsgbat_gui.benchmark.recordings import write_long_recording, write_short_recordings
     from bsgbat_gui.benchmark.throughput import measure_throughput
     from bsgbat_gui.benchmark.window_timing import measure_window_in_subprocess
-    from bsgbat_gui.core.models import read_model_set
+    from bsgbat_gui.core.models.locate import read_model_set
 
     model_set = read_model_set(models)
     results: dict[str, Any] = {}
@@ -222,14 +222,14 @@ def _int8(model_set: Any, work: Path, paths: list[Path], log: Any) -> dict[str, 
     import shutil
     import time
 
-    from bsgbat_gui.core.ensemble import Ensemble
+    from bsgbat_gui.core.analysis.analyse import reference_windows
     from bsgbat_gui.core.model_card import LABELS_FILENAME
-    from bsgbat_gui.core.models import read_model_set
-    from bsgbat_gui.core.quantize import (
+    from bsgbat_gui.core.models.ensemble import Ensemble
+    from bsgbat_gui.core.models.locate import read_model_set
+    from bsgbat_gui.core.models.quantize import (
         INT8_MAX_ABS_DIFF,
         ensemble_probabilities,
         quantize_model,
-        reference_windows,
     )
 
     log("INT8: quantising the models and timing them against FP32…")

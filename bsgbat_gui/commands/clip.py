@@ -9,15 +9,15 @@ from typing import IO, TYPE_CHECKING
 
 from bsgbat_gui.commands.analyze import positive_float
 from bsgbat_gui.commands.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from bsgbat_gui.core.audio import RecordingError, probe_recording, read_real_span
-from bsgbat_gui.core.files import AtomicBinaryFile
-from bsgbat_gui.core.playback import (
+from bsgbat_gui.core.audio.playback import (
     DEFAULT_FACTOR,
     DEFAULT_LO_HZ,
     PLAYBACK_MODES,
     make_playable,
     wav_bytes,
 )
+from bsgbat_gui.core.audio.recording import RecordingError, probe_recording, read_real_span
+from bsgbat_gui.core.files import AtomicBinaryFile
 
 if TYPE_CHECKING:
     import argparse

@@ -12,8 +12,18 @@ from typing import IO, TYPE_CHECKING
 
 from bsgbat_gui.commands.exit_codes import EXIT_OK, EXIT_USAGE
 from bsgbat_gui.commands.export import open_survey
-from bsgbat_gui.core.annotations import GRANULARITIES, TIME_BASES, AnnotationError, read_annotations
-from bsgbat_gui.core.evaluation import DEFAULT_BLOCK_S, Evaluation, EvaluationError, evaluate
+from bsgbat_gui.core.evaluation.annotations import (
+    GRANULARITIES,
+    TIME_BASES,
+    AnnotationError,
+    read_annotations,
+)
+from bsgbat_gui.core.evaluation.metrics import (
+    DEFAULT_BLOCK_S,
+    Evaluation,
+    EvaluationError,
+    evaluate,
+)
 from bsgbat_gui.core.files import AtomicTextFile
 from bsgbat_gui.core.species import species_for_label
 

@@ -9,25 +9,26 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from bsgbat_gui.commands.exit_codes import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
-from bsgbat_gui.core.decision_import import DecisionImportError, plan_import
-from bsgbat_gui.core.guano_write import GuanoUpdate, guano_plan_text, write_guano_updates
-from bsgbat_gui.core.review_store import ReviewStore, StoreError
-from bsgbat_gui.core.survey import (
-    RECORDING_SCOPES,
-    SCOPES,
-    Survey,
-    guano_updates,
-    load_survey,
-    recording_rows,
-    select_recordings,
-)
-from bsgbat_gui.core.survey_export import (
+from bsgbat_gui.core.analysis.thresholds import PresetError
+from bsgbat_gui.core.audio.guano_write import GuanoUpdate, guano_plan_text, write_guano_updates
+from bsgbat_gui.core.export.formats import (
     EXPORT_FORMATS,
     FOLDER_FORMATS,
     ExportError,
     export_survey,
 )
-from bsgbat_gui.core.thresholds import PresetError
+from bsgbat_gui.core.export.guano import guano_updates
+from bsgbat_gui.core.review.connection import StoreError
+from bsgbat_gui.core.review.decision_import import DecisionImportError, plan_import
+from bsgbat_gui.core.review.store import ReviewStore
+from bsgbat_gui.core.review.survey import (
+    RECORDING_SCOPES,
+    SCOPES,
+    Survey,
+    load_survey,
+    recording_rows,
+    select_recordings,
+)
 
 if TYPE_CHECKING:
     import argparse

@@ -10,7 +10,9 @@ from typing import IO
 
 from bsgbat_gui.commands.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from bsgbat_gui.commands.progress import ProgressBar
-from bsgbat_gui.core.download import (
+from bsgbat_gui.core.model_card import CHECKSUMS_FILENAME, MODEL_ATTRIBUTION
+from bsgbat_gui.core.models.check import ModelSetReport, check_model_set
+from bsgbat_gui.core.models.download import (
     DEFAULT_BASE_URL,
     BytesReceived,
     DownloadError,
@@ -19,9 +21,7 @@ from bsgbat_gui.core.download import (
     FileStarted,
     download_model_set,
 )
-from bsgbat_gui.core.model_card import CHECKSUMS_FILENAME, MODEL_ATTRIBUTION
-from bsgbat_gui.core.model_check import ModelSetReport, check_model_set
-from bsgbat_gui.core.models import candidate_locations, user_models_dir
+from bsgbat_gui.core.models.locate import candidate_locations, user_models_dir
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -166,7 +166,7 @@ def run_verify(
     out, err = stdout or sys.stdout, stderr or sys.stderr
     folder = args.folder or args.models
     if folder is None:
-        from bsgbat_gui.core.models import ModelSetError, locate_model_set
+        from bsgbat_gui.core.models.locate import ModelSetError, locate_model_set
 
         try:
             folder = locate_model_set(None).folder
@@ -215,14 +215,10 @@ def add_quantize_parser(actions: argparse._SubParsersAction) -> None:
 def run_quantize(
     args: argparse.Namespace, *, stdout: IO[str] | None = None, stderr: IO[str] | None = None
 ) -> int:
-    from bsgbat_gui.core.audio import find_recordings
-    from bsgbat_gui.core.models import ModelSetError, is_quantized, locate_model_set
-    from bsgbat_gui.core.quantize import (
-        INT8_MAX_ABS_DIFF,
-        QuantizeError,
-        quantize_model_set,
-        reference_windows,
-    )
+    from bsgbat_gui.core.analysis.analyse import reference_windows
+    from bsgbat_gui.core.audio.recording import find_recordings
+    from bsgbat_gui.core.models.locate import ModelSetError, is_quantized, locate_model_set
+    from bsgbat_gui.core.models.quantize import INT8_MAX_ABS_DIFF, QuantizeError, quantize_model_set
 
     out = stdout or sys.stdout
     err = stderr or sys.stderr

@@ -15,22 +15,27 @@ from typing import IO, TYPE_CHECKING
 
 from bsgbat_gui.commands.analyze import positive_float
 from bsgbat_gui.commands.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from bsgbat_gui.core.analysis import (
+from bsgbat_gui.core.analysis.analyse import (
     RecordingAnalysed,
     RecordingAnalysis,
     analyse_recording,
     windows_for,
 )
-from bsgbat_gui.core.audio import ModelRateSignal, RecordingError, RecordingInfo, probe_recording
-from bsgbat_gui.core.detections import detection_events
-from bsgbat_gui.core.ensemble import COMBINE_METHODS, Ensemble
+from bsgbat_gui.core.analysis.detections import detection_events
+from bsgbat_gui.core.analysis.thresholds import PresetError, ThresholdSettings, load_preset
+from bsgbat_gui.core.audio.recording import (
+    ModelRateSignal,
+    RecordingError,
+    RecordingInfo,
+    probe_recording,
+)
+from bsgbat_gui.core.audio.spectrogram import DisplaySpectrogram, display_spectrogram, frame_count
 from bsgbat_gui.core.model_card import FRAME_S
-from bsgbat_gui.core.models import ModelSet, ModelSetError, locate_model_set
-from bsgbat_gui.core.spectrogram import DisplaySpectrogram, display_spectrogram, frame_count
-from bsgbat_gui.core.thresholds import PresetError, ThresholdSettings, load_preset
+from bsgbat_gui.core.models.ensemble import COMBINE_METHODS, Ensemble
+from bsgbat_gui.core.models.locate import ModelSet, ModelSetError, locate_model_set
 
 if TYPE_CHECKING:
-    from bsgbat_gui.core.segments import SegmentWindow
+    from bsgbat_gui.core.audio.segments import SegmentWindow
 
 MIN_SIZE_PX, MAX_SIZE_PX = 200, 10_000
 

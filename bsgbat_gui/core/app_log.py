@@ -12,7 +12,7 @@ import logging
 import logging.handlers
 from typing import TYPE_CHECKING
 
-from bsgbat_gui.core.models import APP_NAME
+from bsgbat_gui.core.resources import APP_NAME
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -11,6 +11,8 @@ import shutil
 from importlib import resources as importlib_resources
 from pathlib import Path
 
+APP_NAME = "bsgbat-gui"  # the user folders' name (data, models, logs)
+
 DEMO_RECORDING = "demo/bsgbat-demo-synthesised-calls.wav"
 # Shown wherever the demo is: it is made up, and must never pass for a real recording.
 DEMO_NOTICE = "Demo: synthesised bat-like calls, not a real recording (no real species)"
@@ -53,8 +55,6 @@ def is_demo_recording(path: Path) -> bool:
 def user_demo_dir() -> Path:
     """Where the app keeps its copy of the demo recording (the user data folder)."""
     from platformdirs import user_data_path
-
-    from bsgbat_gui.core.models import APP_NAME
 
     return user_data_path(APP_NAME, appauthor=False) / "demo"
 

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from bsgbat_gui.core.checklist import european_checklist
 from bsgbat_gui.core.model_card import BACKGROUND_LABEL
-from bsgbat_gui.core.review_store import STATUS_RELABELLED, Decision, attach_decisions
+from bsgbat_gui.core.review.decisions import STATUS_RELABELLED, Decision, attach_decisions
 from bsgbat_gui.core.species import species_for_label
 from bsgbat_gui.gui.species_style import species_colour
 from bsgbat_gui.gui.table_model import ColumnsTableModel, ModelIndex
@@ -41,7 +41,7 @@ from bsgbat_gui.gui.table_model import ColumnsTableModel, ModelIndex
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from bsgbat_gui.core.detections import SurveyDetections
+    from bsgbat_gui.core.analysis.detections import SurveyDetections
 
 COLUMNS = ("Recording", "Species", "Start (s)", "End (s)", "Max p", "Mean p", "n", "Status")
 COL_STATUS = COLUMNS.index("Status")

@@ -1,7 +1,7 @@
 """Review → Evaluate against annotations…: the open survey's analyses against annotation files
 (BriteKit CSVs, Raven tables), per species as a table and as precision-recall curves.
 
-Numbers from :mod:`bsgbat_gui.core.evaluation` (the same as ``bsgbat-gui evaluate``); this
+Numbers from :mod:`bsgbat_gui.core.evaluation.metrics` (the same as ``bsgbat-gui evaluate``); this
 module only draws them. The selected species' curve is drawn thick with its point at the current
 threshold marked.
 """
@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bsgbat_gui.core.annotations import GRANULARITIES, AnnotationError, AnnotationSet
-from bsgbat_gui.core.evaluation import Evaluation, EvaluationError, SpeciesMetrics, evaluate
+from bsgbat_gui.core.evaluation.annotations import GRANULARITIES, AnnotationError, AnnotationSet
+from bsgbat_gui.core.evaluation.metrics import Evaluation, EvaluationError, SpeciesMetrics, evaluate
 from bsgbat_gui.core.species import species_for_label
 from bsgbat_gui.gui.species_style import species_colour
 from bsgbat_gui.gui.table_model import ColumnsTableModel, ModelIndex
@@ -36,8 +36,8 @@ from bsgbat_gui.gui.table_model import ColumnsTableModel, ModelIndex
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from bsgbat_gui.core.analysis import RecordingAnalysis
-    from bsgbat_gui.core.thresholds import ThresholdSettings
+    from bsgbat_gui.core.analysis.analyse import RecordingAnalysis
+    from bsgbat_gui.core.analysis.thresholds import ThresholdSettings
 
 COLUMNS = ("Species", "Units", "Positive", "PR-AUC", "ROC-AUC", "Precision", "Recall")
 

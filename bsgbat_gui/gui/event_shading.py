@@ -25,7 +25,7 @@ from bsgbat_gui.gui.species_style import species_colour
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from bsgbat_gui.core.detections import DetectionEvents
+    from bsgbat_gui.core.analysis.detections import DetectionEvents
 
 WASH_ALPHA = 40
 BAR_HEIGHT_PX = 5  # per species lane, on screen (thinner when many species share the strip)

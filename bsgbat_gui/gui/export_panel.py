@@ -1,9 +1,9 @@
 """The Export panel (File → Export…, Ctrl+E): preview and write the survey's detections, import
 decisions edited in a spreadsheet, write reviewed species into GUANO, and the survey summary.
 
-Everything it shows or writes comes from :mod:`bsgbat_gui.core.survey` and
-:mod:`bsgbat_gui.core.survey_export` — the same code as ``bsgbat-gui export`` — over the
-:class:`~bsgbat_gui.core.survey.Survey` the window hands it (its analyses, thresholds and
+Everything it shows or writes comes from :mod:`bsgbat_gui.core.review.survey` and
+:mod:`bsgbat_gui.core.export.formats` — the same code as ``bsgbat-gui export`` — over the
+:class:`~bsgbat_gui.core.review.survey.Survey` the window hands it (its analyses, thresholds and
 decisions). Dialogs here never block the event loop: they are opened, and answer by signal.
 """
 
@@ -32,21 +32,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from bsgbat_gui.core.audio.guano_write import GuanoUpdate, guano_plan_text
 from bsgbat_gui.core.checklist import european_checklist
-from bsgbat_gui.core.decision_import import DecisionImportError, plan_import
-from bsgbat_gui.core.guano_write import GuanoUpdate, guano_plan_text
-from bsgbat_gui.core.review_store import StoreError
-from bsgbat_gui.core.survey import (
-    RECORDING_SCOPES,
-    SCOPES,
-    RecordingRows,
-    RecordingRowsCache,
-    Survey,
-    guano_updates,
-    select_recordings,
-    summarise,
-)
-from bsgbat_gui.core.survey_export import (
+from bsgbat_gui.core.export.formats import (
     EXPORT_FORMATS,
     FOLDER_FORMATS,
     FORMAT_DESCRIPTIONS,
@@ -59,6 +47,18 @@ from bsgbat_gui.core.survey_export import (
     export_survey,
     preview_export,
     summary_table,
+)
+from bsgbat_gui.core.export.guano import guano_updates
+from bsgbat_gui.core.review.connection import StoreError
+from bsgbat_gui.core.review.decision_import import DecisionImportError, plan_import
+from bsgbat_gui.core.review.survey import (
+    RECORDING_SCOPES,
+    SCOPES,
+    RecordingRows,
+    RecordingRowsCache,
+    Survey,
+    select_recordings,
+    summarise,
 )
 from bsgbat_gui.gui.table_model import ColumnsTableModel, ModelIndex
 from bsgbat_gui.gui.worker import GuanoWriter

@@ -41,27 +41,31 @@ from PySide6.QtWidgets import (
 )
 
 from bsgbat_gui import __version__
-from bsgbat_gui.core.annotations import AnnotationError, read_annotations
+from bsgbat_gui.core.analysis.detections import StackedAnalyses, SurveyDetections
+from bsgbat_gui.core.analysis.thresholds import PresetError, parse_preset, preset_json
 from bsgbat_gui.core.app_log import log_folder
-from bsgbat_gui.core.audio import LOSSLESS_EXTENSIONS, display_path, find_recordings, name_problem
-from bsgbat_gui.core.checklist import SURVEY_SPECIES_META, european_checklist, outside_survey
-from bsgbat_gui.core.detections import StackedAnalyses, SurveyDetections
-from bsgbat_gui.core.files import canonical_path
-from bsgbat_gui.core.models import ModelSetError, locate_model_set, read_model_set, user_models_dir
-from bsgbat_gui.core.resources import DEMO_NOTICE, copy_demo_to, is_demo_recording, user_demo_dir
-from bsgbat_gui.core.review_store import (
-    STATUS_CONFIRMED,
-    STATUS_REJECTED,
-    RecordingReview,
-    ReviewStore,
-    StoreError,
-    default_store_path,
-    survey_folder,
-    writable_store_path,
+from bsgbat_gui.core.audio.recording import (
+    LOSSLESS_EXTENSIONS,
+    display_path,
+    find_recordings,
+    name_problem,
 )
+from bsgbat_gui.core.checklist import SURVEY_SPECIES_META, european_checklist, outside_survey
+from bsgbat_gui.core.evaluation.annotations import AnnotationError, read_annotations
+from bsgbat_gui.core.files import canonical_path
+from bsgbat_gui.core.models.locate import (
+    ModelSetError,
+    locate_model_set,
+    read_model_set,
+    user_models_dir,
+)
+from bsgbat_gui.core.resources import DEMO_NOTICE, copy_demo_to, is_demo_recording, user_demo_dir
+from bsgbat_gui.core.review.connection import StoreError
+from bsgbat_gui.core.review.decisions import STATUS_CONFIRMED, STATUS_REJECTED, RecordingReview
+from bsgbat_gui.core.review.locations import default_store_path, survey_folder, writable_store_path
+from bsgbat_gui.core.review.store import ReviewStore
+from bsgbat_gui.core.review.survey import Survey, SurveyRecording
 from bsgbat_gui.core.species import species_for_label
-from bsgbat_gui.core.survey import Survey, SurveyRecording
-from bsgbat_gui.core.thresholds import PresetError, parse_preset, preset_json
 from bsgbat_gui.gui.about import show_about
 from bsgbat_gui.gui.detections_panel import DetectionsPanel, SelectedEvent
 from bsgbat_gui.gui.evaluation_dialog import EvaluationDialog
@@ -94,14 +98,14 @@ from bsgbat_gui.gui.welcome import WelcomePanel
 from bsgbat_gui.gui.worker import AnalysisController, ModelDownloader, SpectrogramLoader
 
 if TYPE_CHECKING:
-    from bsgbat_gui.core.analysis import (
+    from bsgbat_gui.core.analysis.analyse import (
         RecordingAnalysed,
         RecordingAnalysis,
         RecordingFailed,
         RecordingStarted,
         SegmentsAnalysed,
     )
-    from bsgbat_gui.core.jobs import LoadedDetail, LoadedSpectrogram
+    from bsgbat_gui.core.compute.jobs import LoadedDetail, LoadedSpectrogram
 
 ANALYSIS_START_DELAY_MS = 400  # at most, after opening: see MainWindow._start_analysis
 # Analyses arriving faster than this are shown in the survey-wide views (detections table,

@@ -1,7 +1,7 @@
 """Playing calls: time-expanded or heterodyned sound through Qt Multimedia, with a cursor.
 
 The sound is prepared off the GUI thread (:class:`~bsgbat_gui.gui.worker.PlaybackPreparer`,
-signal processing in :mod:`bsgbat_gui.core.playback`), then handed whole to a ``QAudioSink``,
+signal processing in :mod:`bsgbat_gui.core.audio.playback`), then handed whole to a ``QAudioSink``,
 which plays it from a buffer without the GUI's help. The cursor is the sink's own clock
 (``processedUSecs``) converted to recording time, read by a timer: it follows what is heard.
 
@@ -24,14 +24,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bsgbat_gui.core.model_card import FMAX_HZ, FMIN_HZ
-from bsgbat_gui.core.playback import (
+from bsgbat_gui.core.audio.playback import (
     DEFAULT_LO_HZ,
     DEVICE_RATE_HZ,
     Playable,
     PlaybackSettings,
     to_pcm16,
 )
+from bsgbat_gui.core.model_card import FMAX_HZ, FMIN_HZ
 from bsgbat_gui.gui.worker import PlaybackPreparer
 
 if TYPE_CHECKING:  # Qt Multimedia is imported when first used: it may be missing at run time
@@ -40,7 +40,7 @@ if TYPE_CHECKING:  # Qt Multimedia is imported when first used: it may be missin
     from PySide6.QtGui import QAction
     from PySide6.QtMultimedia import QAudioDevice, QAudioSink
 
-    from bsgbat_gui.core.audio import RecordingInfo
+    from bsgbat_gui.core.audio.recording import RecordingInfo
 
 log = logging.getLogger(__name__)
 

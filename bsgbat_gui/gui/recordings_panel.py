@@ -24,14 +24,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bsgbat_gui.core.review_navigation import REVIEW_STATES, review_state, review_state_text
-from bsgbat_gui.core.review_store import RecordingReview
+from bsgbat_gui.core.review.decisions import RecordingReview
+from bsgbat_gui.core.review.navigation import REVIEW_STATES, review_state, review_state_text
 from bsgbat_gui.core.species import species_for_label
 from bsgbat_gui.gui.table_model import ColumnsTableModel, ModelIndex
 
 if TYPE_CHECKING:
-    from bsgbat_gui.core.analysis import RecordingAnalysis
-    from bsgbat_gui.core.audio import RecordingInfo
+    from bsgbat_gui.core.analysis.analyse import RecordingAnalysis
+    from bsgbat_gui.core.audio.recording import RecordingInfo
 
 STATUS_QUEUED = "queued"
 STATUS_ANALYSING = "analysing"

@@ -1,5 +1,6 @@
 """Review → Reliability: what the decisions say about each species' detections, and where its
-threshold should be for a target precision. Numbers from :mod:`bsgbat_gui.core.reliability`.
+threshold should be for a target precision. Numbers from
+:mod:`bsgbat_gui.core.evaluation.reliability`.
 
 One row per detected species with decisions: decisions (confirmed), precision at the current
 threshold with its 95 % interval, the suggested threshold and what moving there would do.
@@ -31,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bsgbat_gui.core.reliability import (
+from bsgbat_gui.core.evaluation.reliability import (
     DEFAULT_TARGET_PRECISION,
     Precision,
     ReviewedScores,
@@ -43,8 +44,8 @@ from bsgbat_gui.core.reliability import (
     reviewed_scores,
     threshold_effect,
 )
+from bsgbat_gui.core.review.survey import RecordingRowsCache, Survey
 from bsgbat_gui.core.species import species_for_label
-from bsgbat_gui.core.survey import RecordingRowsCache, Survey
 from bsgbat_gui.gui.species_style import species_colour
 from bsgbat_gui.gui.table_model import ColumnsTableModel, ModelIndex
 

@@ -1,6 +1,6 @@
 """Reviewing detections: decisions written to the review store at once, undo/redo, the species
 picker. The window's actions call :class:`ReviewController`; what is decided and how it attaches
-to events is core (:mod:`bsgbat_gui.core.review_store`).
+to events is core (:mod:`bsgbat_gui.core.review.store`).
 """
 
 from __future__ import annotations
@@ -24,18 +24,15 @@ from PySide6.QtWidgets import (
 
 from bsgbat_gui.core.checklist import KIND_SPECIES, Checklist, european_checklist
 from bsgbat_gui.core.model_card import BACKGROUND_LABEL
-from bsgbat_gui.core.review_store import (
-    Decision,
-    RecordingReview,
-    ReviewStore,
-    StoreError,
-)
+from bsgbat_gui.core.review.connection import StoreError
+from bsgbat_gui.core.review.decisions import Decision, RecordingReview
 from bsgbat_gui.core.species import species_for_label
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from bsgbat_gui.core.decision_import import Change
+    from bsgbat_gui.core.review.decision_import import Change
+    from bsgbat_gui.core.review.store import ReviewStore
     from bsgbat_gui.gui.detections_panel import SelectedEvent
 
 

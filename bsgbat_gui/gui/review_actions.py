@@ -4,7 +4,7 @@ relabel, notes, the reviewer's name, and the shown recording's own marks.
 A decision applies to the **selected detection of the recording shown** (:meth:`target`) — never
 to one of another recording; with none selected there a key says so and changes nothing.
 Right/Left move through the shown recording in time order, then on to the next or previous
-recording with detections (:mod:`bsgbat_gui.core.review_navigation`).
+recording with detections (:mod:`bsgbat_gui.core.review.navigation`).
 
 The window owns the actions (menus, shortcuts) and calls these; the decisions themselves, their
 undo and their storage are the :class:`~bsgbat_gui.gui.review.ReviewController`'s. Every text
@@ -21,8 +21,8 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QInputDialog, QWidget
 
 from bsgbat_gui.core.checklist import european_checklist
-from bsgbat_gui.core.review_navigation import events_in_time_order, next_to_review, step_event
-from bsgbat_gui.core.review_store import STATUS_REJECTED, STATUS_RELABELLED
+from bsgbat_gui.core.review.decisions import STATUS_REJECTED, STATUS_RELABELLED
+from bsgbat_gui.core.review.navigation import events_in_time_order, next_to_review, step_event
 from bsgbat_gui.gui.review import ReviewController, SpeciesPicker
 
 if TYPE_CHECKING:

@@ -7,7 +7,12 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from bsgbat_gui.core.thresholds import PresetError, ThresholdSettings, parse_preset, preset_json
+from bsgbat_gui.core.analysis.thresholds import (
+    PresetError,
+    ThresholdSettings,
+    parse_preset,
+    preset_json,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -87,7 +92,7 @@ class AppSettings:
     @property
     def models_base_url(self) -> str:
         """Where **Download models** fetches from (a mirror can be set in the settings file)."""
-        from bsgbat_gui.core.download import DEFAULT_BASE_URL
+        from bsgbat_gui.core.models.download import DEFAULT_BASE_URL
 
         return self._get_str("models/base_url", DEFAULT_BASE_URL)
 

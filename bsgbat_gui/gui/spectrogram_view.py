@@ -11,8 +11,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Signal
 
+from bsgbat_gui.core.audio.spectrogram import DB_FLOOR, DisplaySpectrogram, mel_band_centres_hz
 from bsgbat_gui.core.model_card import FRAME_S, N_MELS
-from bsgbat_gui.core.spectrogram import DB_FLOOR, DisplaySpectrogram, mel_band_centres_hz
 from bsgbat_gui.gui.event_shading import LANES_STRIP_BINS, EventShading
 from bsgbat_gui.gui.track_view import AXIS_WIDTH_PX, TrackView
 

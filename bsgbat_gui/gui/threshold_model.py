@@ -11,16 +11,16 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from bsgbat_gui.core.checklist import outside_survey
-from bsgbat_gui.core.ensemble import COMBINE_METHODS, CombineMethod
-from bsgbat_gui.core.model_card import BACKGROUND_LABEL
-from bsgbat_gui.core.species import SPECIES
-from bsgbat_gui.core.thresholds import (
+from bsgbat_gui.core.analysis.thresholds import (
     DEFAULT_COMBINE,
     DEFAULT_THRESHOLD,
     THRESHOLD_STEP,
     ThresholdSettings,
 )
+from bsgbat_gui.core.checklist import outside_survey
+from bsgbat_gui.core.model_card import BACKGROUND_LABEL
+from bsgbat_gui.core.models.ensemble import COMBINE_METHODS, CombineMethod
+from bsgbat_gui.core.species import SPECIES
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

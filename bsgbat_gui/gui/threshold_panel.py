@@ -30,9 +30,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bsgbat_gui.core.ensemble import COMBINE_METHODS
+from bsgbat_gui.core.analysis.thresholds import PresetError, load_preset, save_preset
+from bsgbat_gui.core.models.ensemble import COMBINE_METHODS
 from bsgbat_gui.core.species import species_for_label
-from bsgbat_gui.core.thresholds import PresetError, load_preset, save_preset
 from bsgbat_gui.gui.species_style import species_colour
 from bsgbat_gui.gui.threshold_model import THRESHOLD_STEP, ThresholdModel
 from bsgbat_gui.gui.track_view import DEFAULT_TOP_N, PER_MODEL_MODES

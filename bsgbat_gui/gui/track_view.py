@@ -15,14 +15,14 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 
-from bsgbat_gui.core.ensemble import sigmoid
+from bsgbat_gui.core.models.ensemble import sigmoid
 from bsgbat_gui.core.species import species_for_label
 from bsgbat_gui.gui.species_style import species_colour
 from bsgbat_gui.gui.threshold_model import ThresholdModel
 
 if TYPE_CHECKING:
-    from bsgbat_gui.core.analysis import RecordingAnalysis
-    from bsgbat_gui.core.segments import SegmentWindow
+    from bsgbat_gui.core.analysis.analyse import RecordingAnalysis
+    from bsgbat_gui.core.audio.segments import SegmentWindow
 
 DEFAULT_TOP_N = 5
 

@@ -1,12 +1,12 @@
 """The only module that owns threads: Qt shells around the core's generators.
 
-* :class:`AnalysisController` analyses recordings (:func:`bsgbat_gui.core.jobs.analysis_job`)
-  from a QThread, one recording at a time, over a queue that the GUI can reorder (the selected
-  recording jumps the queue).
+* :class:`AnalysisController` analyses recordings
+  (:func:`bsgbat_gui.core.compute.jobs.analysis_job`) from a QThread, one recording at a time,
+  over a queue that the GUI can reorder (the selected recording jumps the queue).
 * :class:`SpectrogramLoader` computes display spectrograms from another QThread.
 
 Each QThread only iterates a generator whose work runs in a child process
-(:class:`bsgbat_gui.core.compute_process.ComputeProcess`), so the GUI process keeps its GIL and
+(:class:`bsgbat_gui.core.compute.process.ComputeProcess`), so the GUI process keeps its GIL and
 cores for the event loop.
 
 Every result crosses threads as an immutable core object tagged with a run / request id; a result
@@ -25,24 +25,17 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from bsgbat_gui.core.analysis import (
+from bsgbat_gui.core.analysis.analyse import (
     RecordingAnalysed,
     RecordingAnalysis,
     RecordingFailed,
     RecordingStarted,
     SegmentsAnalysed,
 )
-from bsgbat_gui.core.audio import RecordingError, RecordingInfo, probe_recording
-from bsgbat_gui.core.compute_process import ComputeProcess, ComputeProcessDied, Job
-from bsgbat_gui.core.download import (
-    BytesReceived,
-    DownloadError,
-    FileInstalled,
-    FileStarted,
-    download_model_set,
-)
-from bsgbat_gui.core.guano_write import GuanoUpdate, write_guano_updates
-from bsgbat_gui.core.jobs import (
+from bsgbat_gui.core.audio.guano_write import GuanoUpdate, write_guano_updates
+from bsgbat_gui.core.audio.playback import PlaybackSettings, prepare_playback
+from bsgbat_gui.core.audio.recording import RecordingError, RecordingInfo, probe_recording
+from bsgbat_gui.core.compute.jobs import (
     LoadedDetail,
     analysis_job,
     detail_job,
@@ -50,9 +43,18 @@ from bsgbat_gui.core.jobs import (
     warm_up,
     warm_up_analysis,
 )
-from bsgbat_gui.core.models import ModelSet, ModelSetError, locate_model_set
-from bsgbat_gui.core.playback import PlaybackSettings, prepare_playback
-from bsgbat_gui.core.review_store import ReviewStore, StoreCache, StoreError
+from bsgbat_gui.core.compute.process import ComputeProcess, ComputeProcessDied, Job
+from bsgbat_gui.core.models.download import (
+    BytesReceived,
+    DownloadError,
+    FileInstalled,
+    FileStarted,
+    download_model_set,
+)
+from bsgbat_gui.core.models.locate import ModelSet, ModelSetError, locate_model_set
+from bsgbat_gui.core.review.analysis_cache import StoreCache
+from bsgbat_gui.core.review.connection import StoreError
+from bsgbat_gui.core.review.store import ReviewStore
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence

@@ -8,16 +8,12 @@ from typing import TYPE_CHECKING
 
 from test_export import golden_survey
 
-from bsgbat_gui.core.checklist import (
-    KIND_GROUP,
-    KIND_NOT_A_BAT,
-    KIND_SPECIES,
-    european_checklist,
-)
-from bsgbat_gui.core.decision_import import plan_import
+from bsgbat_gui.core.checklist import KIND_GROUP, KIND_NOT_A_BAT, KIND_SPECIES, european_checklist
+from bsgbat_gui.core.export.formats import EXPORT_CSV_COLUMNS, export_survey, kaleidoscope_code
+from bsgbat_gui.core.export.guano import guano_updates
+from bsgbat_gui.core.review.decision_import import plan_import
+from bsgbat_gui.core.review.survey import recording_rows
 from bsgbat_gui.core.species import SPECIES
-from bsgbat_gui.core.survey import guano_updates, recording_rows
-from bsgbat_gui.core.survey_export import EXPORT_CSV_COLUMNS, export_survey, kaleidoscope_code
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -89,8 +85,8 @@ def test_labels_outside_the_model_reach_every_export_verbatim_and_as_codes(tmp_p
 def test_species_lists_and_excluded_species_in_presets() -> None:
     import math
 
+    from bsgbat_gui.core.analysis.thresholds import ThresholdSettings, parse_preset, preset_json
     from bsgbat_gui.core.checklist import outside_survey, parse_species_list, species_list_text
-    from bsgbat_gui.core.thresholds import ThresholdSettings, parse_preset, preset_json
 
     checklist = european_checklist()
     text = (

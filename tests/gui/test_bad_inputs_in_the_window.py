@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from bad_inputs import ERROR, build_corpus
 from test_main_window import all_finished
 
-from bsgbat_gui.core.survey_export import EXPORT_FORMATS, KALEIDOSCOPE_COLUMNS, preview_export
+from bsgbat_gui.core.export.formats import EXPORT_FORMATS, KALEIDOSCOPE_COLUMNS, preview_export
 from bsgbat_gui.gui.recordings_panel import STATUS_DONE, STATUS_FAILED
 
 if TYPE_CHECKING:

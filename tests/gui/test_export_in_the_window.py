@@ -13,10 +13,11 @@ from PySide6.QtCore import Qt
 from test_review_in_the_window import open_analysed, press
 
 from bsgbat_gui.__main__ import _subcommand_parser
-from bsgbat_gui.core.review_store import STATUS_CONFIRMED
+from bsgbat_gui.core.export.formats import EXPORT_CSV_COLUMNS, EXPORT_FORMATS
+from bsgbat_gui.core.export.guano import guano_updates
+from bsgbat_gui.core.review.decisions import STATUS_CONFIRMED
+from bsgbat_gui.core.review.survey import select_recordings
 from bsgbat_gui.core.species import species_for_label
-from bsgbat_gui.core.survey import guano_updates, select_recordings
-from bsgbat_gui.core.survey_export import EXPORT_CSV_COLUMNS, EXPORT_FORMATS
 from bsgbat_gui.gui.export_panel import ExportPanel
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from test_main_window import all_finished, make_folder
 
-from bsgbat_gui.core.compute_process import ComputeProcess
+from bsgbat_gui.core.compute.process import ComputeProcess
 from bsgbat_gui.gui.recordings_panel import STATUS_DONE
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ def test_quitting_during_start_up_takes_under_a_second(
 def test_the_window_needs_no_compiler(tmp_path: Path) -> None:
     """Nothing the window or its spectrogram helper runs imports numba (librosa's and
     resampy's kernels compiled for 13 s on a first start); the card's numbers are kept by
-    core/dsp (tests/core/test_dsp.py)."""
+    core/dsp (tests/core/audio/test_dsp.py)."""
     import subprocess
 
     script = (
@@ -71,7 +71,7 @@ def test_the_window_needs_no_compiler(tmp_path: Path) -> None:
         "from PySide6.QtWidgets import QApplication\n"
         "app = QApplication([])\n"
         "from bsgbat_gui.gui.main_window import MainWindow\n"
-        "from bsgbat_gui.core.jobs import warm_up, load_spectrogram\n"
+        "from bsgbat_gui.core.compute.jobs import warm_up, load_spectrogram\n"
         "from bsgbat_gui.core.resources import resource_path, DEMO_RECORDING\n"
         "warm_up()\n"
         "load_spectrogram(resource_path(DEMO_RECORDING))\n"

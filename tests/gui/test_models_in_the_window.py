@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QFileDialog
 from release_server import build_release, serve_release
 
 from bsgbat_gui.core.model_card import MODEL_FILENAMES
-from bsgbat_gui.core.models import user_models_dir
+from bsgbat_gui.core.models.locate import user_models_dir
 from bsgbat_gui.gui.recordings_panel import STATUS_DONE, STATUS_NOT_ANALYSED
 from bsgbat_gui.gui.settings import AppSettings
 

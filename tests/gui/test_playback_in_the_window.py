@@ -12,9 +12,9 @@ from audio_factory import chirp_train, write_wav
 from PySide6.QtCore import QObject, Qt
 from test_review_in_the_window import make_night, open_analysed, press
 
-from bsgbat_gui.core.audio import probe_recording
-from bsgbat_gui.core.playback import DEVICE_RATE_HZ, PlaybackSettings
-from bsgbat_gui.core.review_store import STATUS_CONFIRMED
+from bsgbat_gui.core.audio.playback import DEVICE_RATE_HZ, PlaybackSettings
+from bsgbat_gui.core.audio.recording import probe_recording
+from bsgbat_gui.core.review.decisions import STATUS_CONFIRMED
 from bsgbat_gui.gui.playback import PlaybackController
 
 if TYPE_CHECKING:

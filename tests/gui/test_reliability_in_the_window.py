@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from audio_factory import chirp_train, write_wav
 
-from bsgbat_gui.core.annotations import read_annotations
-from bsgbat_gui.core.evaluation import evaluate
-from bsgbat_gui.core.reliability import precision_at
-from bsgbat_gui.core.review_store import STATUS_CONFIRMED, STATUS_REJECTED
+from bsgbat_gui.core.evaluation.annotations import read_annotations
+from bsgbat_gui.core.evaluation.metrics import evaluate
+from bsgbat_gui.core.evaluation.reliability import precision_at
+from bsgbat_gui.core.review.decisions import STATUS_CONFIRMED, STATUS_REJECTED
 from bsgbat_gui.gui.evaluation_dialog import EvaluationDialog
 from bsgbat_gui.gui.recordings_panel import STATUS_DONE
 

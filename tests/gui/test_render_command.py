@@ -12,7 +12,7 @@ from real_recordings import real_recording
 
 from bsgbat_gui.__main__ import main
 from bsgbat_gui.commands.render import windows_around
-from bsgbat_gui.core.segments import segment_windows
+from bsgbat_gui.core.audio.segments import segment_windows
 
 if TYPE_CHECKING:
     from pathlib import Path

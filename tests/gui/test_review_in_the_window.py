@@ -9,12 +9,8 @@ import pytest
 from audio_factory import chirp_train, write_wav
 from PySide6.QtCore import Qt
 
-from bsgbat_gui.core.review_store import (
-    STATUS_CONFIRMED,
-    STATUS_REJECTED,
-    STATUS_RELABELLED,
-    ReviewStore,
-)
+from bsgbat_gui.core.review.decisions import STATUS_CONFIRMED, STATUS_REJECTED, STATUS_RELABELLED
+from bsgbat_gui.core.review.store import ReviewStore
 from bsgbat_gui.gui.recordings_panel import STATUS_DONE
 from bsgbat_gui.gui.review import SpeciesPicker
 

@@ -13,8 +13,9 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QApplication
 from test_review_in_the_window import open_analysed, press
 
-from bsgbat_gui.core.review_navigation import STATE_PARTLY, STATE_REVIEWED, STATE_UNREVIEWED
-from bsgbat_gui.core.review_store import STATUS_CONFIRMED, ReviewStore
+from bsgbat_gui.core.review.decisions import STATUS_CONFIRMED
+from bsgbat_gui.core.review.navigation import STATE_PARTLY, STATE_REVIEWED, STATE_UNREVIEWED
+from bsgbat_gui.core.review.store import ReviewStore
 from bsgbat_gui.gui.recordings_panel import COL_REVIEWED, COLUMNS
 
 if TYPE_CHECKING:
@@ -216,7 +217,7 @@ def test_relabel_offers_the_european_checklist_groups_sources_and_free_text(
 def test_a_survey_species_list_marks_and_can_exclude_the_models_other_species(
     qtbot, reviewing, make_window, model_set_dir: Path
 ) -> None:
-    from bsgbat_gui.core.survey import recording_rows, select_rows
+    from bsgbat_gui.core.review.survey import recording_rows, select_rows
     from bsgbat_gui.gui.survey_species_dialog import SurveySpeciesDialog
 
     window = reviewing

@@ -11,8 +11,8 @@ import pytest
 from audio_factory import chirp_train, write_wav
 from PySide6.QtWidgets import QMessageBox
 
-from bsgbat_gui.core.ensemble import combine_logits, sigmoid
 from bsgbat_gui.core.model_card import BACKGROUND_LABEL
+from bsgbat_gui.core.models.ensemble import combine_logits, sigmoid
 from bsgbat_gui.gui.recordings_panel import STATUS_DONE
 from bsgbat_gui.gui.track_view import PER_MODEL_BAND, PER_MODEL_TRACKS
 
@@ -197,7 +197,7 @@ def test_presets_save_and_load_with_unknown_names_reported(
     label = window.thresholds.labels[3]
     window.thresholds.set_threshold(label, 0.731)
     window.thresholds.set_combine("median")
-    from bsgbat_gui.core.thresholds import save_preset
+    from bsgbat_gui.core.analysis.thresholds import save_preset
 
     saved = tmp_path / "p.json"
     save_preset(saved, window.thresholds.settings(), window.thresholds.labels)

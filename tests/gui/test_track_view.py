@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bsgbat_gui.core.audio.segments import segment_windows
 from bsgbat_gui.core.model_card import FRAME_S
-from bsgbat_gui.core.segments import segment_windows
 from bsgbat_gui.gui.track_view import step_edges
 
 

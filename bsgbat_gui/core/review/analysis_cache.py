@@ -1,0 +1,298 @@
+"""The analysis cache of a review store: every model's logits for every segment, keyed by the
+recording's content and the model set (identified by its files' SHA-256).
+
+Reopening an analysed folder shows the results without running a model; a changed file or model
+set is analysed again. The recording's header, time expansion and GUANO are kept with it, so an
+export works without the recordings at hand. Analysis processes write it without the window's
+lock (SQLite serialises writers).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import logging
+import sqlite3
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from bsgbat_gui.core.analysis.analyse import RecordingAnalysis, windows_for
+from bsgbat_gui.core.audio.metadata import RecordingMetadata, plausible_timestamp
+from bsgbat_gui.core.audio.recording import RecordingError, RecordingInfo, probe_recording
+from bsgbat_gui.core.files import canonical_path, sha256_file
+from bsgbat_gui.core.models.locate import ModelSet, is_quantized
+from bsgbat_gui.core.review.connection import StoreConnection
+from bsgbat_gui.core.review.decisions import now_iso
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+    from pathlib import Path
+
+    from bsgbat_gui.core.review.store import ReviewStore  # the store is built on this module
+
+log = logging.getLogger(__name__)
+
+# An analysis as stored: what _analysis_from_row rebuilds it from, in this order.
+_ANALYSIS_COLUMNS = (
+    "a.labels_json, a.model_names_json, a.n_models, a.n_segments, a.n_labels, a.logits"
+)
+
+
+def _analysis_from_row(info: RecordingInfo, stored: Sequence[Any]) -> RecordingAnalysis | None:
+    """The analysis of ``info`` from its stored columns (:data:`_ANALYSIS_COLUMNS`), or None
+    when it does not fit the recording (another number of windows: the file changed).
+    """
+    labels_json, names_json, n_models, n_seg, n_labels, blob = stored
+    windows = windows_for(info)
+    if len(windows) != n_seg or len(blob) != 4 * n_models * n_seg * n_labels:
+        return None
+    logits = np.frombuffer(blob, dtype="<f4").reshape(n_models, n_seg, n_labels)
+    return RecordingAnalysis(
+        info=info,
+        windows=tuple(windows),
+        per_model_logits=logits.astype(np.float32),
+        labels=tuple(json.loads(labels_json)),
+        model_names=tuple(json.loads(names_json)),
+    )
+
+
+class AnalysisRecords(StoreConnection):
+    """The analyses and model-file hashes of a review store."""
+
+    def cached_analysis(self, info: RecordingInfo, model_set_id: str) -> RecordingAnalysis | None:
+        """The stored analysis of ``info``'s file by this model set, if still valid: same size
+        and modification time, or, when only the time changed, the same content SHA-256.
+        """
+        path = canonical_path(info.path)
+        row = self._conn.execute(
+            "SELECT r.id, r.size, r.mtime_ns, r.content_sha256, a.time_expansion, "
+            + _ANALYSIS_COLUMNS
+            + " FROM recordings r JOIN analyses a ON a.recording_id = r.id"
+            " WHERE r.path = ? AND a.model_set_id = ?",
+            (self.key(path), model_set_id),
+        ).fetchone()
+        if row is None:
+            return None
+        rid, size, mtime_ns, sha, te = row[:5]
+        stored = row[5:]
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        if stat.st_size != size or te != info.time_expansion:
+            return None
+        if stat.st_mtime_ns != mtime_ns:
+            if not sha or sha256_file(path) != sha:
+                return None  # the content changed: analyse again
+            if not self.read_only:
+                self._write(
+                    "UPDATE recordings SET mtime_ns = ? WHERE id = ?", (stat.st_mtime_ns, rid)
+                )
+        return _analysis_from_row(info, stored)
+
+    def save_analysis(
+        self, analysis: RecordingAnalysis, model_set_id: str, content_sha256: str
+    ) -> None:
+        """Keep ``analysis`` (all its models' logits) for next time, in one transaction."""
+        info = analysis.info
+        path = canonical_path(info.path)
+        key = self.key(path)
+        stat = path.stat()
+        logits = np.ascontiguousarray(analysis.per_model_logits, dtype="<f4")
+        metadata = {
+            "header_rate_hz": info.header_rate_hz,
+            "header_frames": info.header_frames,
+            "format": info.format,
+            "subtype": info.subtype,
+            "channels": info.channels,
+            "time_expansion_source": info.time_expansion_source,
+            "timestamp": info.metadata.timestamp.isoformat() if info.metadata.timestamp else "",
+            "latitude": info.metadata.latitude,
+            "longitude": info.metadata.longitude,
+            "guano": info.metadata.guano,
+        }
+        with self._transaction():
+            previous = self._conn.execute(
+                "SELECT id, content_sha256 FROM recordings WHERE path = ?", (key,)
+            ).fetchone()
+            if previous is not None and previous[1] != content_sha256:
+                # The file's content changed: analyses of the old content, by any model set,
+                # are stale.
+                self._conn.execute("DELETE FROM analyses WHERE recording_id = ?", (previous[0],))
+            self._conn.execute(
+                "INSERT INTO recordings(path, size, mtime_ns, content_sha256, time_expansion,"
+                " metadata_json) VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT(path) DO UPDATE SET size = excluded.size,"
+                " mtime_ns = excluded.mtime_ns, content_sha256 = excluded.content_sha256,"
+                " time_expansion = excluded.time_expansion, metadata_json = excluded.metadata_json",
+                (key, stat.st_size, stat.st_mtime_ns, content_sha256,
+                 info.time_expansion, json.dumps(metadata, default=str)),
+            )  # fmt: skip
+            rid = self._conn.execute("SELECT id FROM recordings WHERE path = ?", (key,)).fetchone()[
+                0
+            ]
+            self._conn.execute(
+                "INSERT OR REPLACE INTO analyses(recording_id, model_set_id, time_expansion,"
+                " labels_json, model_names_json, n_models, n_segments, n_labels, logits,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (rid, model_set_id, info.time_expansion, json.dumps(list(analysis.labels)),
+                 json.dumps(list(analysis.model_names)), *logits.shape, logits.tobytes(),
+                 now_iso()),
+            )  # fmt: skip
+
+    def analysis_model_sets(self) -> dict[Path, str]:
+        """The model set of each recording's latest stored analysis (for exports)."""
+        rows = self._conn.execute(
+            "SELECT r.path, a.model_set_id FROM recordings r JOIN analyses a"
+            " ON a.recording_id = r.id ORDER BY a.created_at"
+        ).fetchall()
+        return {self.path_of(path): set_id for path, set_id in rows}
+
+    def stored_analyses(self) -> Iterator[tuple[Path, str, RecordingAnalysis | str]]:
+        """Every recording's latest stored analysis, by path: ``(path, model_set_id, analysis)``,
+        or ``(path, model_set_id, reason)`` when it cannot be rebuilt.
+
+        The recording is described from what the store kept (header, time expansion, GUANO), so
+        an export works without the recordings at hand; a store written before the header was
+        kept probes the file's header instead.
+        """
+        rows = self._conn.execute(
+            "SELECT r.path, r.metadata_json, a.model_set_id, a.time_expansion, "
+            + _ANALYSIS_COLUMNS
+            + " FROM recordings r JOIN analyses a ON a.recording_id = r.id"
+            " WHERE a.created_at = (SELECT MAX(created_at) FROM analyses b"
+            "                       WHERE b.recording_id = r.id)"
+            " ORDER BY r.path"
+        )
+        seen: set[str] = set()
+        for row in rows:
+            path_text, meta_json, set_id, te = row[:4]
+            if path_text in seen:  # two analyses made in the same second: the first is enough
+                continue
+            seen.add(path_text)
+            path = self.path_of(path_text)
+            try:
+                info = _info_from_metadata(path, float(te), json.loads(meta_json))
+            except RecordingError as exc:
+                yield path, set_id, f"not in the store and cannot be read: {exc}"
+                continue
+            analysis = _analysis_from_row(info, row[4:])
+            if analysis is None:
+                yield path, set_id, "stored analysis does not fit the recording (file changed?)"
+            else:
+                yield path, set_id, analysis
+
+    def file_rewritten(self, path: Path, content_sha256: str) -> None:
+        """Record that ``path`` was rewritten by us with its audio unchanged (GUANO write-back),
+        so its cached analyses stay valid.
+        """
+        path = canonical_path(path)
+        stat = path.stat()
+        self._write(
+            "UPDATE recordings SET size = ?, mtime_ns = ?, content_sha256 = ? WHERE path = ?",
+            (stat.st_size, stat.st_mtime_ns, content_sha256, self.key(path)),
+        )
+
+    def model_sha256_file(self, path: Path) -> str:
+        """SHA-256 of a (large) model file, remembered by path, size and modification time."""
+        path = canonical_path(path)
+        stat = path.stat()
+        row = self._conn.execute(
+            "SELECT sha256 FROM file_hashes WHERE path = ? AND size = ? AND mtime_ns = ?",
+            (str(path), stat.st_size, stat.st_mtime_ns),
+        ).fetchone()
+        if row is not None:
+            return str(row[0])
+        digest = sha256_file(path)
+        if not self.read_only:
+            self._write(
+                "INSERT OR REPLACE INTO file_hashes VALUES (?, ?, ?, ?)",
+                (str(path), stat.st_size, stat.st_mtime_ns, digest),
+            )
+        return digest
+
+
+def _info_from_metadata(path: Path, time_expansion: float, meta: dict[str, Any]) -> RecordingInfo:
+    if "header_frames" not in meta:
+        return probe_recording(path, time_expansion=time_expansion)
+    timestamp = None
+    if meta.get("timestamp"):
+        with contextlib.suppress(ValueError):
+            timestamp = dt.datetime.fromisoformat(meta["timestamp"])
+        if timestamp is not None and not plausible_timestamp(timestamp):
+            timestamp = None  # kept by an older version that did not check
+    return RecordingInfo(
+        path=path,
+        header_rate_hz=int(meta["header_rate_hz"]),
+        channels=int(meta.get("channels", 1)),
+        header_frames=int(meta["header_frames"]),
+        format=str(meta.get("format", "")),
+        subtype=str(meta.get("subtype", "")),
+        time_expansion=time_expansion,
+        time_expansion_source=str(meta.get("time_expansion_source", "")),
+        metadata=RecordingMetadata(
+            guano=dict(meta.get("guano") or {}),
+            timestamp=timestamp,
+            latitude=meta.get("latitude"),
+            longitude=meta.get("longitude"),
+        ),
+    )
+
+
+def model_set_id(model_set: ModelSet, store: AnalysisRecords | None = None) -> str:
+    """A model set's identity: SHA-256 over its files' SHA-256 and its labels, so a replaced,
+    quantised or retrained model makes every cached analysis stale.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(model_set.model_paths, key=lambda p: p.name):
+        file_hash = store.model_sha256_file(path) if store is not None else sha256_file(path)
+        digest.update(f"{path.name}:{file_hash}\n".encode())
+    digest.update("\n".join(model_set.labels).encode())
+    # A quantised copy says so in its identity, hence in every export's model_set column.
+    return digest.hexdigest() + ("-int8" if is_quantized(model_set.folder) else "")
+
+
+class StoreCache:
+    """A review store as the analysis cache of one model set (see
+    :class:`~bsgbat_gui.core.analysis.analyse.AnalysisCache`).
+
+    A store that cannot be read or written makes analyses run uncached, never fail: the error is
+    logged and kept in :attr:`problem` for the caller to report once.
+    """
+
+    def __init__(self, store: ReviewStore, model_set: ModelSet) -> None:
+        self.store = store
+        self.model_set = model_set
+        self._model_set_id: str | None = None
+        self.problem = ""
+
+    @property
+    def model_set_id(self) -> str:
+        """The model set's identity (hashed once, then remembered)."""
+        if self._model_set_id is None:
+            self._model_set_id = model_set_id(self.model_set, self.store)
+        return self._model_set_id
+
+    def lookup(self, info: RecordingInfo) -> RecordingAnalysis | None:
+        """The cached analysis of ``info``'s file, if valid (store errors: None, reported once)."""
+        try:
+            return self.store.cached_analysis(info, self.model_set_id)
+        except (sqlite3.Error, OSError) as exc:
+            self._report(f"cannot read the analysis cache: {exc}")
+            return None
+
+    def keep(self, analysis: RecordingAnalysis) -> None:
+        """Cache ``analysis`` (store errors reported once, never raised)."""
+        if self.store.read_only:
+            return
+        try:
+            self.store.save_analysis(analysis, self.model_set_id, sha256_file(analysis.info.path))
+        except (sqlite3.Error, OSError) as exc:
+            self._report(f"cannot save to the analysis cache: {exc}")
+
+    def _report(self, problem: str) -> None:
+        log.warning("%s: %s", self.store.path, problem)
+        self.problem = problem

@@ -1,0 +1,136 @@
+"""Where the review keys go: the detection a decision applies to, Right/Left through a recording
+and on to the next, "next unreviewed recording", and each recording's review state.
+
+The rule a reviewer can trust: **a decision applies to the selected detection of the recording
+shown**, never to one of another recording. Moving with Right/Left stays in the shown recording
+(in time order) and only then goes on to the next or previous recording that has detections,
+saying so. Everything here is plain data (no Qt): the window passes the order its tables show.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from pathlib import Path
+
+    from bsgbat_gui.core.analysis.detections import SurveyDetections
+    from bsgbat_gui.core.review.decisions import RecordingReview
+
+# A recording's review state, as the recordings table, its filter and the status bar say it.
+STATE_UNREVIEWED = "unreviewed"  # detections, none decided, not marked
+STATE_PARTLY = "partly reviewed"  # some of its detections decided
+STATE_REVIEWED = "reviewed"  # marked reviewed, or every detection decided
+STATE_NO_BATS = "no bats"  # marked as holding no bat
+STATE_NOTHING = "no detections"  # nothing detected at the thresholds, not marked
+REVIEW_STATES = (STATE_UNREVIEWED, STATE_PARTLY, STATE_REVIEWED, STATE_NO_BATS, STATE_NOTHING)
+NEEDS_REVIEW = (STATE_UNREVIEWED, STATE_PARTLY)
+
+
+def review_state(total: int, decided: int, review: RecordingReview) -> str:
+    """The state of a recording with ``total`` detections, ``decided`` of them decided."""
+    if review.no_bats:
+        return STATE_NO_BATS
+    if review.reviewed or (total and decided >= total):
+        return STATE_REVIEWED
+    if decided:
+        return STATE_PARTLY
+    return STATE_UNREVIEWED if total else STATE_NOTHING
+
+
+def review_state_text(total: int, decided: int, review: RecordingReview) -> str:
+    """Short text for a table cell: ``2 / 5``, ``✓ 5 / 5``, ``no bats``, ``—``."""
+    state = review_state(total, decided, review)
+    if state == STATE_NO_BATS:
+        return "no bats"
+    if state == STATE_REVIEWED:
+        return f"✓ {decided} / {total}" if total else "✓"
+    if state == STATE_NOTHING:
+        return "—"
+    return f"{decided} / {total}"
+
+
+@dataclass(frozen=True)
+class Step:
+    """Where a Right/Left press goes: an event (index into the detections' events) in
+    ``path``, or nowhere; ``crossed`` when it leaves the shown recording; ``message`` a hint.
+    """
+
+    event: int | None
+    path: Path | None
+    crossed: bool = False
+    message: str = ""
+
+
+def events_in_time_order(
+    detections: SurveyDetections, candidates: npt.NDArray[np.intp], path: Path
+) -> npt.NDArray[np.intp]:
+    """The ``candidates`` (event indices, e.g. the rows a table shows) of ``path``, in time
+    order (then by species).
+    """
+    if path not in detections.paths or not len(candidates):
+        return np.empty(0, dtype=np.intp)
+    mine = candidates[detections.recording_index[candidates] == detections.paths.index(path)]
+    ev = detections.events
+    ordered: npt.NDArray[np.intp] = mine[np.lexsort((ev.label_index[mine], ev.start_s[mine]))]
+    return ordered
+
+
+def step_event(
+    detections: SurveyDetections,
+    candidates: npt.NDArray[np.intp],
+    recording_order: Sequence[Path],
+    current_path: Path | None,
+    current_event: int | None,
+    step: int,
+) -> Step:
+    """The event after (``step`` 1) or before (-1) ``current_event`` in the shown recording; at
+    its first or last one, the first (or last) event of the next (previous) recording in
+    ``recording_order`` that has one of ``candidates``.
+    """
+    if current_path is not None:
+        mine = events_in_time_order(detections, candidates, current_path)
+        if len(mine):
+            found = np.flatnonzero(mine == current_event) if current_event is not None else None
+            if found is None or not len(found):  # nothing of it selected: start at its end
+                return Step(int(mine[0] if step > 0 else mine[-1]), current_path)
+            k = int(found[0]) + step
+            if 0 <= k < len(mine):
+                return Step(int(mine[k]), current_path)
+    order = list(recording_order)
+    start = order.index(current_path) if current_path in order else (-1 if step > 0 else len(order))
+    k = start + step
+    while 0 <= k < len(order):
+        theirs = events_in_time_order(detections, candidates, order[k])
+        if len(theirs):
+            event = int(theirs[0] if step > 0 else theirs[-1])
+            where = "first" if step > 0 else "last"
+            return Step(
+                event, order[k], crossed=True,
+                message=f"{'Next' if step > 0 else 'Previous'} recording: {order[k].name} "
+                f"({where} detection)",
+            )  # fmt: skip
+        k += step
+    if step > 0:
+        return Step(None, None, message="The last detection: no later recording has detections")
+    return Step(None, None, message="The first detection: no earlier recording has detections")
+
+
+def next_to_review(
+    recording_order: Sequence[Path], states: Mapping[Path, str], current: Path | None
+) -> Path | None:
+    """The next recording after ``current`` (wrapping round) that still needs review."""
+    order = list(recording_order)
+    if not order:
+        return None
+    start = order.index(current) if current in order else -1
+    for k in range(1, len(order) + 1):
+        path = order[(start + k) % len(order)]
+        if states.get(path) in NEEDS_REVIEW and path != current:
+            return path
+    return None
