@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from superqt.utils import qdebounced
 
 from bsgbat_gui.core.audio.guano_write import GuanoUpdate, guano_plan_text
 from bsgbat_gui.core.checklist import european_checklist
@@ -141,10 +142,7 @@ class ExportPanel(QDialog):
         self._guano_failures: list[str] = []
         self._guano_done = 0
         self._dialog: QWidget | None = None  # the open file/confirmation dialog
-        self._refresh_timer = QTimer(self)
-        self._refresh_timer.setSingleShot(True)
-        self._refresh_timer.setInterval(REFRESH_DELAY_MS)
-        self._refresh_timer.timeout.connect(self.refresh)
+        self._refresh_soon = qdebounced(self.refresh, timeout=REFRESH_DELAY_MS, parent=self)
         self._build()
         self.guano_writer.file_done.connect(self._guano_file_done)
         self.guano_writer.finished.connect(self._guano_finished)
@@ -258,7 +256,7 @@ class ExportPanel(QDialog):
     def schedule_refresh(self) -> None:
         """Thresholds, decisions or analyses changed: rebuild when visible, once settled."""
         if self.isVisible():
-            self._refresh_timer.start()
+            self._refresh_soon()
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
@@ -266,9 +264,7 @@ class ExportPanel(QDialog):
 
     def _settle(self) -> None:
         """A change is waiting for the debounce: apply it before writing or importing."""
-        if self._refresh_timer.isActive():
-            self._refresh_timer.stop()
-            self.refresh()
+        self._refresh_soon.flush()
 
     def refresh(self) -> None:
         survey = self.survey = self.survey_source()

@@ -7,13 +7,11 @@ import contextlib
 import html
 import json
 import logging
-import math
 import sqlite3
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, QUrl
+from PySide6.QtCore import QByteArray, QSize, Qt, QUrl
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -39,6 +37,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from superqt.utils import QSignalDebouncer, QSignalThrottler, qdebounced
 
 from bsgbat_gui import __version__
 from bsgbat_gui.core.analysis.detections import StackedAnalyses, SurveyDetections
@@ -167,30 +166,30 @@ class MainWindow(QMainWindow):
         self.models_usable = False  # a model set was found (set by _check_models)
         # Thresholds and the selection are saved (settings, review store) once a drag or a run of
         # key presses has settled, not on every step of it; closing saves them at once.
-        self._save_view_timer = QTimer(self)
-        self._save_view_timer.setSingleShot(True)
-        self._save_view_timer.setInterval(500)
-        self._save_view_timer.timeout.connect(self._save_view_state)
+        self._save_view_soon = qdebounced(self._save_view_state, timeout=500, parent=self)
         # Analyses arrive in bursts (one inference batch spans several short files, and every
         # queued result is delivered in one event-loop pass): they are only collected as they
         # come; the shown recording's tracks are drawn in a pass of their own, and the
         # survey-wide work (events, tables, shading, export preview) runs once per burst, after
         # the pass, and at most every SURVEY_REFRESH_MIN_INTERVAL_MS, so no single pass grows
         # with the size of the burst and a fast analysis of thousands of short files does not
-        # spend the GUI thread re-deriving the whole survey after every file.
-        self._survey_refresh_timer = QTimer(self)
-        self._survey_refresh_timer.setSingleShot(True)
-        self._survey_refreshed_at = -math.inf  # time.monotonic() of the last refresh
-        self._survey_refresh_timer.timeout.connect(self._refresh_after_analyses)
-        self._track_refresh_timer = QTimer(self)
-        self._track_refresh_timer.setSingleShot(True)
-        self._track_refresh_timer.setInterval(0)
-        self._track_refresh_timer.timeout.connect(self._show_current_tracks)
+        # spend the GUI thread re-deriving the whole survey after every file: a 0 ms debounce
+        # (after the pass) feeding a throttle (its leading edge at once, then at most one per
+        # interval). Signal objects, since wrapping one qthrottled callable in another does
+        # not work (functools.wraps copies the inner one's state onto the outer one).
+        self._survey_throttle = QSignalThrottler(parent=self)  # leading edge by default
+        self._survey_throttle.setTimeout(SURVEY_REFRESH_MIN_INTERVAL_MS)
+        self._survey_throttle.triggered.connect(self._refresh_after_analyses)
+        self._survey_after_pass = QSignalDebouncer(parent=self)
+        self._survey_after_pass.setTimeout(0)
+        self._survey_after_pass.triggered.connect(self._survey_throttle.throttle)
+        self._show_current_tracks_soon = qdebounced(
+            self._show_current_tracks, timeout=0, parent=self
+        )
         self._analysis_waiting: list[Path] | None = None  # see _start_analysis
-        self._analysis_start_timer = QTimer(self)
-        self._analysis_start_timer.setSingleShot(True)
-        self._analysis_start_timer.setInterval(ANALYSIS_START_DELAY_MS)
-        self._analysis_start_timer.timeout.connect(self._start_waiting_analysis)
+        self._start_waiting_analysis_soon = qdebounced(
+            self._start_waiting_analysis, timeout=ANALYSIS_START_DELAY_MS, parent=self
+        )
         self._dialog: QWidget | None = None  # the open shortcuts / evaluation window
         self.analysis = AnalysisController(self, models_dir=self.models_dir)
         self.spectrogram_loader = SpectrogramLoader(self)
@@ -548,8 +547,8 @@ class MainWindow(QMainWindow):
         self.thresholds.thresholds_changed.connect(self._export_inputs_changed)
         self.thresholds.combine_changed.connect(self._export_inputs_changed)
         self.review.problem.connect(self._review_problem)
-        self.thresholds.thresholds_changed.connect(self._save_view_timer.start)
-        self.thresholds.combine_changed.connect(self._save_view_timer.start)
+        self.thresholds.thresholds_changed.connect(self._save_view_soon)
+        self.thresholds.combine_changed.connect(self._save_view_soon)
         self.cancel_button.clicked.connect(self.cancel_analysis)
         self.playback.cursor_moved.connect(self.spectrogram_view.set_cursor)
         self.playback.message.connect(self.status_label.setText)
@@ -788,7 +787,7 @@ class MainWindow(QMainWindow):
     def _open_store(self, paths: list[Path]) -> None:
         """Open the survey's review store (decisions, cached analyses, thresholds, selection):
         in the opened folder, or the user data folder when that one is read-only."""
-        self._save_view_timer.stop()
+        self._save_view_soon.cancel()
         self._save_view_state()  # into the store being left
         path = writable_store_path(paths)
         survey_root = survey_folder(paths)
@@ -835,10 +834,10 @@ class MainWindow(QMainWindow):
         # the first picture. The analysis starts once the picture is in, or after a moment.
         self.analysis.cancel()
         self._analysis_waiting = recordings
-        self._analysis_start_timer.start()
+        self._start_waiting_analysis_soon()
 
     def _start_waiting_analysis(self) -> None:
-        self._analysis_start_timer.stop()
+        self._start_waiting_analysis_soon.cancel()
         recordings, self._analysis_waiting = self._analysis_waiting, None
         if recordings is None:
             return
@@ -942,7 +941,7 @@ class MainWindow(QMainWindow):
     def show_event(self, event: SelectedEvent) -> None:
         """Show a detection: its recording, zoomed to it, outlined on the spectrogram."""
         span = (event.start_s, event.end_s)
-        self._save_view_timer.start()  # the selection is restored on reopening
+        self._save_view_soon()  # the selection is restored on reopening
         if event.path != self.current_path:
             self.show_recording(event.path)
             self.spectrogram_view.event_shading.set_selected(span)
@@ -1219,14 +1218,10 @@ class MainWindow(QMainWindow):
         self.survey.set_combine(self.thresholds.combine)
         self.survey.add(analysis)
         if path == self.current_path:  # its tracks do not wait for the survey's refresh
-            self._track_refresh_timer.start()
-        if not self._survey_refresh_timer.isActive():
-            since_last_ms = (time.monotonic() - self._survey_refreshed_at) * 1000
-            wait_ms = SURVEY_REFRESH_MIN_INTERVAL_MS - since_last_ms
-            self._survey_refresh_timer.start(math.ceil(wait_ms) if wait_ms > 0 else 0)
+            self._show_current_tracks_soon()
+        self._survey_after_pass.throttle()
 
     def _refresh_after_analyses(self) -> None:
-        self._survey_refreshed_at = time.monotonic()
         self._refresh_detections()
         self._export_inputs_changed()
 
@@ -1286,7 +1281,7 @@ class MainWindow(QMainWindow):
 
     def cancel_analysis(self) -> None:
         self._analysis_waiting = None
-        self._analysis_start_timer.stop()
+        self._start_waiting_analysis_soon.cancel()
         self.analysis.cancel()
         self.progress_bar.hide()
         self.cancel_button.hide()
@@ -1400,12 +1395,12 @@ class MainWindow(QMainWindow):
         self.settings.set_geometry("main_splitter", self.main_splitter.saveState())
         self.settings.set_geometry("window_state", self.saveState())
         self.settings.sync()
-        self._save_view_timer.stop()
+        self._save_view_soon.cancel()
         self._save_view_state()
         self.review.set_store(None)  # closes it (every decision is already committed)
         self.model_downloader.shutdown()
         self._analysis_waiting = None
-        self._analysis_start_timer.stop()
+        self._start_waiting_analysis_soon.cancel()
         self.analysis.shutdown()
         self.spectrogram_loader.shutdown()
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from superqt.utils import qdebounced
 
 from bsgbat_gui.core.evaluation.reliability import (
     DEFAULT_TARGET_PRECISION,
@@ -217,10 +218,7 @@ class ReliabilityPanel(QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(splitter, 1)
 
-        self._refresh_timer = QTimer(self)
-        self._refresh_timer.setSingleShot(True)
-        self._refresh_timer.setInterval(REFRESH_DELAY_MS)
-        self._refresh_timer.timeout.connect(self.refresh)
+        self._refresh_soon = qdebounced(self.refresh, timeout=REFRESH_DELAY_MS, parent=self)
         self.target_box.valueChanged.connect(self.schedule_refresh)
         self.apply_button.clicked.connect(self.apply_suggestion)
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._show_selected())
@@ -230,11 +228,11 @@ class ReliabilityPanel(QWidget):
     def schedule_refresh(self, *_: object) -> None:
         """Decisions or thresholds changed: recompute once they settle (only while shown)."""
         if self.isVisible():
-            self._refresh_timer.start()
+            self._refresh_soon()
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        self._refresh_timer.start()
+        self._refresh_soon()
 
     def refresh(self) -> None:
         survey = self._survey_source()

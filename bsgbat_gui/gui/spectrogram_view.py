@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Signal
+from superqt.utils import qdebounced
 
 from bsgbat_gui.core.audio.spectrogram import DB_FLOOR, DisplaySpectrogram, mel_band_centres_hz
 from bsgbat_gui.core.model_card import FRAME_S, N_MELS
@@ -155,16 +156,14 @@ class SpectrogramView(pg.GraphicsLayoutWidget):
         self._db_levels = (DB_FLOOR, 0.0)
         self._colour_map = DEFAULT_COLOUR_MAP
         self._syncing_range = False
-        self._refresh_timer = QTimer(self)
-        self._refresh_timer.setSingleShot(True)
-        self._refresh_timer.setInterval(REFRESH_DELAY_MS)
-        self._refresh_timer.timeout.connect(self._refresh_layers)
-        self._detail_timer = QTimer(self)
-        self._detail_timer.setSingleShot(True)
-        self._detail_timer.setInterval(DETAIL_DELAY_MS)
-        self._detail_timer.timeout.connect(self._ask_for_detail)
+        self._refresh_layers_soon = qdebounced(
+            self._refresh_layers, timeout=REFRESH_DELAY_MS, parent=self
+        )
+        self._ask_for_detail_soon = qdebounced(
+            self._ask_for_detail, timeout=DETAIL_DELAY_MS, parent=self
+        )
         self.plot.sigXRangeChanged.connect(self._main_range_changed)
-        self.plot.vb.sigResized.connect(self._refresh_timer.start)
+        self.plot.vb.sigResized.connect(self._refresh_layers_soon)
         self.scene().sigMouseClicked.connect(self._overview_clicked)
         self.set_colour_map(DEFAULT_COLOUR_MAP)
         self.show_message("Open a recording")
@@ -409,9 +408,9 @@ class SpectrogramView(pg.GraphicsLayoutWidget):
             self._syncing_range = True
             self.overview_region.setRegion(self.visible_range())
             self._syncing_range = False
-        self._refresh_timer.start()
+        self._refresh_layers_soon()
         if self._spectrogram is not None and self._spectrogram.frames_per_column > 1:
-            self._detail_timer.start()
+            self._ask_for_detail_soon()
 
     def _overview_region_changed(self) -> None:
         if self._syncing_range:
@@ -420,8 +419,8 @@ class SpectrogramView(pg.GraphicsLayoutWidget):
         x0, x1 = self.overview_region.getRegion()
         self.plot.setXRange(x0, x1, padding=0)
         self._syncing_range = False
-        self._refresh_timer.start()
-        self._detail_timer.start()
+        self._refresh_layers_soon()
+        self._ask_for_detail_soon()
 
     def _overview_clicked(self, event) -> None:
         """A click on the overview centres the main view there."""

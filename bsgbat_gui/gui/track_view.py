@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
+from superqt.utils import qdebounced
 
 from bsgbat_gui.core.models.ensemble import sigmoid
 from bsgbat_gui.core.species import species_for_label
@@ -198,12 +199,11 @@ class TrackView(pg.PlotItem):
         self._band.setZValue(-5)
         self.addItem(self._band)
         self._band.hide()
-        self._refresh_timer = QTimer()
-        self._refresh_timer.setSingleShot(True)
-        self._refresh_timer.setInterval(REFRESH_DELAY_MS)
-        self._refresh_timer.timeout.connect(self._refresh_steps)
-        self.vb.sigXRangeChanged.connect(self._refresh_timer.start)
-        self.vb.sigResized.connect(self._refresh_timer.start)
+        self._refresh_steps_soon = qdebounced(
+            self._refresh_steps, timeout=REFRESH_DELAY_MS, parent=self
+        )
+        self.vb.sigXRangeChanged.connect(self._refresh_steps_soon)
+        self.vb.sigResized.connect(self._refresh_steps_soon)
         self.thresholds.threshold_changed.connect(self._threshold_changed)
         self.thresholds.visibility_changed.connect(self.redraw)
         self.thresholds.combine_changed.connect(self.redraw)
