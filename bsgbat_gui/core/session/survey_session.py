@@ -1,0 +1,430 @@
+"""The open survey: what the window shows, held without Qt.
+
+A :class:`SurveySession` is opened on paths (a folder, files); it holds
+
+* the recordings and where each one stands (:class:`~bsgbat_gui.core.session.recordings.
+  RecordingList`): queued, analysing, done (from the cache or not), failed; species found;
+  review progress;
+* every analysis, and the detection events at the current thresholds with the decision
+  attached to each event (:meth:`SurveySession.refresh_detections`);
+* the survey's review store, its decisions and recording marks, mirrored in memory and written
+  through (a decision is on disk when :meth:`SurveySession.replace_decision` returns);
+* the current recording, the selection to restore on reopening, the survey species list and
+  the thresholds the store kept;
+* the survey as the export sees it (:meth:`SurveySession.survey_for_export`).
+
+The window (``gui/``) shows this state and turns keys and clicks into calls on it; tests drive
+it directly. Store writes raise :data:`STORE_WRITE_ERRORS`: the caller says what was not saved
+and keeps working.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+from psygnal import Signal
+
+from bsgbat_gui.core.analysis.detections import StackedAnalyses, SurveyDetections
+from bsgbat_gui.core.audio.recording import display_path, find_recordings, name_problem
+from bsgbat_gui.core.checklist import SURVEY_SPECIES_META
+from bsgbat_gui.core.files import canonical_path
+from bsgbat_gui.core.review.connection import StoreError
+from bsgbat_gui.core.review.decisions import RecordingReview, attach_decisions
+from bsgbat_gui.core.review.locations import default_store_path, survey_folder, writable_store_path
+from bsgbat_gui.core.review.store import ReviewStore
+from bsgbat_gui.core.review.survey import Survey, SurveyRecording
+from bsgbat_gui.core.session.recordings import (
+    STATUS_ANALYSING,
+    STATUS_DONE,
+    STATUS_FAILED,
+    STATUS_NOT_ANALYSED,
+    STATUS_QUEUED,
+    RecordingList,
+)
+from bsgbat_gui.core.session.selection import (
+    SELECTION_META,
+    SelectedEvent,
+    selection_from_json,
+    selection_to_json,
+    species_from_json,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
+    from bsgbat_gui.core.analysis.analyse import RecordingAnalysis
+    from bsgbat_gui.core.analysis.thresholds import ThresholdSettings
+    from bsgbat_gui.core.audio.recording import RecordingInfo
+    from bsgbat_gui.core.review.decision_import import Change
+    from bsgbat_gui.core.review.decisions import Decision
+
+log = logging.getLogger(__name__)
+
+STORE_WRITE_ERRORS = (sqlite3.Error, OSError, StoreError)  # what a store write may raise
+THRESHOLDS_META = "thresholds"  # the review store's meta key: the thresholds preset (JSON)
+
+
+@dataclass(frozen=True)
+class OpenedPaths:
+    """The recordings found in the paths a user opened, and the files that cannot be opened
+    (one line each: name and reason).
+    """
+
+    paths: tuple[Path, ...]
+    recordings: tuple[Path, ...]
+    problems: tuple[str, ...] = field(default=())
+
+
+class SurveySession:
+    """The open survey's state (see the module's description).
+
+    Signals (psygnal)
+    -----------------
+    store_changed()
+        Another review store (or none) is in use: decisions, marks and kept settings replaced.
+    decisions_changed()
+        A decision or recording mark changed (stored, undone, imported).
+    detections_changed()
+        The detection events were found again (new analyses, thresholds, combine method).
+    """
+
+    store_changed = Signal()
+    decisions_changed = Signal()
+    detections_changed = Signal()
+
+    def __init__(self) -> None:
+        self.recordings = RecordingList()
+        self.analyses = StackedAnalyses()  # every analysed recording, for the detection events
+        self.detections: SurveyDetections | None = None
+        # Per event of :attr:`detections`: the index into :attr:`decisions` of its decision, -1.
+        self.attached: npt.NDArray[np.intp] = np.empty(0, dtype=np.intp)
+        self.opened: OpenedPaths | None = None
+        self.current_path: Path | None = None
+        self.pending_selection: SelectedEvent | None = None  # restored once its events exist
+        self.store: ReviewStore | None = None
+        self.store_problem = ""  # why no store is open, when one could not be
+        self.decisions: list[Decision] = []
+        self.recording_reviews: dict[Path, RecordingReview] = {}
+        self.survey_species: tuple[str, ...] | None = None  # as the store kept it
+        self.stored_thresholds: str | None = None  # the preset JSON the store kept
+
+    # -- opening -------------------------------------------------------------------------------
+
+    @staticmethod
+    def find(paths: Sequence[Path]) -> OpenedPaths:
+        """The recordings in ``paths`` (folders searched recursively), made canonical once here
+        so that every path the session holds compares equal to the review store's (decisions
+        are matched to events on every threshold change). A file whose name cannot be shown or
+        kept, or a link loop, is a problem with its reason, like any unreadable file.
+        """
+        found, problems = find_recordings(list(paths))
+        recordings = []
+        for path in found:
+            problem = name_problem(path)
+            if problem is None:
+                recordings.append(canonical_path(path))
+            else:
+                problems.append(f"{display_path(path)}: {problem}")
+        for problem in problems:
+            log.warning("not opened: %s", problem)
+        return OpenedPaths(tuple(paths), tuple(recordings), tuple(problems))
+
+    def open(self, opened: OpenedPaths) -> None:
+        """Show ``opened``'s recordings (all queued), forgetting the previous survey's analyses;
+        the review store is opened by :meth:`open_store`.
+        """
+        self.opened = opened
+        self.current_path = None
+        self.analyses.clear()
+        self.detections = None
+        self.attached = np.empty(0, dtype=np.intp)
+        self.recordings.set_paths(opened.recordings, STATUS_QUEUED)
+
+    def not_opened_text(self) -> str:
+        """The files of the opened paths that could not be opened at all, for the status line
+        (said as long as the survey is open: they are in no row).
+        """
+        problems = self.opened.problems if self.opened is not None else ()
+        if not problems:
+            return ""
+        more = f" (and {len(problems) - 1} more: see the log)" if len(problems) > 1 else ""
+        return f"; not opened: {problems[0]}{more}"
+
+    # -- the review store ------------------------------------------------------------------------
+
+    def open_store(self, paths: Sequence[Path]) -> None:
+        """Open the review store of ``paths``' survey: in the survey folder, or in the user
+        data folder when that one is read-only. When it cannot be opened, :attr:`store` is None
+        and :attr:`store_problem` says why (decisions are then not saved, and every decision
+        says so).
+        """
+        path = writable_store_path(paths)
+        root = survey_folder(paths)
+        try:
+            store = ReviewStore.open(path, survey_root=None if path.parent == root else root)
+        except StoreError as exc:
+            self.set_store(None, problem=str(exc))
+            return
+        self.set_store(store)
+
+    def set_store(self, store: ReviewStore | None, *, problem: str = "") -> None:
+        """Review into ``store`` (closing the previous one); None with the ``problem`` that kept
+        a store from opening. Its decisions, marks and kept settings are read at once.
+        """
+        if self.store is not None and self.store is not store:
+            self.store.close()
+        self.store = store
+        self.store_problem = problem if store is None else ""
+        self.decisions = store.decisions() if store is not None else []
+        self.recording_reviews = store.recording_reviews() if store is not None else {}
+        self.stored_thresholds = store.get_meta(THRESHOLDS_META) if store is not None else None
+        self.survey_species = (
+            species_from_json(store.get_meta(SURVEY_SPECIES_META)) if store is not None else None
+        )
+        self.pending_selection = (
+            selection_from_json(store.get_meta(SELECTION_META), store)
+            if store is not None
+            else None
+        )
+        self._attach()
+        self.store_changed.emit()
+        self.decisions_changed.emit()
+
+    @property
+    def can_write(self) -> bool:
+        """A store is open for writing (not read-only, not missing)."""
+        return self.store is not None and not self.store.read_only
+
+    @property
+    def store_is_fallback(self) -> bool:
+        """The store is kept in the user data folder (the survey folder is read-only)."""
+        if self.store is None or self.opened is None or not self.opened.paths:
+            return False
+        return self.store.path != default_store_path(list(self.opened.paths))
+
+    def store_text(self) -> str:
+        """Where decisions go, for the status bar (with why, when not where expected)."""
+        if self.store is None:
+            return "⚠ No review store: decisions are not saved"
+        where = f"Review store: {self.store.path}"
+        if self.store_is_fallback:
+            where += " (the folder is read-only)"
+        if self.store.read_only:
+            where += " — READ-ONLY: another bsgbat-gui window is using it"
+        return where
+
+    def close(self) -> None:
+        """Close the review store (every decision is already committed)."""
+        self.set_store(None)
+
+    # -- the analysis ------------------------------------------------------------------------------
+
+    def queue(self, paths: Sequence[Path]) -> None:
+        """These recordings wait for the analysis."""
+        for path in paths:
+            self.recordings.update(path, status=STATUS_QUEUED)
+
+    def started(self, path: Path, info: RecordingInfo) -> None:
+        """The analysis of ``path`` started."""
+        self.recordings.update(path, status=STATUS_ANALYSING, info=info, progress=0.0)
+
+    def progressed(self, path: Path, fraction: float) -> None:
+        """The analysis of ``path`` is ``fraction`` (0..1) done."""
+        self.recordings.update(path, progress=fraction)
+
+    def add_analysis(self, analysis: RecordingAnalysis, *, from_cache: bool = False) -> None:
+        """A recording's analysis arrived (run now or read from the store). Its detection
+        events are found by the next :meth:`refresh_detections` (once per burst of results).
+        """
+        path = analysis.info.path
+        self.recordings.update(path, status=STATUS_DONE, analysis=analysis, from_cache=from_cache)
+        self.analyses.add(analysis)
+
+    def failed(self, path: Path, reason: str) -> None:
+        """The analysis of ``path`` failed, for ``reason``."""
+        self.recordings.update(path, status=STATUS_FAILED, reason=reason)
+
+    def described(self, path: Path, info: RecordingInfo) -> None:
+        """The header of ``path`` is known (read for its spectrogram before its analysis)."""
+        row = self.recordings.row_for(path)
+        if row is not None and row.info is None:
+            self.recordings.update(path, info=info)
+
+    def mark_unanalysed(self, reason: str = "") -> None:
+        """The queued and running recordings will not be analysed (cancelled, no classifier)."""
+        for path in self.recordings.paths_with_status(STATUS_QUEUED, STATUS_ANALYSING):
+            self.recordings.update(path, status=STATUS_NOT_ANALYSED, reason=reason)
+
+    def unanalysed(self) -> list[Path]:
+        """The recordings without an analysis (to analyse once a model set is there)."""
+        return [r.path for r in self.recordings if r.status != STATUS_DONE]
+
+    # -- detections --------------------------------------------------------------------------------
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The model set's labels, as the analyses hold them (empty before the first)."""
+        return self.analyses.labels
+
+    def refresh_detections(self, thresholds: npt.ArrayLike) -> SurveyDetections:
+        """Find every analysed recording's events at ``thresholds`` (in :attr:`labels` order),
+        attach the decisions to them and update each recording's species and review progress.
+        """
+        self.detections = self.analyses.detections(thresholds)
+        self.recordings.set_species(self.detections.species_by_recording(self.labels))
+        self._attach()
+        self.detections_changed.emit()
+        return self.detections
+
+    def _attach(self) -> None:
+        d = self.detections
+        if d is None or not len(d.events) or not self.decisions:
+            self.attached = np.full(len(d.events) if d is not None else 0, -1, dtype=np.intp)
+        else:
+            self.attached = attach_decisions(
+                [d.paths[i] for i in d.recording_index],
+                [self.labels[i] for i in d.events.label_index],
+                d.events.start_s,
+                d.events.end_s,
+                self.decisions,
+            )
+        self._update_review_progress()
+
+    def _update_review_progress(self) -> None:
+        d = self.detections
+        counts: dict[Path, tuple[int, int]] = {}
+        if d is not None and len(d.paths):
+            n = len(d.paths)
+            total = np.bincount(d.recording_index, minlength=n)
+            done = np.bincount(d.recording_index, weights=self.attached >= 0, minlength=n)
+            counts = {p: (int(done[i]), int(total[i])) for i, p in enumerate(d.paths)}
+        self.recordings.set_review_progress(counts, self.recording_reviews)
+
+    def decision_of_event(self, event: int) -> Decision | None:
+        """The decision attached to event ``event`` of :attr:`detections`, if any."""
+        if not 0 <= event < len(self.attached):
+            return None
+        k = int(self.attached[event])
+        return self.decisions[k] if k >= 0 else None
+
+    def undecided_count(self, path: Path) -> int:
+        """How many of ``path``'s detection events have no decision."""
+        d = self.detections
+        if d is None or path not in d.paths or len(self.attached) != len(d.recording_index):
+            return 0
+        mine = d.recording_index == d.paths.index(path)
+        return int((self.attached[mine] < 0).sum())
+
+    # -- decisions ---------------------------------------------------------------------------------
+
+    def replace_decision(self, old: Decision | None, new: Decision | None) -> Decision | None:
+        """Write ``new`` in place of ``old`` (None: no decision) into the store, and mirror it;
+        returns ``new`` as stored (with its id). Raises :data:`STORE_WRITE_ERRORS` (then nothing
+        changed).
+        """
+        store = self._writable_store()
+        if new is None:
+            if old is not None and old.id is not None:
+                store.delete_decision(old.id)
+        else:
+            if new.id is None and old is not None:
+                new = replace(new, id=old.id)
+            new = store.put_decision(new)
+        gone = {d.id for d in (old, new) if d is not None and d.id is not None}
+        self.decisions = [d for d in self.decisions if d.id not in gone]
+        if new is not None:
+            self.decisions.append(new)
+            self.decisions.sort(key=lambda d: d.id or 0)  # by id, as the store lists them
+        self._decisions_changed()
+        return new
+
+    def apply_changes(self, changes: Sequence[Change]) -> list[Decision | None]:
+        """Replace each ``before`` by its ``after``, all in one transaction (an import is in the
+        store entirely or not at all); returns the stored ``after`` decisions. Raises
+        :data:`STORE_WRITE_ERRORS` (then nothing changed).
+        """
+        store = self._writable_store()
+        stored = store.apply_changes(changes)
+        self.decisions = store.decisions()
+        self._decisions_changed()
+        return stored
+
+    def recording_review(self, path: Path) -> RecordingReview:
+        """The marks of one recording (none when never marked)."""
+        return self.recording_reviews.get(path, RecordingReview())
+
+    def set_recording_review(self, path: Path, review: RecordingReview) -> None:
+        """Mark a recording (reviewed, no bats, species list); committed on return. Raises
+        :data:`STORE_WRITE_ERRORS`.
+        """
+        self._writable_store().set_recording_review(path, review)
+        self.recording_reviews[path] = review
+        self._decisions_changed()
+
+    def _writable_store(self) -> ReviewStore:
+        if self.store is None:
+            raise StoreError(self.store_problem or "no review store is open")
+        return self.store  # a read-only store refuses the write itself (StoreReadOnly)
+
+    def _decisions_changed(self) -> None:
+        self._attach()
+        self.decisions_changed.emit()
+
+    # -- what a reopened survey restores -----------------------------------------------------------
+
+    def save_view(self, thresholds_json: str, selected: SelectedEvent | None) -> None:
+        """Keep the thresholds preset and the selection in the store (nothing without a
+        writable store). Raises :data:`STORE_WRITE_ERRORS`.
+        """
+        if not self.can_write:
+            return
+        assert self.store is not None
+        self.store.set_meta(THRESHOLDS_META, thresholds_json)
+        self.stored_thresholds = thresholds_json
+        if selected is not None:
+            self.store.set_meta(SELECTION_META, selection_to_json(selected, self.store))
+
+    def save_survey_species(self, species: tuple[str, ...] | None) -> None:
+        """Keep the survey species list (None: no list) in the store. Raises
+        :data:`STORE_WRITE_ERRORS`.
+        """
+        self.survey_species = species
+        if self.can_write:
+            assert self.store is not None
+            self.store.set_meta(
+                SURVEY_SPECIES_META, json.dumps(list(species) if species is not None else None)
+            )
+
+    def take_pending_selection(self) -> SelectedEvent | None:
+        """The selection to restore, once its recording's events are there (then forgotten)."""
+        wanted = self.pending_selection
+        if wanted is None or self.detections is None or wanted.path not in self.detections.paths:
+            return None
+        self.pending_selection = None
+        return wanted
+
+    # -- export ------------------------------------------------------------------------------------
+
+    def survey_for_export(self, settings: ThresholdSettings) -> Survey | None:
+        """The open survey as the export sees it: every analysis held, these thresholds, every
+        decision and recording mark (None before the first analysis).
+        """
+        analyses = self.analyses.analyses()
+        if not analyses:
+            return None
+        try:
+            model_sets = self.store.analysis_model_sets() if self.store is not None else {}
+        except (sqlite3.Error, OSError):  # unreadable store: the export says model_set unknown
+            model_sets = {}
+        recordings = [
+            SurveyRecording(a, model_sets.get(a.info.path, ""), self.recording_review(a.info.path))
+            for a in analyses
+        ]
+        return Survey.of(recordings, settings, self.decisions)
