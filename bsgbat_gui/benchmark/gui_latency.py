@@ -80,12 +80,12 @@ def measure_threshold_latency(
         window.open_paths([path])
         _wait(1500)  # the loader shows the tiny file; the analysis finds no models
         analysis = synthetic_analysis(long_recording_info(path, minutes))
-        window.add_analysis(analysis)
+        window.analysis_runs.add_analysis(analysis)
         window.spectrogram_view.set_spectrogram(
             synthetic_display_spectrogram(analysis.info.duration_s), None, (-60.0, -20.0)
         )
         _wait(200)
-        n_events = len(window.detections.events) if window.detections else 0
+        n_events = len(window.session.detections.events) if window.session.detections else 0
         if log:
             log(
                 f"{len(analysis.windows)} segments, {n_events} events at 0.5; "

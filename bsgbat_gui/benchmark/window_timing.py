@@ -131,7 +131,7 @@ def measure_window(models: Path, *, stall_files: int = 12) -> WindowTimings:
         _run_until(lambda: False, 0.5)  # opening itself is not analysis
         last[0] = time.perf_counter()
         with _GcPauses() as gc_pauses:
-            _run_until(lambda: not window.analysis_busy, 900, on_tick=tick)
+            _run_until(lambda: not window.analysis_runs.busy, 900, on_tick=tick)
         window.close()
         app.processEvents()  # deliver the close; not a loop
     return WindowTimings(

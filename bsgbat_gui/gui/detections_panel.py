@@ -8,7 +8,6 @@ drag over a 60-minute recording re-sorts thousands of rows on each step.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -33,7 +32,8 @@ from PySide6.QtWidgets import (
 
 from bsgbat_gui.core.checklist import european_checklist
 from bsgbat_gui.core.model_card import BACKGROUND_LABEL
-from bsgbat_gui.core.review.decisions import STATUS_RELABELLED, Decision, attach_decisions
+from bsgbat_gui.core.review.decisions import STATUS_RELABELLED, Decision
+from bsgbat_gui.core.session.selection import SelectedEvent
 from bsgbat_gui.core.species import species_for_label
 from bsgbat_gui.gui.species_style import species_colour
 from bsgbat_gui.gui.table_model import ColumnsTableModel, ModelIndex
@@ -59,14 +59,6 @@ def status_text(decision: Decision | None) -> str:
             return f"→ \u201c{decision.final_species}\u201d (free text)"
         return f"→ {taxon.code}"
     return decision.status
-
-
-@dataclass(frozen=True)
-class SelectedEvent:
-    path: Path
-    label: str
-    start_s: float
-    end_s: float
 
 
 class DetectionsModel(ColumnsTableModel):
@@ -99,18 +91,25 @@ class DetectionsModel(ColumnsTableModel):
 
     # -- content ----------------------------------------------------------------------------
 
-    def set_detections(self, detections: SurveyDetections, labels: tuple[str, ...]) -> None:
+    def set_detections(
+        self,
+        detections: SurveyDetections,
+        labels: tuple[str, ...],
+        decisions: list[Decision],
+        attached: np.ndarray,
+    ) -> None:
+        """Show ``detections``; ``attached[i]``: the index into ``decisions`` of event ``i``'s
+        decision, or -1 (the session attaches them)."""
         self.beginResetModel()
         self.detections, self.labels = detections, labels
+        self.decisions, self.attached = decisions, attached
         self._names = [p.name for p in detections.paths]
-        self._attach()
         self.rows = self._ordered_rows()
         self.endResetModel()
 
-    def set_decisions(self, decisions: list[Decision]) -> None:
-        """The store's decisions; each event shows the one attached to it."""
-        self.decisions = decisions
-        self._attach()
+    def set_decisions(self, decisions: list[Decision], attached: np.ndarray) -> None:
+        """The store's decisions changed; each event shows the one attached to it."""
+        self.decisions, self.attached = decisions, attached
         if self.unreviewed_only or self.sort_column == COL_STATUS:
             self.layoutAboutToBeChanged.emit()
             self.rows = self._ordered_rows()
@@ -120,20 +119,6 @@ class DetectionsModel(ColumnsTableModel):
                 self.index(0, COL_STATUS), self.index(len(self.rows) - 1, COL_STATUS)
             )
 
-    def _attach(self) -> None:
-        d = self.detections
-        if d is None or not len(d.events) or not self.decisions:
-            self.attached = np.full(len(d.events) if d is not None else 0, -1, dtype=np.intp)
-            return
-        ev = d.events
-        self.attached = attach_decisions(
-            [d.paths[i] for i in d.recording_index],
-            [self.labels[i] for i in ev.label_index],
-            ev.start_s,
-            ev.end_s,
-            self.decisions,
-        )
-
     def decision_at(self, row: int) -> Decision | None:
         if not 0 <= row < len(self.rows):
             return None
@@ -142,16 +127,6 @@ class DetectionsModel(ColumnsTableModel):
 
     def is_reviewed(self, row: int) -> bool:
         return self.decision_at(row) is not None
-
-    def reviewed_counts(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per recording (index into ``detections.paths``): events, and events with a decision."""
-        d = self.detections
-        if d is None or not len(d.paths):
-            return np.zeros(0, int), np.zeros(0, int)
-        n = len(d.paths)
-        total = np.bincount(d.recording_index, minlength=n)
-        done = np.bincount(d.recording_index, weights=self.attached >= 0, minlength=n)
-        return total, done.astype(int)
 
     def set_filters(
         self,
@@ -386,8 +361,14 @@ class DetectionsPanel(QWidget):
         self.species_box.setCurrentIndex(max(0, self.species_box.findData(current)))
         self.species_box.blockSignals(False)
 
-    def set_detections(self, detections: SurveyDetections, labels: tuple[str, ...]) -> None:
-        self.model.set_detections(detections, labels)
+    def set_detections(
+        self,
+        detections: SurveyDetections,
+        labels: tuple[str, ...],
+        decisions: list[Decision],
+        attached: np.ndarray,
+    ) -> None:
+        self.model.set_detections(detections, labels, decisions, attached)
         self._after_reset()
 
     def set_visible_labels(self, labels: set[str]) -> None:
@@ -414,8 +395,8 @@ class DetectionsPanel(QWidget):
         )
         self._after_reset()
 
-    def set_decisions(self, decisions: list[Decision]) -> None:
-        self.model.set_decisions(decisions)
+    def set_decisions(self, decisions: list[Decision], attached: np.ndarray) -> None:
+        self.model.set_decisions(decisions, attached)
         if self.model.unreviewed_only:
             self._after_reset()
         else:

@@ -3,9 +3,8 @@ rate (TE); filters by status, review state and species."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import (
     QModelIndex,
@@ -24,20 +23,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bsgbat_gui.core.review.decisions import RecordingReview
-from bsgbat_gui.core.review.navigation import REVIEW_STATES, review_state, review_state_text
+from bsgbat_gui.core.review.navigation import REVIEW_STATES
+from bsgbat_gui.core.session.recordings import (
+    CHANGED_REVIEW,
+    CHANGED_SPECIES,
+    STATUS_ANALYSING,
+    STATUS_DONE,
+    STATUS_FAILED,
+    STATUS_NOT_ANALYSED,
+    STATUS_QUEUED,
+    RecordingList,
+    RecordingState,
+)
 from bsgbat_gui.core.species import species_for_label
 from bsgbat_gui.gui.table_model import ColumnsTableModel, ModelIndex
 
-if TYPE_CHECKING:
-    from bsgbat_gui.core.analysis.analyse import RecordingAnalysis
-    from bsgbat_gui.core.audio.recording import RecordingInfo
-
-STATUS_QUEUED = "queued"
-STATUS_ANALYSING = "analysing"
-STATUS_DONE = "done"
-STATUS_FAILED = "failed"
-STATUS_NOT_ANALYSED = "not analysed"
 # What the reviewer looks at first (the name, how far its review is, what was found) comes
 # first: at the default width the later columns may need scrolling, these never do.
 COLUMNS = ("Recording", "Review", "Species", "Status", "Duration", "Rate")
@@ -49,103 +49,48 @@ TYPICAL_CONTENTS = {
     COL_RATE: "384 kHz (TE ×10)",
 }
 REVIEW_FILTERS = ("all", *REVIEW_STATES)
-
-
-@dataclass
-class RecordingRow:
-    path: Path
-    status: str = STATUS_QUEUED
-    reason: str = ""
-    info: RecordingInfo | None = None
-    analysis: RecordingAnalysis | None = None
-    progress: float = 0.0
-    species: tuple[str, ...] = ()  # with detection events at the current thresholds
-    from_cache: bool = False  # the analysis came from the review store
-    events_reviewed: int = 0
-    events_total: int = 0
-    marked_reviewed: bool = False  # the whole recording, by the reviewer
-    no_bats: bool = False
-
-    @property
-    def review(self) -> RecordingReview:
-        return RecordingReview(reviewed=self.marked_reviewed, no_bats=self.no_bats)
-
-    @property
-    def review_state(self) -> str:
-        """unreviewed / partly reviewed / reviewed / no bats / no detections."""
-        return review_state(self.events_total, self.events_reviewed, self.review)
-
-    @property
-    def review_text(self) -> str:
-        return review_state_text(self.events_total, self.events_reviewed, self.review)
+CHANGED_COLUMN = {CHANGED_SPECIES: COL_SPECIES, CHANGED_REVIEW: COL_REVIEWED}
 
 
 class RecordingsModel(ColumnsTableModel):
+    """The session's recordings (:class:`RecordingList`) as a table; it only shows them."""
+
     columns = COLUMNS
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, recordings: RecordingList, parent=None) -> None:
         super().__init__(parent)
-        self.rows: list[RecordingRow] = []
-        self._row_of: dict[Path, int] = {}
+        self.recordings = recordings
+        # Python methods, not Qt's builtins: psygnal checks a slot's signature.
+        recordings.about_to_reset.connect(self._about_to_reset)
+        recordings.reset.connect(self._reset)
+        recordings.changed.connect(self._rows_changed)
 
-    def set_paths(self, paths: list[Path], status: str) -> None:
+    @property
+    def rows(self) -> list[RecordingState]:
+        return self.recordings.rows
+
+    def row_for(self, path: Path) -> RecordingState | None:
+        return self.recordings.row_for(path)
+
+    def _about_to_reset(self) -> None:
         self.beginResetModel()
-        self.rows = [RecordingRow(p, status=status) for p in paths]
-        self._row_of = {p: i for i, p in enumerate(paths)}
+
+    def _reset(self) -> None:
         self.endResetModel()
 
-    def row_for(self, path: Path) -> RecordingRow | None:
-        i = self._row_of.get(path)
-        return None if i is None else self.rows[i]
-
-    def update_row(self, path: Path, **changes: Any) -> None:
-        i = self._row_of.get(path)
-        if i is None:
-            return
-        for key, value in changes.items():
-            setattr(self.rows[i], key, value)
-        self.dataChanged.emit(self.index(i, 0), self.index(i, len(COLUMNS) - 1))
-
-    def set_species(self, species: dict[Path, tuple[str, ...]]) -> None:
-        """Each recording's detected species (recordings not listed have none)."""
-        changed = []
-        for i, row in enumerate(self.rows):
-            found = species.get(row.path, ())
-            if found != row.species:
-                row.species = found
-                changed.append(i)
-        self._cells_changed(changed, COL_SPECIES)
-
-    def set_review_progress(
-        self,
-        counts: dict[Path, tuple[int, int]],
-        marks: dict[Path, tuple[bool, bool]],
-    ) -> None:
-        """Per recording: (events reviewed, events) and (marked reviewed, no bats)."""
-        changed = []
-        for i, row in enumerate(self.rows):
-            progress = counts.get(row.path, (0, 0))
-            mark = marks.get(row.path, (False, False))
-            if progress != (row.events_reviewed, row.events_total) or mark != (
-                row.marked_reviewed, row.no_bats
-            ):  # fmt: skip
-                row.events_reviewed, row.events_total = progress
-                row.marked_reviewed, row.no_bats = mark
-                changed.append(i)
-        self._cells_changed(changed, COL_REVIEWED)
-
-    def _cells_changed(self, rows: list[int], column: int) -> None:
-        """Say which cells of ``column`` changed, one signal per run of adjacent rows.
+    def _rows_changed(self, rows: list[int], what: str) -> None:
+        """Say which cells changed, one signal per run of adjacent rows.
 
         Only those: after each analysed file of a 1,000-file night a signal over every row
         made the filter proxy re-test every row, twice — O(n) per file on the GUI thread.
         """
+        first, last = (0, len(COLUMNS) - 1)
+        if what in CHANGED_COLUMN:
+            first = last = CHANGED_COLUMN[what]
         start = 0
         for k in range(1, len(rows) + 1):
             if k == len(rows) or rows[k] != rows[k - 1] + 1:  # a run ends at k - 1
-                self.dataChanged.emit(
-                    self.index(rows[start], column), self.index(rows[k - 1], column)
-                )
+                self.dataChanged.emit(self.index(rows[start], first), self.index(rows[k - 1], last))
                 start = k
 
     def data(self, index: ModelIndex, role: int = 0) -> Any:
@@ -161,7 +106,7 @@ class RecordingsModel(ColumnsTableModel):
         return None
 
     @staticmethod
-    def _display(row: RecordingRow, col: int) -> str:
+    def _display(row: RecordingState, col: int) -> str:
         info = row.info
         if col == COL_NAME:
             return row.path.name
@@ -189,7 +134,7 @@ class RecordingsModel(ColumnsTableModel):
         return ""
 
     @staticmethod
-    def _tooltip(row: RecordingRow, col: int) -> str:
+    def _tooltip(row: RecordingState, col: int) -> str:
         if col == COL_STATUS and row.reason:
             return row.reason
         if col == COL_REVIEWED:

@@ -1,11 +1,10 @@
 """Reviewing detections: decisions written to the review store at once, undo/redo, the species
 picker. The window's actions call :class:`ReviewController`; what is decided and how it attaches
-to events is core (:mod:`bsgbat_gui.core.review.store`).
+to events is core (:mod:`bsgbat_gui.core.session.survey_session`).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -24,16 +23,18 @@ from PySide6.QtWidgets import (
 
 from bsgbat_gui.core.checklist import KIND_SPECIES, Checklist, european_checklist
 from bsgbat_gui.core.model_card import BACKGROUND_LABEL
-from bsgbat_gui.core.review.connection import StoreError
-from bsgbat_gui.core.review.decisions import Decision, RecordingReview
+from bsgbat_gui.core.review.decisions import Decision
+from bsgbat_gui.core.session.survey_session import STORE_WRITE_ERRORS
 from bsgbat_gui.core.species import species_for_label
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from bsgbat_gui.core.review.decision_import import Change
+    from bsgbat_gui.core.review.decisions import RecordingReview
     from bsgbat_gui.core.review.store import ReviewStore
-    from bsgbat_gui.gui.detections_panel import SelectedEvent
+    from bsgbat_gui.core.session.selection import SelectedEvent
+    from bsgbat_gui.core.session.survey_session import SurveySession
 
 
 class DecisionCommand(QUndoCommand):
@@ -77,7 +78,9 @@ class DecisionBatchCommand(QUndoCommand):
 
 
 class ReviewController(QObject):
-    """The review decisions of the open store: made, undone, redone, each committed at once.
+    """Decisions made, undone and redone on the session's review store, each committed at once
+    (the decisions themselves, and how they attach to events, are the session's:
+    :class:`~bsgbat_gui.core.session.survey_session.SurveySession`).
 
     Signals
     -------
@@ -91,30 +94,40 @@ class ReviewController(QObject):
     decisions_changed = Signal()
     problem = Signal(str)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, session: SurveySession, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.store: ReviewStore | None = None
-        self.decisions: list[Decision] = []
-        self.recording_reviews: dict[Path, RecordingReview] = {}
-        self.store_problem = ""  # why no store is open, when one could not be
+        self.session = session
         self.reviewer = ""
         self.undo_stack = QUndoStack(self)
+        session.decisions_changed.connect(self._session_decisions_changed)
+        session.store_changed.connect(self._store_changed)
+
+    def _session_decisions_changed(self) -> None:
+        self.decisions_changed.emit()
+
+    def _store_changed(self) -> None:
+        self.undo_stack.clear()  # undo stays within one store
+
+    @property
+    def store(self) -> ReviewStore | None:
+        return self.session.store
+
+    @property
+    def decisions(self) -> list[Decision]:
+        return self.session.decisions
+
+    @property
+    def recording_reviews(self) -> dict[Path, RecordingReview]:
+        return self.session.recording_reviews
 
     @property
     def can_write(self) -> bool:
-        return self.store is not None and not self.store.read_only
+        return self.session.can_write
 
     def set_store(self, store: ReviewStore | None, *, problem: str = "") -> None:
         """Review into ``store``; None with the ``problem`` that kept a store from opening
         (every decision key then says it, instead of a vague "no store")."""
-        if self.store is not None and self.store is not store:
-            self.store.close()
-        self.store = store
-        self.store_problem = problem if store is None else ""
-        self.undo_stack.clear()
-        self.decisions = store.decisions() if store is not None else []
-        self.recording_reviews = store.recording_reviews() if store is not None else {}
-        self.decisions_changed.emit()
+        self.session.set_store(store, problem=problem)
 
     def decide(
         self,
@@ -151,16 +164,18 @@ class ReviewController(QObject):
         return True
 
     def _writable(self) -> bool:
-        if self.store is None:
+        store = self.session.store
+        if store is None:
+            problem = self.session.store_problem
             self.problem.emit(
-                f"Not saved: the review store cannot be used ({self.store_problem})."
-                if self.store_problem
+                f"Not saved: the review store cannot be used ({problem})."
+                if problem
                 else "No review store is open: open a folder first."
             )
             return False
-        if self.store.read_only:
+        if store.read_only:
             self.problem.emit(
-                f"{self.store.path} is open read-only (another bsgbat-gui window is using it):"
+                f"{store.path} is open read-only (another bsgbat-gui window is using it):"
                 " decisions cannot be saved here."
             )
             return False
@@ -168,26 +183,13 @@ class ReviewController(QObject):
 
     def _apply(self, old: Decision | None, new: Decision | None) -> Decision | None:
         """Write ``new`` in place of ``old``; returns ``new`` as stored (with its id)."""
-        store = self.store
-        if store is None:
+        if self.session.store is None:
             return new
         try:
-            if new is None:
-                if old is not None and old.id is not None:
-                    store.delete_decision(old.id)
-            else:
-                new = store.put_decision(replace(new, id=new.id or (old.id if old else None)))
-        except (sqlite3.Error, OSError, StoreError) as exc:  # say so, keep the window working
+            return self.session.replace_decision(old, new)
+        except STORE_WRITE_ERRORS as exc:  # say so, keep the window working
             self.problem.emit(f"The decision was not saved: {exc}")
             return new
-        # Mirror the store's change in memory (ordered by id, as the store lists them).
-        gone = {d.id for d in (old, new) if d is not None and d.id is not None}
-        self.decisions = [d for d in self.decisions if d.id not in gone]
-        if new is not None:
-            self.decisions.append(new)
-            self.decisions.sort(key=lambda d: d.id or 0)
-        self.decisions_changed.emit()
-        return new
 
     def apply_import(self, changes: list[Change], text: str) -> bool:
         """Apply an import's changes as one undoable step."""
@@ -197,34 +199,27 @@ class ReviewController(QObject):
         return True
 
     def _apply_batch(self, changes: list[Change]) -> list[Decision | None]:
-        store = self.store
-        if store is None:
+        if self.session.store is None:
             return [after for _, after in changes]
         try:
-            stored = store.apply_changes(changes)
-        except (sqlite3.Error, OSError, StoreError) as exc:  # nothing applied: one transaction
+            return self.session.apply_changes(changes)
+        except STORE_WRITE_ERRORS as exc:  # nothing applied: one transaction
             self.problem.emit(f"The import was not saved: {exc}")
             return [before for before, _ in changes]
-        self.decisions = store.decisions()
-        self.decisions_changed.emit()
-        return stored
 
     # -- recording level -----------------------------------------------------------------------
 
     def recording_review(self, path: Path) -> RecordingReview:
-        return self.recording_reviews.get(path, RecordingReview())
+        return self.session.recording_review(path)
 
     def set_recording_review(self, path: Path, review: RecordingReview) -> bool:
         if not self._writable():
             return False
-        assert self.store is not None
         try:
-            self.store.set_recording_review(path, review)
-        except (sqlite3.Error, OSError, StoreError) as exc:
+            self.session.set_recording_review(path, review)
+        except STORE_WRITE_ERRORS as exc:
             self.problem.emit(f"Not saved: {exc}")
             return False
-        self.recording_reviews[path] = review
-        self.decisions_changed.emit()
         return True
 
 

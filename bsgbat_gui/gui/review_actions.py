@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from pathlib import Path
 
-    from bsgbat_gui.gui.detections_panel import DetectionsPanel, SelectedEvent
+    from bsgbat_gui.core.session.selection import SelectedEvent
+    from bsgbat_gui.gui.detections_panel import DetectionsPanel
     from bsgbat_gui.gui.settings import AppSettings
 
 
@@ -230,12 +231,7 @@ class ReviewActions(QObject):
             self._say(f"{path.name}: {'marked' if marked else 'no longer marked'} 'no bats'")
 
     def _undecided_count(self, path: Path) -> int:
-        model = self.detections_panel.model
-        if model.detections is None or path not in model.detections.paths:
-            return 0
-        index = model.detections.paths.index(path)
-        mine = model.detections.recording_index == index
-        return int((model.attached[mine] < 0).sum()) if len(model.attached) == len(mine) else 0
+        return self.review.session.undecided_count(path)
 
     def edit_manual_species(self) -> None:
         path = self._current_path()

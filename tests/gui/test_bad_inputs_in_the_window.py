@@ -10,7 +10,7 @@ from bad_inputs import ERROR, build_corpus
 from test_main_window import all_finished
 
 from bsgbat_gui.core.export.formats import EXPORT_FORMATS, KALEIDOSCOPE_COLUMNS, preview_export
-from bsgbat_gui.gui.recordings_panel import STATUS_DONE, STATUS_FAILED
+from bsgbat_gui.core.session.recordings import STATUS_DONE, STATUS_FAILED
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -22,7 +22,7 @@ def test_the_window_opens_the_bad_input_corpus(
     folder = tmp_path / "night"
     corpus = build_corpus(folder)
     window = make_window(paths=[folder], models_dir=model_set_dir)
-    qtbot.waitUntil(lambda: all_finished(window) and not window.analysis_busy, timeout=180_000)
+    qtbot.waitUntil(lambda: all_finished(window) and not window.analysis_runs.busy, timeout=180_000)
     rows = {r.path.name: r for r in window.recordings.rows}
     for entry in corpus:
         if entry.name == "bad\\xff.wav":  # a name that is not text: not opened, and said so

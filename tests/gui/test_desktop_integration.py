@@ -53,7 +53,7 @@ def test_the_demo_without_models_says_what_it_shows_and_what_models_add(
     qtbot.waitUntil(lambda: window.recordings.rows[0].status == "not analysed", timeout=60_000)
     cell = window.recordings.data(window.recordings.index(0, 3))
     assert cell == "not analysed (no classifier installed)"
-    qtbot.waitUntil(lambda: not window.analysis_busy, timeout=30_000)
+    qtbot.waitUntil(lambda: not window.analysis_runs.busy, timeout=30_000)
     assert "0 analysed" not in window.status_label.text()
     assert "classifier is not installed" in window.status_label.text()
 
@@ -70,21 +70,21 @@ def test_opening_real_data_hides_the_welcome_and_remembers_files_and_folders(
     assert not window.welcome.isVisible()
     window.open_paths([other])
     assert window.settings.recent == [other.resolve(), folder.resolve()]
-    entries = [a.text() for a in window.recent_menu.actions() if not a.isSeparator()]
+    entries = [a.text() for a in window.action_table.recent_menu.actions() if not a.isSeparator()]
     assert entries == [str(other.resolve()), str(folder.resolve()), "Clear list"]
     # A recording that has gone (card unplugged) stays listed, disabled, marked missing.
     window.open_paths([other])  # leaves the folder's review store
     shutil.rmtree(folder)
-    window._refresh_recent_menu()
-    missing = window.recent_menu.actions()[1]
+    window.action_table.refresh_recent_menu()
+    missing = window.action_table.recent_menu.actions()[1]
     assert missing.text().endswith("(missing)")
     assert not missing.isEnabled()
-    window.recent_menu.actions()[0].trigger()
+    window.action_table.recent_menu.actions()[0].trigger()
     assert [r.path for r in window.recordings.rows] == [other.resolve()]
-    clear = next(a for a in window.recent_menu.actions() if a.text() == "Clear list")
+    clear = next(a for a in window.action_table.recent_menu.actions() if a.text() == "Clear list")
     clear.trigger()
     assert window.settings.recent == []
-    assert not window.recent_menu.isEnabled()
+    assert not window.action_table.recent_menu.isEnabled()
 
 
 def test_files_and_folders_dropped_on_the_window_are_opened(
@@ -107,7 +107,7 @@ def test_files_and_folders_dropped_on_the_window_are_opened(
 def test_theme_choice_applies_at_once_and_persists(qtbot, make_window, app_settings) -> None:
     window = make_window(paths=[])
     app = QApplication.instance()
-    by_theme = {a.data(): a for a in window.theme_actions.actions()}
+    by_theme = {a.data(): a for a in window.action_table.theme_actions.actions()}
     by_theme[THEME_DARK].trigger()
     window_colour = app.palette().color(QPalette.ColorRole.Window)
     assert window_colour.lightness() < 80
@@ -118,7 +118,8 @@ def test_theme_choice_applies_at_once_and_persists(qtbot, make_window, app_setti
     assert not is_dark(THEME_LIGHT)
     second = make_window(paths=[])  # a new window starts with the saved theme
     assert second.theme.theme == THEME_LIGHT
-    assert next(a for a in second.theme_actions.actions() if a.isChecked()).data() == THEME_LIGHT
+    checked = [a for a in second.action_table.theme_actions.actions() if a.isChecked()]
+    assert [a.data() for a in checked] == [THEME_LIGHT]
 
 
 def test_about_lists_versions_attribution_and_licences(qtbot, make_window) -> None:
@@ -150,10 +151,10 @@ def test_standard_shortcuts_and_full_screen(qtbot, make_window) -> None:
     # No key does two things.
     keys = [a.shortcut().toString() for a in window.actions() if not a.shortcut().isEmpty()]
     assert len(keys) == len(set(keys))
-    window.full_screen_action.trigger()
+    window.action_table.full_screen_action.trigger()
     qtbot.waitUntil(window.isFullScreen, timeout=5_000)
-    assert window.full_screen_action.isChecked()
-    window.full_screen_action.trigger()
+    assert window.action_table.full_screen_action.isChecked()
+    window.action_table.full_screen_action.trigger()
     qtbot.waitUntil(lambda: not window.isFullScreen(), timeout=5_000)
 
 

@@ -70,7 +70,7 @@ def test_export_panel_previews_writes_and_imports(
         assert panel.export_to(target), panel.status.text()
         assert target.exists()
     assert panel.start_folder() == tmp_path / "out"  # the last export's folder, remembered
-    window._save_view_state()  # the thresholds the command reads from the store
+    window.view_state.save()  # the thresholds the command reads from the store
     args = _subcommand_parser().parse_args(
         ["export", str(folder / "bsgbat-review.sqlite"), "--out", str(tmp_path / "cli.csv"),
          "--scope", "all"]

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from test_main_window import all_finished, make_folder
 
 from bsgbat_gui.core.compute.process import ComputeProcess
-from bsgbat_gui.gui.recordings_panel import STATUS_DONE
+from bsgbat_gui.core.session.recordings import STATUS_DONE
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -8,12 +8,8 @@ import numpy as np
 import pytest
 from audio_factory import chirp_train, write_wav
 
-from bsgbat_gui.gui.recordings_panel import (
-    COL_RATE,
-    STATUS_DONE,
-    STATUS_FAILED,
-    STATUS_NOT_ANALYSED,
-)
+from bsgbat_gui.core.session.recordings import STATUS_DONE, STATUS_FAILED, STATUS_NOT_ANALYSED
+from bsgbat_gui.gui.recordings_panel import COL_RATE
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -141,10 +137,10 @@ def test_without_models_the_window_still_browses(qtbot, make_window, tmp_path: P
 
 def test_colour_map_and_geometry_persist(qtbot, make_window, app_settings, tmp_path: Path) -> None:
     window = make_window(paths=[])
-    window.colour_map_box.setCurrentText("magma")
+    window.action_table.colour_map_box.setCurrentText("magma")
     window.close()
     again = make_window(paths=[])
-    assert again.colour_map_box.currentText() == "magma"
+    assert again.action_table.colour_map_box.currentText() == "magma"
     assert again.spectrogram_view.colour_map == "magma"
 
 
@@ -175,23 +171,27 @@ def test_long_recording_has_an_overview_and_detail_on_zoom(
 def test_recordings_table_signals_only_the_rows_that_changed(qtbot, tmp_path: Path) -> None:
     """After each analysed file the species and review columns are refreshed: a signal over
     every row would make the filter re-test every row — O(n) per file on a large night."""
+    from bsgbat_gui.core.review.decisions import RecordingReview
+    from bsgbat_gui.core.session.recordings import RecordingList
     from bsgbat_gui.gui.recordings_panel import COL_REVIEWED, COL_SPECIES, RecordingsModel
 
-    model = RecordingsModel()
+    recordings = RecordingList()  # the session's list; the Qt model only shows it
+    model = RecordingsModel(recordings)
     paths = [tmp_path / f"r{i}.wav" for i in range(6)]
-    model.set_paths(paths, "done")
+    recordings.set_paths(paths, "done")
+    assert model.rowCount() == 6
     changed: list[tuple[int, int, int]] = []
     model.dataChanged.connect(
         lambda first, last, *_: changed.append((first.row(), last.row(), first.column()))
     )
-    model.set_species({paths[1]: ("Nyctalus noctula",), paths[2]: ("Nyctalus noctula",),
+    recordings.set_species({paths[1]: ("Nyctalus noctula",), paths[2]: ("Nyctalus noctula",),
                        paths[4]: ("Myotis daubentonii",)})  # fmt: skip
     assert changed == [(1, 2, COL_SPECIES), (4, 4, COL_SPECIES)]
     changed.clear()
-    model.set_species({paths[1]: ("Nyctalus noctula",), paths[2]: ("Nyctalus noctula",),
+    recordings.set_species({paths[1]: ("Nyctalus noctula",), paths[2]: ("Nyctalus noctula",),
                        paths[4]: ("Myotis daubentonii",)})  # fmt: skip
     assert changed == []  # nothing new, nothing said
-    model.set_review_progress({paths[5]: (1, 3)}, {paths[0]: (True, False)})
+    recordings.set_review_progress({paths[5]: (1, 3)}, {paths[0]: RecordingReview(reviewed=True)})
     assert changed == [(0, 0, COL_REVIEWED), (5, 5, COL_REVIEWED)]
     assert model.rows[5].events_reviewed == 1
     assert model.rows[5].events_total == 3

@@ -13,7 +13,7 @@ from release_server import build_release, serve_release
 
 from bsgbat_gui.core.model_card import MODEL_FILENAMES
 from bsgbat_gui.core.models.locate import user_models_dir
-from bsgbat_gui.gui.recordings_panel import STATUS_DONE, STATUS_NOT_ANALYSED
+from bsgbat_gui.core.session.recordings import STATUS_DONE, STATUS_NOT_ANALYSED
 from bsgbat_gui.gui.settings import AppSettings
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ def test_choosing_a_model_folder_analyses_and_is_remembered(
     assert app_settings.models_folder == model_set_dir
     window.close()
     again = make_window(paths=[])
-    assert again.models_dir == model_set_dir
+    assert again.model_sets.models_dir == model_set_dir
     assert not again.banner.isVisible()
 
 
@@ -66,7 +66,7 @@ def test_download_button_installs_the_models(
         settings = AppSettings(QSettings(settings_file, QSettings.Format.IniFormat))
         window = make_window(paths=[recordings(tmp_path / "night")], settings=settings)
         assert window.banner.isVisible()
-        with qtbot.waitSignal(window.model_downloader.finished, timeout=60_000) as done:
+        with qtbot.waitSignal(window.model_sets.downloader.finished, timeout=60_000) as done:
             window.banner.download_button.click()
         assert done.args[0] == 0, done.args[1]
     assert not window.banner.isVisible()
@@ -83,8 +83,8 @@ def test_a_failed_download_says_why_and_keeps_the_window_usable(
     )
     settings = AppSettings(QSettings(settings_file, QSettings.Format.IniFormat))
     window = make_window(paths=[], settings=settings)
-    with qtbot.waitSignal(window.model_downloader.finished, timeout=60_000) as done:
-        window.download_models()
+    with qtbot.waitSignal(window.model_sets.downloader.finished, timeout=60_000) as done:
+        window.model_sets.download()
     assert done.args[0] == 1
     assert window.banner.isVisible()
     assert "cannot reach" in window.banner.text()

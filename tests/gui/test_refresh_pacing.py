@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 from audio_factory import chirp_train, write_wav
 
-from bsgbat_gui.gui.main_window import SURVEY_REFRESH_MIN_INTERVAL_MS, MainWindow
-from bsgbat_gui.gui.recordings_panel import STATUS_DONE
+from bsgbat_gui.core.session.recordings import STATUS_DONE
+from bsgbat_gui.gui.analysis_coordinator import SURVEY_REFRESH_MIN_INTERVAL_MS
+from bsgbat_gui.gui.main_window import MainWindow
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -42,14 +43,14 @@ def test_a_burst_of_analyses_refreshes_the_survey_once(
 
     monkeypatch.setattr(MainWindow, "_refresh_detections", counted)
     for analysis in analyses:  # six results in one event-loop pass
-        window.add_analysis(analysis)
+        window.analysis_runs.add_analysis(analysis)
     assert refreshes == []  # nothing survey-wide inside the pass
     qtbot.waitUntil(lambda: len(refreshes) == 1, timeout=5_000)
     qtbot.wait(SURVEY_REFRESH_MIN_INTERVAL_MS + 100)
     assert len(refreshes) == 1  # once for the whole burst
 
     for analysis in analyses[:2]:  # the next burst: one more
-        window.add_analysis(analysis)
+        window.analysis_runs.add_analysis(analysis)
     qtbot.waitUntil(lambda: len(refreshes) == 2, timeout=5_000)
     qtbot.wait(SURVEY_REFRESH_MIN_INTERVAL_MS + 100)
     assert len(refreshes) == 2

@@ -15,8 +15,8 @@ from bsgbat_gui.core.evaluation.annotations import read_annotations
 from bsgbat_gui.core.evaluation.metrics import evaluate
 from bsgbat_gui.core.evaluation.reliability import precision_at
 from bsgbat_gui.core.review.decisions import STATUS_CONFIRMED, STATUS_REJECTED
+from bsgbat_gui.core.session.recordings import STATUS_DONE
 from bsgbat_gui.gui.evaluation_dialog import EvaluationDialog
-from bsgbat_gui.gui.recordings_panel import STATUS_DONE
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -34,9 +34,9 @@ def test_rejected_low_probability_detections_raise_the_suggested_threshold(
         lambda: all(r.status == STATUS_DONE for r in window.recordings.rows), timeout=180_000
     )
     # The species and threshold giving the most separate events (runs of windows above it).
-    labels = window.survey.labels
+    labels = window.session.labels
     best = max(
-        (window.survey.event_count(label, t), label, t)
+        (window.session.analyses.event_count(label, t), label, t)
         for label in labels[:-1]
         for t in np.round(np.arange(0.05, 0.95, 0.01), 2)
     )
@@ -56,7 +56,7 @@ def test_rejected_low_probability_detections_raise_the_suggested_threshold(
         window.detections_panel.select_row(model.row_of(event))
         window.review_actions.decide(status)
 
-    window.reliability_action.trigger()
+    window.action_table.reliability_action.trigger()
     panel = window.reliability_panel
     assert window.reliability_dock.isVisible()
     qtbot.waitUntil(lambda: any(r.species == species for r in panel.model.rows), timeout=10_000)
@@ -130,8 +130,8 @@ def test_evaluation_against_the_human_labels_in_the_window(
     shown = {m.species: m for m in dialog.model.rows}
     plecotus = shown["Plecotus auritus"]
     expected = evaluate(
-        window.survey.analyses(),
-        read_annotations([annotations], window.survey.labels),
+        window.session.analyses.analyses(),
+        read_annotations([annotations], window.session.labels),
         window.thresholds.settings(),
     )
     assert plecotus == next(m for m in expected.species if m.species == "Plecotus auritus")

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 
 from bsgbat_gui.core.review.decisions import STATUS_CONFIRMED, STATUS_REJECTED, STATUS_RELABELLED
 from bsgbat_gui.core.review.store import ReviewStore
-from bsgbat_gui.gui.recordings_panel import STATUS_DONE
+from bsgbat_gui.core.session.recordings import STATUS_DONE
 from bsgbat_gui.gui.review import SpeciesPicker
 
 

@@ -264,7 +264,7 @@ def test_the_layout_gives_the_spectrogram_room_at_1366_by_768(qtbot, reviewing) 
     from PySide6.QtCore import QSize
 
     window = reviewing
-    window.fit_to_screen(QSize(1366, 768))
+    window.view_state.fit_to_screen(QSize(1366, 768))
     qtbot.wait(100)
     # Standard layout: the review state column is in sight without scrolling.
     table = window.recordings_panel.table
@@ -273,12 +273,12 @@ def test_the_layout_gives_the_spectrogram_room_at_1366_by_768(qtbot, reviewing) 
     assert right <= table.viewport().width()
     assert window.detections_panel.table.height() >= 4 * 22  # several detections in sight
     # Review layout (F9): the spectrogram and tracks take at least 60 % of the window.
-    window.review_layout_action.trigger()
+    window.action_table.review_layout_action.trigger()
     qtbot.wait(100)
     view = window.spectrogram_view
     share = view.width() * view.height() / (window.width() * window.height())
     assert share >= 0.6, share
-    window.review_layout_action.trigger()  # and back, as it was
+    window.action_table.review_layout_action.trigger()  # and back, as it was
     qtbot.wait(100)
     assert window.threshold_dock.isVisible()
     assert window.recordings_panel.width() > 0

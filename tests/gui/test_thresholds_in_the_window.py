@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from bsgbat_gui.core.model_card import BACKGROUND_LABEL
 from bsgbat_gui.core.models.ensemble import combine_logits, sigmoid
-from bsgbat_gui.gui.recordings_panel import STATUS_DONE
+from bsgbat_gui.core.session.recordings import STATUS_DONE
 from bsgbat_gui.gui.track_view import PER_MODEL_BAND, PER_MODEL_TRACKS
 
 if TYPE_CHECKING:

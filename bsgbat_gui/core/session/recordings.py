@@ -78,12 +78,13 @@ class RecordingList:
 
     Signals (psygnal)
     -----------------
-    reset()
-        Every row replaced (a folder opened).
+    about_to_reset(), reset()
+        Before and after every row is replaced (a folder opened).
     changed(rows: list[int], what: str)
         These rows changed: everything shown (``"all"``), their species or their review.
     """
 
+    about_to_reset = Signal()
     reset = Signal()
     changed = Signal(list, str)
 
@@ -99,6 +100,7 @@ class RecordingList:
 
     def set_paths(self, paths: Sequence[Path], status: str = STATUS_QUEUED) -> None:
         """Replace every row by one per path, all with ``status``."""
+        self.about_to_reset.emit()
         self.rows = [RecordingState(p, status=status) for p in paths]
         self._row_of = {p: i for i, p in enumerate(paths)}
         self.reset.emit()

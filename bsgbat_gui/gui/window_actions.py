@@ -1,0 +1,269 @@
+"""The window's actions table: every command with its text, shortcut and tip, the toolbar and
+the menus that show them. One place answers "what does F9 do?" and "where is Export?".
+
+An action calls a method of the window's parts (the window passes itself as the composition
+root); nothing here keeps state but the actions and the menus.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QPushButton, QToolBar
+
+from bsgbat_gui.core.review.decisions import STATUS_CONFIRMED, STATUS_REJECTED
+from bsgbat_gui.gui.about import show_about
+from bsgbat_gui.gui.playback import PlaybackBar
+from bsgbat_gui.gui.spectrogram_view import COLOUR_MAPS
+from bsgbat_gui.gui.theme import THEME_SYSTEM, THEMES
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from bsgbat_gui.gui.main_window import MainWindow
+
+
+class WindowActions:
+    """Builds the window's actions, toolbar and menus (``window`` must have its parts)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+        self._build_actions()
+        self._build_toolbar()
+        self._build_menus()
+
+    def _action(
+        self, text: str, slot: Callable[..., object], shortcut: object = None, tip: str = ""
+    ) -> QAction:
+        action = QAction(text, self.window)
+        if isinstance(shortcut, str):
+            action.setShortcut(QKeySequence(shortcut))
+        elif shortcut is not None:
+            assert isinstance(shortcut, QKeySequence.StandardKey)
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(f"{tip} ({action.shortcut().toString()})" if shortcut else tip)
+        action.triggered.connect(slot)
+        self.window.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        w = self.window
+        a = self._action
+        keys = QKeySequence.StandardKey
+        review, shown, view = w.review_actions, w.shown, w.view_state
+        # -- files and views
+        self.open_files_action = a("Open files…", w.choose_files, keys.Open, "Open recordings")
+        self.open_folder_action = a(
+            "Open folder…", w.choose_folder, "Ctrl+Shift+O", "Open a folder (recursive)"
+        )
+        self.open_demo_action = a(
+            "Open demo recording", w.open_demo, None,
+            "Open the demo: 3 s of synthesised bat-like calls (not a real recording)",
+        )  # fmt: skip
+        self.full_screen_action = a(
+            "Full screen", w.toggle_full_screen, keys.FullScreen,
+            "Use the whole screen (again to leave)",
+        )  # fmt: skip
+        self.full_screen_action.setCheckable(True)
+        self.review_layout_action = a(
+            "Review layout", view.toggle_review_layout, "F9",
+            "Give the spectrogram and tracks most of the window (again for the standard layout)",
+        )  # fmt: skip
+        self.review_layout_action.setCheckable(True)
+        self.next_recording_action = a(
+            "Next recording", lambda: shown.step_recording(1), "PgDown",
+            "Select the next recording",
+        )  # fmt: skip
+        self.prev_recording_action = a(
+            "Previous recording", lambda: shown.step_recording(-1), "PgUp", "Previous recording"
+        )
+        spectrogram = w.spectrogram_view
+        self.zoom_in_action = a("Zoom in", lambda: spectrogram.zoom(0.5), "Ctrl+=", "Zoom in")
+        self.zoom_out_action = a("Zoom out", lambda: spectrogram.zoom(2.0), "Ctrl+-", "Zoom out")
+        self.zoom_fit_action = a("Whole recording", spectrogram.zoom_fit, "Ctrl+0", "Show all")
+        self.pan_left_action = a("Pan left", lambda: spectrogram.pan(-0.5), "Shift+Left")
+        self.pan_right_action = a("Pan right", lambda: spectrogram.pan(0.5), "Shift+Right")
+        self.play_action = a(
+            "Play / stop", w.toggle_playback, "Space",
+            "Play the selected detection, else the visible time range (Space)",
+        )  # fmt: skip
+        # -- review
+        self.export_action = a(
+            "Export…", w.show_export_panel, "Ctrl+E",
+            "Write verified detections (CSV, Raven, Audacity, Kaleidoscope, BriteKit), import "
+            "decisions, summary",
+        )  # fmt: skip
+        self.next_detection_action = a(
+            "Next detection", lambda: review.step(1), "Right",
+            "The next detection of the shown recording (after its last: the next recording's)",
+        )  # fmt: skip
+        self.prev_detection_action = a(
+            "Previous detection", lambda: review.step(-1), "Left",
+            "The previous detection of the shown recording (before its first: the previous "
+            "recording's)",
+        )  # fmt: skip
+        self.next_to_review_action = a(
+            "Next recording to review", review.next_recording_to_review, "U",
+            "The next recording with undecided detections that is not marked reviewed",
+        )  # fmt: skip
+        self.confirm_action = a(
+            "Confirm", lambda: review.decide(STATUS_CONFIRMED), "A",
+            "Confirm the selected detection, then go to the next unreviewed one",
+        )  # fmt: skip
+        self.reject_action = a(
+            "Reject", lambda: review.decide(STATUS_REJECTED), "R",
+            "Reject the selected detection, then go to the next unreviewed one",
+        )  # fmt: skip
+        self.relabel_action = a(
+            "Relabel…", review.relabel, "L", "Give the selected detection another species"
+        )
+        self.note_action = a(
+            "Note…", review.edit_note, "N", "Add a note to the selected detection's decision"
+        )
+        self.undo_action = w.review.undo_stack.createUndoAction(w, "Undo")
+        self.undo_action.setShortcut(keys.Undo)
+        self.redo_action = w.review.undo_stack.createRedoAction(w, "Redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        w.addAction(self.undo_action)
+        w.addAction(self.redo_action)
+        self.mark_reviewed_action = a(
+            "Mark recording reviewed", review.toggle_recording_reviewed, "Ctrl+R",
+            "Mark the shown recording as reviewed (or not)",
+        )  # fmt: skip
+        self.no_bats_action = a(
+            "No bats in this recording", review.toggle_no_bats, "Ctrl+B",
+            "Mark the shown recording as holding no bat calls (or not)",
+        )  # fmt: skip
+        self.manual_species_action = a(
+            "Species in this recording…", review.edit_manual_species, "Ctrl+Shift+L",
+            "Your own list of the species in the shown recording",
+        )  # fmt: skip
+        self.reviewer_action = a("Reviewer name…", review.edit_reviewer)
+        self.survey_species_action = a(
+            "Survey species list…", w.edit_survey_species, None,
+            "The species that occur in the survey area: the model's others are marked, or left "
+            "out of detection",
+        )  # fmt: skip
+        self.evaluate_action = a(
+            "Evaluate against annotations…", lambda: w.evaluate_annotations(), None,
+            "Per-species PR-AUC, ROC-AUC, precision and recall against BriteKit or Raven "
+            "annotations of the open recordings",
+        )  # fmt: skip
+        self.reliability_action = a(
+            "Reliability and threshold advice", w.show_reliability, "Ctrl+Shift+R",
+            "Precision of each species' detections from your decisions; suggested thresholds",
+        )  # fmt: skip
+        # -- models and help
+        self.download_models_action = a("Download models…", w.model_sets.download)
+        self.choose_models_action = a("Choose model folder…", w.model_sets.choose_folder)
+        self.quit_action = a("Quit", w.close, keys.Quit, "Quit bsgbat-gui")
+        self.shortcuts_action = a("Keyboard shortcuts", w.show_shortcuts, keys.HelpContents)
+        self.log_folder_action = a(
+            "Open log folder", w.open_log_folder, None,
+            "Where bsgbat-gui writes its log (errors, warnings): attach it to a bug report",
+        )  # fmt: skip
+        self.about_action = a("About bsgbat-gui", lambda: show_about(w))
+
+    def _build_toolbar(self) -> None:
+        w = self.window
+        toolbar = QToolBar("Main", w)
+        toolbar.setObjectName("main_toolbar")
+        toolbar.setMovable(False)
+        toolbar.addAction(self.open_files_action)
+        toolbar.addAction(self.open_folder_action)
+        toolbar.addSeparator()
+        toolbar.addWidget(QLabel(" Colours ", w))
+        self.colour_map_box = QComboBox(w)
+        self.colour_map_box.addItems(COLOUR_MAPS)
+        toolbar.addWidget(self.colour_map_box)
+        self.auto_levels_button = QPushButton("Auto levels", w)
+        self.auto_levels_button.setToolTip("Reset brightness/contrast (ignores digital-zero gaps)")
+        toolbar.addWidget(self.auto_levels_button)
+        self.model_input_box = QCheckBox("Model input", w)
+        self.model_input_box.setToolTip(
+            "Show the normalised 0..6 input the network sees instead of the dB spectrogram"
+        )
+        toolbar.addWidget(self.model_input_box)
+        toolbar.addSeparator()
+        self.playback_bar = PlaybackBar(self.play_action, w)
+        toolbar.addWidget(self.playback_bar)
+        w.addToolBar(toolbar)
+
+    def _build_menus(self) -> None:
+        w = self.window
+        bar = w.menuBar()
+        self.recent_menu = _menu(
+            bar.addMenu("&File"),
+            self.open_files_action, self.open_folder_action, "Open recent",
+            self.open_demo_action, None, self.export_action, None, self.quit_action,
+        )  # fmt: skip
+        _menu(bar.addMenu("&Models"), self.download_models_action, self.choose_models_action)
+        view_menu = bar.addMenu("&View")
+        _menu(
+            view_menu,
+            w.threshold_dock.toggleViewAction(), w.detections_dock.toggleViewAction(),
+            w.reliability_dock.toggleViewAction(), None,
+            self.next_recording_action, self.prev_recording_action, self.zoom_in_action,
+            self.zoom_out_action, self.zoom_fit_action, self.pan_left_action,
+            self.pan_right_action, None,
+        )  # fmt: skip
+        theme_menu = view_menu.addMenu("Theme")
+        self.theme_actions = QActionGroup(w)
+        for theme in THEMES:
+            name = "Follow the system" if theme == THEME_SYSTEM else theme.capitalize()
+            action = theme_menu.addAction(name)
+            action.setCheckable(True)
+            action.setChecked(theme == w.theme.theme)
+            action.setData(theme)
+            self.theme_actions.addAction(action)
+        self.theme_actions.triggered.connect(w.theme_chosen)
+        _menu(view_menu, self.review_layout_action, self.full_screen_action)
+        _menu(
+            bar.addMenu("&Review"),
+            self.next_detection_action, self.prev_detection_action, self.next_to_review_action,
+            None, self.confirm_action, self.reject_action, self.relabel_action, self.note_action,
+            None, self.undo_action, self.redo_action, None, self.mark_reviewed_action,
+            self.no_bats_action, self.manual_species_action, self.survey_species_action, None,
+            self.reliability_action, self.evaluate_action, self.reviewer_action,
+        )  # fmt: skip
+        _menu(
+            bar.addMenu("&Help"),
+            self.shortcuts_action, self.open_demo_action, self.log_folder_action, None,
+            self.about_action,
+        )  # fmt: skip
+        self.refresh_recent_menu()
+
+    def refresh_recent_menu(self) -> None:
+        """File → Open recent: the recent folders and files (a missing one greyed out)."""
+        menu, settings = self.recent_menu, self.window.settings
+        menu.clear()
+        recent = settings.recent
+        for path in recent:
+            exists = path.exists()
+            action = menu.addAction(str(path) + ("" if exists else "  (missing)"))
+            action.setEnabled(exists)  # on an unplugged card or a renamed folder
+            action.triggered.connect(lambda _checked=False, p=path: self.window.open_paths([p]))
+        if recent:
+            menu.addSeparator()
+            menu.addAction("Clear list", self._clear_recent)
+        menu.setEnabled(bool(recent))
+
+    def _clear_recent(self) -> None:
+        self.window.settings.clear_recent()
+        self.refresh_recent_menu()
+
+
+def _menu(menu, *entries):
+    """Fill ``menu``: an action, None for a separator, a string for a sub-menu (returned)."""
+    submenu = None
+    for entry in entries:
+        if entry is None:
+            menu.addSeparator()
+        elif isinstance(entry, str):
+            submenu = menu.addMenu(entry)
+        else:
+            menu.addAction(entry)
+    return submenu
