@@ -9,6 +9,7 @@ threshold marked.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QSplitter,
@@ -27,17 +29,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bsgbat_gui.core.evaluation.annotations import GRANULARITIES, AnnotationError, AnnotationSet
+from bsgbat_gui.core.evaluation.annotations import (
+    GRANULARITIES,
+    AnnotationError,
+    AnnotationSet,
+    read_annotations,
+)
 from bsgbat_gui.core.evaluation.metrics import Evaluation, EvaluationError, SpeciesMetrics, evaluate
 from bsgbat_gui.core.species import species_for_label
 from bsgbat_gui.gui.species_style import species_colour
 from bsgbat_gui.gui.table_model import ColumnsTableModel, ModelIndex
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from bsgbat_gui.core.analysis.analyse import RecordingAnalysis
     from bsgbat_gui.core.analysis.thresholds import ThresholdSettings
+    from bsgbat_gui.core.session.survey_session import SurveySession
 
 COLUMNS = ("Species", "Units", "Positive", "PR-AUC", "ROC-AUC", "Precision", "Recall")
 
@@ -174,3 +182,38 @@ class EvaluationDialog(QDialog):
             if thick and m.precision is not None and m.recall is not None:
                 self.plot.plot([m.recall], [m.precision], pen=None, symbol="o", symbolSize=10,
                                symbolBrush=pg.mkBrush(species_colour(index)))  # fmt: skip
+
+
+def open_evaluation(
+    parent: QWidget,
+    session: SurveySession,
+    settings: ThresholdSettings,
+    *,
+    paths: list[Path] | None,
+    start_folder: Path,
+    say: Callable[[str], object],
+) -> EvaluationDialog | None:
+    """Compare the session's analyses with annotation files (asked for, from
+    ``start_folder``, when not given) in a dialog that does not block the window; what is
+    wrong is said with ``say``."""
+    analyses = session.analyses.analyses()
+    if not analyses:
+        say("Open and analyse the annotated recordings first")
+        return None
+    if paths is None:
+        names, _ = QFileDialog.getOpenFileNames(
+            parent, "Annotation files (BriteKit CSV, Raven tables)", str(start_folder),
+            "Annotations (*.csv *.txt);;All files (*)",
+        )  # fmt: skip
+        paths = [Path(n) for n in names]
+    if not paths:
+        return None
+    try:
+        annotations = read_annotations(paths, session.labels)
+    except AnnotationError as exc:
+        say(f"Annotations not usable: {exc}")
+        return None
+    dialog = EvaluationDialog(analyses, annotations, settings, parent)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.open()
+    return dialog

@@ -7,27 +7,24 @@ that show it and the controllers that act on it, and wires their signals:
 * :class:`~bsgbat_gui.gui.model_set_controller.ModelSetController` — the classifier in use;
 * :class:`~bsgbat_gui.gui.analysis_coordinator.AnalysisCoordinator` — the analysis runs;
 * :class:`~bsgbat_gui.gui.shown_recording.ShownRecording` — the recording on screen;
-* :class:`~bsgbat_gui.gui.view_state.ViewState` — layout, thresholds, selection kept.
+* :class:`~bsgbat_gui.gui.view_state.ViewState` — layout, thresholds, selection kept;
+* :class:`~bsgbat_gui.gui.survey_opener.SurveyOpener` — opening folders, files, the demo;
+* :class:`~bsgbat_gui.gui.survey_species_dialog.SurveySpeciesController` — the area's species.
 
 The computing happens in ``core`` (called from the worker threads of ``gui/worker.py``).
 """
 
 from __future__ import annotations
 
-import html
-import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
-    QFileDialog,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -36,16 +33,10 @@ from PySide6.QtWidgets import (
 )
 
 from bsgbat_gui import __version__
-from bsgbat_gui.core.app_log import log_folder
-from bsgbat_gui.core.audio.recording import LOSSLESS_EXTENSIONS
-from bsgbat_gui.core.checklist import european_checklist, outside_survey
-from bsgbat_gui.core.evaluation.annotations import AnnotationError, read_annotations
-from bsgbat_gui.core.files import canonical_path
-from bsgbat_gui.core.resources import DEMO_NOTICE, copy_demo_to, is_demo_recording, user_demo_dir
-from bsgbat_gui.core.session.survey_session import STORE_WRITE_ERRORS, SurveySession
+from bsgbat_gui.core.session.survey_session import SurveySession
 from bsgbat_gui.gui.analysis_coordinator import AnalysisCoordinator
 from bsgbat_gui.gui.detections_panel import DetectionsPanel
-from bsgbat_gui.gui.evaluation_dialog import EvaluationDialog
+from bsgbat_gui.gui.evaluation_dialog import open_evaluation
 from bsgbat_gui.gui.export_panel import ExportPanel
 from bsgbat_gui.gui.model_set_controller import ModelSetController
 from bsgbat_gui.gui.models_banner import ModelsBanner
@@ -58,7 +49,8 @@ from bsgbat_gui.gui.review_keys import ReviewKeyFilter
 from bsgbat_gui.gui.settings import AppSettings
 from bsgbat_gui.gui.shown_recording import ShownRecording
 from bsgbat_gui.gui.spectrogram_view import SpectrogramView
-from bsgbat_gui.gui.survey_species_dialog import SurveySpeciesDialog
+from bsgbat_gui.gui.survey_opener import SurveyOpener
+from bsgbat_gui.gui.survey_species_dialog import SurveySpeciesController
 from bsgbat_gui.gui.theme import ThemeFollower
 from bsgbat_gui.gui.threshold_model import ThresholdModel
 from bsgbat_gui.gui.threshold_panel import ThresholdPanel
@@ -72,8 +64,6 @@ if TYPE_CHECKING:
 
     from bsgbat_gui.core.analysis.analyse import RecordingAnalysis
     from bsgbat_gui.core.review.survey import Survey
-
-log = logging.getLogger(__name__)
 
 
 class MainWindow(QMainWindow):
@@ -207,7 +197,7 @@ class MainWindow(QMainWindow):
         self.view_state = ViewState(
             self, self.session, self.settings, self.thresholds, self.detections_panel,
             splitter=self.main_splitter, threshold_dock=self.threshold_dock,
-            detections_dock=self.detections_dock, say=say, warn=self._review_problem,
+            detections_dock=self.detections_dock, say=say, warn=self.review_problem,
         )  # fmt: skip
         self.shown = ShownRecording(
             self.session, recordings_panel=self.recordings_panel,
@@ -225,6 +215,8 @@ class MainWindow(QMainWindow):
             show_recording=self.shown.show_recording, say=say, parent=self,
         )  # fmt: skip
         self.shown.review_actions = self.review_actions
+        self.opener = SurveyOpener(self)
+        self.survey_species = SurveySpeciesController(self)
 
     def _connect(self) -> None:
         actions, shown, session = self.action_table, self.shown, self.session
@@ -232,10 +224,9 @@ class MainWindow(QMainWindow):
         actions.colour_map_box.currentTextChanged.connect(self._colour_map_changed)
         actions.auto_levels_button.clicked.connect(self.spectrogram_view.auto_levels)
         actions.model_input_box.toggled.connect(self.spectrogram_view.set_show_model_input)
-        self.thresholds.thresholds_changed.connect(self._refresh_detections)
+        self.thresholds.thresholds_changed.connect(self.refresh_detections)
         self.thresholds.visibility_changed.connect(self._visibility_changed)
         self.thresholds.combine_changed.connect(self._combine_changed)
-        self.thresholds.survey_species_changed.connect(self._survey_species_changed)
         self.threshold_panel.focus_changed.connect(self.track_view.set_focus)
         self.threshold_panel.per_model_mode_changed.connect(
             lambda mode: self.track_view.set_focus(self.track_view.focus_label, mode)
@@ -245,19 +236,19 @@ class MainWindow(QMainWindow):
         self.detections_panel.event_selected.connect(shown.show_event)
         self.detections_panel.event_selected.connect(self.view_state.save_soon)
         self.review.decisions_changed.connect(self._decisions_changed)
-        self.review.problem.connect(self._review_problem)
-        self.analysis_runs.survey_refresh_wanted.connect(self._refresh_detections)
+        self.review.problem.connect(self.review_problem)
+        self.analysis_runs.survey_refresh_wanted.connect(self.refresh_detections)
         self.analysis_runs.analysis_added.connect(self._labels_known)
-        self.model_sets.models_installed.connect(self._analyse_waiting)
+        self.model_sets.models_installed.connect(self.opener.analyse_waiting)
         self.playback.cursor_moved.connect(self.spectrogram_view.set_cursor)
         self.playback.message.connect(self.status_label.setText)
         self.playback.playing_changed.connect(
             lambda playing: actions.play_action.setText("Stop" if playing else "Play / stop")
         )
         self.reliability_panel.message.connect(self.status_label.setText)
-        self.welcome.open_folder_requested.connect(self.choose_folder)
-        self.welcome.open_files_requested.connect(self.choose_files)
-        self.welcome.open_demo_requested.connect(self.open_demo)
+        self.welcome.open_folder_requested.connect(self.opener.choose_folder)
+        self.welcome.open_files_requested.connect(self.opener.choose_files)
+        self.welcome.open_demo_requested.connect(self.opener.open_demo)
         session.detections_changed.connect(self._export_inputs_changed)
 
     def _restore_colour_map(self) -> None:
@@ -271,88 +262,9 @@ class MainWindow(QMainWindow):
 
     # -- opening recordings --------------------------------------------------------------------
 
-    def choose_files(self) -> None:
-        start = str(self.settings.last_folder or Path.home())
-        patterns = " ".join(f"*{ext} *{ext.upper()}" for ext in LOSSLESS_EXTENSIONS)
-        files, _ = QFileDialog.getOpenFileNames(
-            self, "Open recordings", start, f"Recordings ({patterns});;All files (*)"
-        )
-        if files:
-            self.open_paths([Path(f) for f in files])
-
-    def choose_folder(self) -> None:
-        start = str(self.settings.last_folder or Path.home())
-        folder = QFileDialog.getExistingDirectory(self, "Open a folder of recordings", start)
-        if folder:
-            self.open_paths([Path(folder)])
-
     def open_paths(self, paths: list[Path]) -> None:
-        """Open folders or files: their recordings listed, their review store opened, the
-        analysis started (what the store holds is shown without running a model)."""
-        opened = SurveySession.find(paths)
-        folders = [p for p in paths if p.is_dir()]
-        if folders or paths:
-            self.settings.last_folder = folders[0] if folders else paths[0].parent
-        if not opened.recordings:
-            problems = opened.problems
-            self.status_label.setText(
-                "No recordings (.wav, .flac) found" + (f": {problems[0]}" if problems else "")
-            )
-            return
-        demo = any(is_demo_recording(p) for p in opened.recordings)
-        for path in reversed(paths):  # the first one opened ends up first in the list
-            if path.exists() and not (demo and path.is_file()):
-                self.settings.add_recent(canonical_path(path))
-        self.action_table.refresh_recent_menu()
-        if demo:
-            self.welcome.show_demo_notice(classifier=self.model_sets.usable)
-        else:
-            self.welcome.hide()
-        self.view_state.save()  # into the store being left
-        self.session.open(opened)
-        self._open_store(paths)
-        self._refresh_detections()
-        self.analysis_runs.start(list(opened.recordings))
-        self.recordings_panel.select_row(0)
-        if opened.problems:
-            self.status_label.setText("N" + self.session.not_opened_text().removeprefix("; n"))
-
-    def _open_store(self, paths: list[Path]) -> None:
-        """The survey's review store (decisions, cached analyses, thresholds, selection): in
-        the opened folder, or the user data folder when that one is read-only."""
-        session = self.session
-        session.open_store(paths)
-        self.store_label.setText(session.store_text())
-        if session.store is None:
-            # Said where it stays in sight, for as long as it holds: nothing decided is saved.
-            self.store_label.setToolTip(session.store_problem)
-            self.store_label.setStyleSheet("color: #c0392b; font-weight: bold;")
-            self._review_problem(f"Decisions cannot be saved: {session.store_problem}")
-            return
-        self.store_label.setToolTip("")
-        self.store_label.setStyleSheet("")
-        if session.store.read_only:
-            self._review_problem(
-                f"{session.store.path} is in use by another bsgbat-gui window: opened read-only."
-            )
-        self.view_state.apply_stored()
-
-    def _analyse_waiting(self) -> None:
-        """A model set is there now: analyse what is not analysed yet."""
-        waiting = self.session.unanalysed()
-        if waiting:
-            self.analysis_runs.start(waiting)
-
-    def open_demo(self) -> None:
-        """Open the demo recording (synthesised calls), copied to the user data folder first so
-        that its review store never lands in the installation."""
-        try:
-            demo = copy_demo_to(user_demo_dir())
-        except OSError as exc:
-            self.status_label.setText(f"The demo recording cannot be opened: {exc}")
-            return
-        self.open_paths([demo])
-        self.status_label.setText(DEMO_NOTICE)
+        """Open folders or files (see :class:`~bsgbat_gui.gui.survey_opener.SurveyOpener`)."""
+        self.opener.open_paths(paths)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls():
@@ -366,7 +278,7 @@ class MainWindow(QMainWindow):
 
     # -- what every view shows -------------------------------------------------------------------
 
-    def _refresh_detections(self) -> None:
+    def refresh_detections(self) -> None:
         """Find every analysed recording's events at the current thresholds and show them: the
         detections table, the shading of the shown recording, the recordings' columns."""
         session = self.session
@@ -397,7 +309,7 @@ class MainWindow(QMainWindow):
         self.view_state.save_label_visibility()
 
     def _combine_changed(self, _method: str) -> None:
-        self._refresh_detections()
+        self.refresh_detections()
 
     def _top_n_changed(self, n: int) -> None:
         self.track_view.top_n = n
@@ -407,52 +319,11 @@ class MainWindow(QMainWindow):
         self.spectrogram_view.set_colour_map(name)
         self.settings.colour_map = name
 
-    def _review_problem(self, message: str) -> None:
+    def review_problem(self, message: str) -> None:
         self.status_label.setText(f"⚠ {message}")
 
     def toggle_playback(self) -> None:
         self.shown.toggle_playback(self.playback, self.action_table.playback_bar)
-
-    # -- the survey species list -----------------------------------------------------------------
-
-    def edit_survey_species(self) -> None:
-        """Review → Survey species list…: pick, load or save the survey area's species."""
-        dialog = SurveySpeciesDialog(
-            european_checklist(), self.session.labels or self.thresholds.labels,
-            self.thresholds.survey_species, bool(self.thresholds.excluded), self,
-        )  # fmt: skip
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.chosen.connect(self.set_survey_species)
-        self._dialog = dialog
-        dialog.open()
-
-    def set_survey_species(self, species: tuple[str, ...] | None, exclude: bool) -> None:
-        """Keep the list (in the review store) and leave the model's species outside it out
-        of detection when asked; one step, saved with the thresholds."""
-        labels = self.session.labels or self.thresholds.labels
-        self.thresholds.set_survey_species(species)
-        outside = outside_survey(labels, species) if species is not None else set()
-        self.thresholds.set_excluded(outside if exclude else set())
-        try:
-            self.session.save_survey_species(species)
-        except STORE_WRITE_ERRORS as exc:
-            self._review_problem(f"The survey species list was not saved: {exc}")
-        self.view_state.save()
-        if species is None:
-            self.status_label.setText("No survey species list: every model species is possible")
-            return
-        codes = ", ".join(sorted(european_checklist().code_for(x) for x in outside)) or "none"
-        verb = "left out of detection" if exclude else "marked ⚠"
-        self.status_label.setText(
-            f"Survey species list: {len(species)} species; model species outside it ({verb}): "
-            f"{codes}"
-        )
-
-    def _survey_species_changed(self) -> None:
-        species = self.thresholds.survey_species
-        labels = self.session.labels or self.thresholds.labels
-        outside = outside_survey(labels, species) if species is not None else set()
-        self.detections_panel.model.set_outside_survey(outside - set(self.thresholds.excluded))
 
     # -- export, reliability, evaluation ---------------------------------------------------------
 
@@ -481,30 +352,13 @@ class MainWindow(QMainWindow):
         self.reliability_dock.raise_()
 
     def evaluate_annotations(self, paths: list[Path] | None = None) -> None:
-        """Compare the open recordings' analyses with annotation files (asked for if not given)
-        in a dialog that does not block the window."""
-        analyses = self.session.analyses.analyses()
-        if not analyses:
-            self.status_label.setText("Open and analyse the annotated recordings first")
-            return
-        if paths is None:
-            start = str(self.settings.last_folder or Path.home())
-            names, _ = QFileDialog.getOpenFileNames(
-                self, "Annotation files (BriteKit CSV, Raven tables)", start,
-                "Annotations (*.csv *.txt);;All files (*)",
-            )  # fmt: skip
-            paths = [Path(n) for n in names]
-        if not paths:
-            return
-        try:
-            annotations = read_annotations(paths, self.session.labels)
-        except AnnotationError as exc:
-            self.status_label.setText(f"Annotations not usable: {exc}")
-            return
-        dialog = EvaluationDialog(analyses, annotations, self.thresholds.settings(), self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self._dialog = dialog
-        dialog.open()
+        """Review → Evaluate against annotations… (the files asked for when not given)."""
+        dialog = open_evaluation(
+            self, self.session, self.thresholds.settings(), paths=paths,
+            start_folder=self.settings.last_folder or Path.home(), say=self.status_label.setText,
+        )  # fmt: skip
+        if dialog is not None:
+            self._dialog = dialog
 
     # -- the rest of the window ------------------------------------------------------------------
 
@@ -519,34 +373,6 @@ class MainWindow(QMainWindow):
         theme = str(action.data())
         self.theme.set_theme(theme)
         self.settings.theme = theme
-
-    def open_log_folder(self) -> None:
-        """Help → Open log folder: the folder in the desktop's file manager."""
-        folder = log_folder()
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            self.status_label.setText(f"The log folder {folder} cannot be made: {exc}")
-            return
-        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
-            self.status_label.setText(f"Log folder: {folder} (no file manager to open it)")
-
-    def show_shortcuts(self) -> None:
-        """Every action with a shortcut, in a window that does not block."""
-        lines = [
-            f"<tr><td><b>{html.escape(a.shortcut().toString())}</b></td>"
-            f"<td>{html.escape(a.text().replace('&', ''))}</td></tr>"
-            for a in self.actions()
-            if not a.shortcut().isEmpty()
-        ]
-        lines.append("<tr><td><b>Esc</b></td><td>The keyboard back to the review</td></tr>")
-        box = QMessageBox(self)
-        box.setWindowTitle("Keyboard shortcuts")
-        box.setTextFormat(Qt.TextFormat.RichText)
-        box.setText("<table cellspacing=6>" + "".join(lines) + "</table>")
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self._dialog = box
-        box.open()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._shut_down_helpers()

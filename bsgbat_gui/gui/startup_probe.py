@@ -76,7 +76,7 @@ class StartupProbe(QObject):
             widget.removeEventFilter(self)
         if self.action == "demo":
             self.record("action")
-            self.window.open_demo()
+            self.window.opener.open_demo()
         elif self.action.startswith("open:"):
             self.record("action")
             self.window.open_paths([Path(self.action.removeprefix("open:"))])

@@ -3,15 +3,17 @@
 Picked from the European checklist (searchable by code, scientific or English name), or loaded
 from / saved to a plain list file (one species per line). The model's species missing from the
 list are marked in the threshold panel and the detections table — never silently hidden — and
-one box leaves them out of detection altogether. The window keeps the list in the review store.
+one box leaves them out of detection altogether. :class:`SurveySpeciesController` keeps the list
+in the review store.
 Non-blocking: the dialog is opened, and answers with :attr:`chosen`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -31,11 +33,16 @@ from bsgbat_gui.core.checklist import (
     KIND_GROUP,
     KIND_SPECIES,
     Checklist,
+    european_checklist,
     outside_survey,
     parse_species_list,
     species_list_text,
 )
 from bsgbat_gui.core.files import AtomicTextFile
+from bsgbat_gui.core.session.survey_session import STORE_WRITE_ERRORS
+
+if TYPE_CHECKING:
+    from bsgbat_gui.gui.main_window import MainWindow
 
 
 class SurveySpeciesDialog(QDialog):
@@ -202,3 +209,57 @@ class SurveySpeciesDialog(QDialog):
         species = None if self._cleared else self.selected()
         self.chosen.emit(species, self.exclude_box.isChecked() and species is not None)
         self.accept()
+
+
+class SurveySpeciesController(QObject):
+    """Review → Survey species list…: the dialog, the list kept in the review store, the
+    model's species outside it marked (or left out of detection) — one step, saved with the
+    thresholds. ``window``: the composition root."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        window.thresholds.survey_species_changed.connect(self._mark_outside)
+
+    def _labels(self) -> tuple[str, ...]:
+        return self.window.session.labels or self.window.thresholds.labels
+
+    def edit(self) -> None:
+        """Pick, load or save the survey area's species (a dialog that does not block)."""
+        w = self.window
+        dialog = SurveySpeciesDialog(
+            european_checklist(), self._labels(), w.thresholds.survey_species,
+            bool(w.thresholds.excluded), w,
+        )  # fmt: skip
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.chosen.connect(self.set)
+        w._dialog = dialog
+        dialog.open()
+
+    def set(self, species: tuple[str, ...] | None, exclude: bool) -> None:
+        """Keep the list (in the review store) and leave the model's species outside it out
+        of detection when asked."""
+        w = self.window
+        w.thresholds.set_survey_species(species)
+        outside = outside_survey(self._labels(), species) if species is not None else set()
+        w.thresholds.set_excluded(outside if exclude else set())
+        try:
+            w.session.save_survey_species(species)
+        except STORE_WRITE_ERRORS as exc:
+            w.review_problem(f"The survey species list was not saved: {exc}")
+        w.view_state.save()
+        if species is None:
+            w.status_label.setText("No survey species list: every model species is possible")
+            return
+        codes = ", ".join(sorted(european_checklist().code_for(x) for x in outside)) or "none"
+        verb = "left out of detection" if exclude else "marked ⚠"
+        w.status_label.setText(
+            f"Survey species list: {len(species)} species; model species outside it ({verb}): "
+            f"{codes}"
+        )
+
+    def _mark_outside(self) -> None:
+        thresholds = self.window.thresholds
+        species = thresholds.survey_species
+        outside = outside_survey(self._labels(), species) if species is not None else set()
+        self.window.detections_panel.model.set_outside_survey(outside - set(thresholds.excluded))

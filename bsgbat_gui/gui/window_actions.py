@@ -7,11 +7,14 @@ root); nothing here keeps state but the actions and the menus.
 
 from __future__ import annotations
 
+import html
 from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QPushButton, QToolBar
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QMessageBox, QPushButton, QToolBar
 
+from bsgbat_gui.core.app_log import log_folder
 from bsgbat_gui.core.review.decisions import STATUS_CONFIRMED, STATUS_REJECTED
 from bsgbat_gui.gui.about import show_about
 from bsgbat_gui.gui.playback import PlaybackBar
@@ -55,12 +58,14 @@ class WindowActions:
         keys = QKeySequence.StandardKey
         review, shown, view = w.review_actions, w.shown, w.view_state
         # -- files and views
-        self.open_files_action = a("Open files…", w.choose_files, keys.Open, "Open recordings")
+        self.open_files_action = a(
+            "Open files…", w.opener.choose_files, keys.Open, "Open recordings"
+        )
         self.open_folder_action = a(
-            "Open folder…", w.choose_folder, "Ctrl+Shift+O", "Open a folder (recursive)"
+            "Open folder…", w.opener.choose_folder, "Ctrl+Shift+O", "Open a folder (recursive)"
         )
         self.open_demo_action = a(
-            "Open demo recording", w.open_demo, None,
+            "Open demo recording", w.opener.open_demo, None,
             "Open the demo: 3 s of synthesised bat-like calls (not a real recording)",
         )  # fmt: skip
         self.full_screen_action = a(
@@ -143,7 +148,7 @@ class WindowActions:
         )  # fmt: skip
         self.reviewer_action = a("Reviewer name…", review.edit_reviewer)
         self.survey_species_action = a(
-            "Survey species list…", w.edit_survey_species, None,
+            "Survey species list…", w.survey_species.edit, None,
             "The species that occur in the survey area: the model's others are marked, or left "
             "out of detection",
         )  # fmt: skip
@@ -160,9 +165,9 @@ class WindowActions:
         self.download_models_action = a("Download models…", w.model_sets.download)
         self.choose_models_action = a("Choose model folder…", w.model_sets.choose_folder)
         self.quit_action = a("Quit", w.close, keys.Quit, "Quit bsgbat-gui")
-        self.shortcuts_action = a("Keyboard shortcuts", w.show_shortcuts, keys.HelpContents)
+        self.shortcuts_action = a("Keyboard shortcuts", self.show_shortcuts, keys.HelpContents)
         self.log_folder_action = a(
-            "Open log folder", w.open_log_folder, None,
+            "Open log folder", self.open_log_folder, None,
             "Where bsgbat-gui writes its log (errors, warnings): attach it to a bug report",
         )  # fmt: skip
         self.about_action = a("About bsgbat-gui", lambda: show_about(w))
@@ -235,6 +240,34 @@ class WindowActions:
             self.about_action,
         )  # fmt: skip
         self.refresh_recent_menu()
+
+    def open_log_folder(self) -> None:
+        """Help → Open log folder: the folder in the desktop's file manager."""
+        folder = log_folder()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self.window.status_label.setText(f"The log folder {folder} cannot be made: {exc}")
+            return
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+            self.window.status_label.setText(f"Log folder: {folder} (no file manager to open it)")
+
+    def show_shortcuts(self) -> None:
+        """Every action with a shortcut, in a window that does not block."""
+        lines = [
+            f"<tr><td><b>{html.escape(a.shortcut().toString())}</b></td>"
+            f"<td>{html.escape(a.text().replace('&', ''))}</td></tr>"
+            for a in self.window.actions()
+            if not a.shortcut().isEmpty()
+        ]
+        lines.append("<tr><td><b>Esc</b></td><td>The keyboard back to the review</td></tr>")
+        box = QMessageBox(self.window)
+        box.setWindowTitle("Keyboard shortcuts")
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setText("<table cellspacing=6>" + "".join(lines) + "</table>")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.window._dialog = box
+        box.open()
 
     def refresh_recent_menu(self) -> None:
         """File → Open recent: the recent folders and files (a missing one greyed out)."""

@@ -35,13 +35,13 @@ def test_a_burst_of_analyses_refreshes_the_survey_once(
     qtbot.wait(SURVEY_REFRESH_MIN_INTERVAL_MS + 100)  # the analysis's own refreshes are over
 
     refreshes: list[int] = []
-    real_refresh = MainWindow._refresh_detections
+    real_refresh = MainWindow.refresh_detections
 
     def counted(self: MainWindow) -> None:
         refreshes.append(len(self.recordings.rows))
         real_refresh(self)
 
-    monkeypatch.setattr(MainWindow, "_refresh_detections", counted)
+    monkeypatch.setattr(MainWindow, "refresh_detections", counted)
     for analysis in analyses:  # six results in one event-loop pass
         window.analysis_runs.add_analysis(analysis)
     assert refreshes == []  # nothing survey-wide inside the pass

@@ -226,7 +226,7 @@ def test_a_survey_species_list_marks_and_can_exclude_the_models_other_species(
                  for r in range(window.detections_panel.model.rowCount())}  # fmt: skip
     assert len(detected) >= 2
     keep = sorted(detected)[0]
-    window.edit_survey_species()
+    window.survey_species.edit()
     dialog = window._dialog
     assert isinstance(dialog, SurveySpeciesDialog)
     qtbot.keyClicks(dialog.filter, "nattereri")  # a species the models do not know
@@ -245,7 +245,7 @@ def test_a_survey_species_list_marks_and_can_exclude_the_models_other_species(
     assert any(cell.endswith("⚠") for cell in species_cells)
     n_before = model.rowCount()
     # Excluded in one click: no event of theirs anywhere, the export included.
-    window.set_survey_species((keep, "Myotis nattereri"), True)
+    window.survey_species.set((keep, "Myotis nattereri"), True)
     assert window.thresholds.excluded >= set(outside)
     assert {model.event_at(r).label for r in range(model.rowCount())} == {keep}
     assert model.rowCount() < n_before
