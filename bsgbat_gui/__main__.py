@@ -18,12 +18,22 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 SUBCOMMANDS = (
-    "analyze", "benchmark", "clip", "evaluate", "export", "import-decisions", "models", "render",
+    "analyze", "benchmark", "calls", "clip", "evaluate", "export", "import-decisions", "models",
+    "render",
 )  # fmt: skip
 
 
 def _subcommand_parser() -> argparse.ArgumentParser:
-    from bsgbat_gui.commands import analyze, benchmark, clip, evaluate, export, models, render
+    from bsgbat_gui.commands import (
+        analyze,
+        benchmark,
+        calls,
+        clip,
+        evaluate,
+        export,
+        models,
+        render,
+    )
 
     parser = argparse.ArgumentParser(
         prog="bsgbat-gui", description="Review bat recordings with BSG-BAT."
@@ -33,6 +43,7 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     analyze.add_parser(subparsers)
     benchmark.add_parser(subparsers)
+    calls.add_parser(subparsers)
     clip.add_parser(subparsers)
     evaluate.add_parser(subparsers)
     export.add_parsers(subparsers)

@@ -14,6 +14,10 @@ With ``--synthetic`` (or ``--models DIR``), on the same machine in one run:
 
 Without a model set only the GUI latency is measured.
 
+``--calls`` measures call measurement instead (:mod:`bsgbat_gui.benchmark.calls`): its speed
+against real time and its peak memory on one ``--long-minutes`` synthetic 384 kHz recording
+with bat-like calls, in a fresh process.
+
 ``--startup`` measures the first minute instead (:mod:`bsgbat_gui.benchmark.startup`): cold and
 warm starts, the first spectrogram, the same on a busy computer, a folder's cached tracks, and
 quitting — each in a fresh process, as a user starts the app.
@@ -22,6 +26,7 @@ quitting — each in a fresh process, as a user starts the app.
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -51,6 +56,9 @@ TARGETS = {  # key: (comparison, target) as the performance issue states them
     "busy_first_spectrogram_ms": ("<=", 1000.0),
     "busy_cached_tracks_ms": ("<=", 1000.0),
     "quit_ms": ("<=", 1000.0),
+    # Call measurement (benchmark --calls).
+    "calls_realtime_factor": (">=", 20.0),
+    "calls_peak_extra_rss_mb": ("<=", 500.0),
 }
 
 
@@ -82,6 +90,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "on a busy computer, cached tracks, quitting (each in a fresh process); with "
         "--synthetic models unless --models is given",
     )  # fmt: skip
+    p.add_argument(
+        "--calls", action="store_true",
+        help="measure call measurement only: speed against real time and peak memory on one "
+        "--long-minutes synthetic 384 kHz recording, in a fresh process (no models needed)",
+    )  # fmt: skip
     p.add_argument("--json", type=Path, metavar="OUT.json", help="also write the numbers here")
     p.set_defaults(run=run)
 
@@ -111,13 +124,21 @@ def run(
     with tempfile.TemporaryDirectory(prefix="bsgbat-benchmark-") as tmp:
         work = Path(tmp)
         models: Path | None = args.models
-        if args.synthetic or (args.startup and models is None):
+        if args.calls:
+            try:
+                results.update(_calls_benchmark(work, args.long_minutes, log))
+            except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+                err.write(f"error: {exc}\n")
+                return EXIT_FAILED
+        elif args.synthetic or (args.startup and models is None):
             from bsgbat_gui.benchmark.shaped_models import n_parameters, write_shaped_model_set
 
             log(f"building six release-shaped random models ({n_parameters() / 1e6:.1f} M "
                 "parameters each)…")  # fmt: skip
             models = write_shaped_model_set(work / "models")
-        if args.startup:
+        if args.calls:
+            pass  # measured above, alone
+        elif args.startup:
             assert models is not None
             from dataclasses import asdict
 
@@ -134,7 +155,7 @@ def run(
             except Exception as exc:  # noqa: BLE001 - a benchmark that fails says so, with what it measured
                 err.write(f"error: {type(exc).__name__}: {exc}\n")
                 return EXIT_FAILED
-        if not args.startup:
+        if not args.startup and not args.calls:
             from bsgbat_gui.benchmark.gui_latency import measure_threshold_latency
 
             log("GUI latency: 60-minute synthetic analysis in the window (offscreen)…")
@@ -161,6 +182,26 @@ def run(
             return EXIT_FAILED
         out.write(f"wrote {args.json}\n")
     return EXIT_OK
+
+
+def _calls_benchmark(work: Path, minutes: float, log: Any) -> dict[str, Any]:
+    from bsgbat_gui.benchmark.calls import measure_calls_in_subprocess
+    from bsgbat_gui.benchmark.recordings import write_long_recording
+
+    log(f"calls: writing a {minutes:g}-minute 384 kHz recording with bat-like calls…")
+    wav = write_long_recording(work / "calls.wav", minutes)
+    log("calls: measuring them in a fresh process…")
+    result = measure_calls_in_subprocess(wav, timeout_s=600 + 60 * minutes)
+    wav.unlink()
+    log(f"  {result.calls} calls in {result.seconds:.1f} s, peak {result.peak_rss_mb:.0f} MB "
+        f"({result.baseline_rss_mb:.0f} MB before measuring)")  # fmt: skip
+    return {
+        "calls_realtime_factor": round(result.realtime_factor, 1),
+        "calls_peak_extra_rss_mb": round(result.peak_extra_rss_mb, 1),
+        "calls_seconds": result.seconds,
+        "calls_found": result.calls,
+        "calls_minutes": minutes,
+    }
 
 
 def _model_benchmarks(
