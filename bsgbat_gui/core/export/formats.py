@@ -51,6 +51,8 @@ if TYPE_CHECKING:
     import datetime as dt
     from collections.abc import Sequence
 
+    from bsgbat_gui.core.calls.summary import CallSummary
+
 EXPORT_FORMATS = ("csv", "raven", "audacity", "kaleidoscope", "britekit", "summary")
 FOLDER_FORMATS = ("raven", "audacity")  # one file per recording, in an output folder
 # Files meant for spreadsheets: formula-like text is made inert. Every other format is read by
@@ -76,12 +78,14 @@ EXPORT_CSV_COLUMNS = (
     "file", "path", "recording_start", "latitude", "longitude", "start_s", "end_s",
     "species_auto", "max_prob", "mean_prob", "n_segments", "threshold", "combine", "status",
     "species_final", "reviewer", "reviewed_at", "note", "model_set", "app_version",
+    "n_calls", "median_fme_khz", "median_call_ms", "median_call_interval_ms",
 )  # fmt: skip
 # "Annotation" repeats "Species": Raven-reading importers (crowsetta, opensoundscape) look for
 # the label there.
 RAVEN_COLUMNS = (
     "Selection", "View", "Channel", "Begin Time (s)", "End Time (s)", "Low Freq (Hz)",
-    "High Freq (Hz)", "Species", "Annotation", "Max Prob", "Status",
+    "High Freq (Hz)", "Species", "Annotation", "Max Prob", "Status", "Calls",
+    "Median FME (kHz, real)", "Median Call (ms, real)",
 )  # fmt: skip
 RAVEN_VIEW = "Spectrogram 1"
 # Kaleidoscope Pro's id.csv, its 44 columns in its order (as in real files: README, "Kaleidoscope
@@ -274,7 +278,25 @@ def detection_cells(row: DetectionRow) -> list[str]:
         inert_text(row.note),
         row.model_set,
         row.app_version,
+        *call_summary_cells(row.calls, with_interval=True),
     ]
+
+
+def call_summary_cells(summary: CallSummary | None, *, with_interval: bool) -> list[str]:
+    """A detection's call summary: number of calls, median FME (kHz), median duration (ms) and,
+    ``with_interval``, median interval (ms) — real units; empty cells when the recording's calls
+    were not measured, or a median has no call to take it from.
+    """
+    if summary is None:
+        return ["", "", "", ""] if with_interval else ["", "", ""]
+    cells = [
+        str(summary.n_calls),
+        _num(summary.median_fme_khz, 2),
+        _num(summary.median_duration_ms, 2),
+    ]
+    if with_interval:
+        cells.append(_num(summary.median_interval_ms, 1))
+    return cells
 
 
 def write_detections_csv(path: Path, rows: Sequence[DetectionRow]) -> None:
@@ -307,6 +329,7 @@ def raven_cells(selection: int, row: DetectionRow) -> list[str]:
         _tsv_text(_shown_species(row)),
         _num(row.max_prob, 6),
         row.status,
+        *call_summary_cells(row.calls, with_interval=False),
     ]
 
 

@@ -70,6 +70,23 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 2 -> 3: recording paths relative to the survey folder (see _relative_keys, run with it).
     "",
+    # 3 -> 4: call measurements (core/review/call_cache.py), each with the identity of the file
+    # it was measured on and the settings it was measured with.
+    """
+    CREATE TABLE call_measurements(
+        recording_id INTEGER NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,
+        settings_json TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        content_sha256 TEXT NOT NULL,
+        time_expansion REAL NOT NULL,
+        fields_json TEXT NOT NULL,
+        n_calls INTEGER NOT NULL,
+        calls BLOB NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY(recording_id, settings_json)
+    );
+    """,
 )
 RELATIVE_KEYS_VERSION = 3
 SQLITE_HEADER = b"SQLite format 3\x00"

@@ -40,6 +40,7 @@ from typing import IO
 
 from bsgbat_gui.core.files import canonical_path
 from bsgbat_gui.core.review.analysis_cache import AnalysisRecords
+from bsgbat_gui.core.review.call_cache import CallRecords
 from bsgbat_gui.core.review.connection import StoreError
 from bsgbat_gui.core.review.decisions import DecisionRecords
 from bsgbat_gui.core.review.schema import SCHEMA_VERSION, migrate, refuse_foreign_file
@@ -81,7 +82,7 @@ class _InstanceLock:
             self._file = None
 
 
-class ReviewStore(DecisionRecords, AnalysisRecords):
+class ReviewStore(DecisionRecords, AnalysisRecords, CallRecords):
     """A survey's review store. Open with :meth:`open`; every write is committed at once."""
 
     def __init__(

@@ -28,6 +28,7 @@ from bsgbat_gui import __version__
 from bsgbat_gui.core.analysis.detections import detection_events, window_bounds
 from bsgbat_gui.core.analysis.thresholds import ThresholdSettings, load_preset, parse_preset
 from bsgbat_gui.core.audio.metadata import plausible_timestamp
+from bsgbat_gui.core.calls.summary import CallSummary, summarise_calls
 from bsgbat_gui.core.review.decisions import (
     STATUS_CONFIRMED,
     STATUS_REJECTED,
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 
     from bsgbat_gui.core.analysis.analyse import RecordingAnalysis
     from bsgbat_gui.core.audio.recording import RecordingInfo
+    from bsgbat_gui.core.calls.parameters import CallTable
     from bsgbat_gui.core.review.store import ReviewStore
 
 STATUS_UNREVIEWED = "unreviewed"
@@ -64,11 +66,14 @@ NO_BATS_LABEL = "noise"  # what a "no bats" recording holds, for GUANO (code Noi
 
 @dataclass(frozen=True)
 class SurveyRecording:
-    """One analysed recording of a survey, with the model set that analysed it and its review."""
+    """One analysed recording of a survey, with the model set that analysed it, its review, and
+    its calls when they were measured (with the survey's call settings).
+    """
 
     analysis: RecordingAnalysis
     model_set_id: str = ""
     review: RecordingReview = field(default_factory=RecordingReview)
+    calls: CallTable | None = None
 
     @property
     def path(self) -> Path:
@@ -126,6 +131,9 @@ class DetectionRow:
     model_set: str
     app_version: str = __version__
     is_event: bool = True  # False: a decision the current thresholds no longer make an event
+    # The calls that start in the detection's span; None when the recording's calls were not
+    # measured (an empty summary is a measurement that found none).
+    calls: CallSummary | None = None
 
     @property
     def absolute_start(self) -> dt.datetime | None:
@@ -196,8 +204,11 @@ def load_survey(store: ReviewStore, preset: Path | None = None) -> tuple[Survey,
         settings = loaded.settings
         problems.extend(f"saved thresholds: {p}" for p in loaded.problems)
     reviews = store.recording_reviews()
+    calls = store.stored_calls(store.call_settings())
     recordings = [
-        SurveyRecording(a, set_id, reviews.get(a.info.path, RecordingReview()))
+        SurveyRecording(
+            a, set_id, reviews.get(a.info.path, RecordingReview()), calls.get(a.info.path)
+        )
         for a, set_id in analyses
         if a.labels == labels
     ]
@@ -260,8 +271,8 @@ def _rows_key(
     decisions: list[Decision],
     thresholds: npt.NDArray[np.float64],
 ) -> tuple[object, ...]:
-    """Everything :func:`_rows_of_recording` reads for ``recording``. The analysis by identity:
-    the cached rows hold it, so its id cannot pass to another analysis while cached.
+    """Everything :func:`_rows_of_recording` reads for ``recording``. The analysis and the calls
+    by identity: the cached rows hold them, so their ids cannot pass to others while cached.
     """
     combine = survey.settings.combine
     probabilities = recording.analysis.probabilities(combine)
@@ -274,7 +285,7 @@ def _rows_key(
     )
     return (
         id(recording.analysis), recording.model_set_id, recording.review, tuple(decisions),
-        combine, survey.labels, relevant,
+        combine, survey.labels, relevant, id(recording.calls),
     )  # fmt: skip
 
 
@@ -390,6 +401,9 @@ def _rows_of_recording(
             is_event=False,
         )
         rows.append(_with_review(row, decision))
+    if recording.calls is not None:
+        calls = recording.calls
+        rows = [replace(r, calls=summarise_calls(calls, r.start_s, r.end_s)) for r in rows]
     label_order = {label: i for i, label in enumerate(labels)}
     rows.sort(key=lambda r: (r.start_s, label_order.get(r.species_auto, len(labels)), r.end_s))
     return RecordingRows(

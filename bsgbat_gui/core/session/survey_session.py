@@ -11,6 +11,8 @@ A :class:`SurveySession` is opened on paths (a folder, files); it holds
   through (a decision is on disk when :meth:`SurveySession.replace_decision` returns);
 * the current recording, the selection to restore on reopening, the survey species list and
   the thresholds the store kept;
+* the calls measured in its recordings and the call settings the survey keeps
+  (:meth:`SurveySession.calls_of`, :meth:`SurveySession.keep_calls`);
 * the survey as the export sees it (:meth:`SurveySession.survey_for_export`).
 
 The window (``gui/``) shows this state and turns keys and clicks into calls on it; tests drive
@@ -32,6 +34,7 @@ from psygnal import Signal
 
 from bsgbat_gui.core.analysis.detections import StackedAnalyses, SurveyDetections
 from bsgbat_gui.core.audio.recording import display_path, find_recordings, name_problem
+from bsgbat_gui.core.calls.settings import CallSettings
 from bsgbat_gui.core.checklist import SURVEY_SPECIES_META
 from bsgbat_gui.core.files import canonical_path
 from bsgbat_gui.core.review.connection import StoreError
@@ -62,6 +65,7 @@ if TYPE_CHECKING:
     from bsgbat_gui.core.analysis.analyse import RecordingAnalysis
     from bsgbat_gui.core.analysis.thresholds import ThresholdSettings
     from bsgbat_gui.core.audio.recording import RecordingInfo
+    from bsgbat_gui.core.calls.parameters import CallTable
     from bsgbat_gui.core.review.decision_import import Change
     from bsgbat_gui.core.review.decisions import Decision
 
@@ -93,11 +97,14 @@ class SurveySession:
         A decision or recording mark changed (stored, undone, imported).
     detections_changed()
         The detection events were found again (new analyses, thresholds, combine method).
+    calls_changed(path)
+        The calls of the recording at ``path`` were measured (or found in the store).
     """
 
     store_changed = Signal()
     decisions_changed = Signal()
     detections_changed = Signal()
+    calls_changed = Signal(object)
 
     def __init__(self) -> None:
         self.recordings = RecordingList()
@@ -114,6 +121,8 @@ class SurveySession:
         self.recording_reviews: dict[Path, RecordingReview] = {}
         self.survey_species: tuple[str, ...] | None = None  # as the store kept it
         self.stored_thresholds: str | None = None  # the preset JSON the store kept
+        self.call_settings = CallSettings()  # the survey's (the store's, once one is open)
+        self._calls: dict[Path, CallTable] = {}  # measured with call_settings, by path
 
     # -- opening -------------------------------------------------------------------------------
 
@@ -193,6 +202,8 @@ class SurveySession:
             if store is not None
             else None
         )
+        self.call_settings = store.call_settings() if store is not None else CallSettings()
+        self._calls.clear()
         self._attach()
         self.store_changed.emit()
         self.decisions_changed.emit()
@@ -410,6 +421,55 @@ class SurveySession:
         self.pending_selection = None
         return wanted
 
+    # -- calls --------------------------------------------------------------------------------
+
+    def calls_of(self, info: RecordingInfo) -> CallTable | None:
+        """The calls of ``info``'s recording measured with the survey's call settings: held
+        already, or kept in the store for this file (a read, no measuring); None when they
+        still have to be measured.
+        """
+        path = canonical_path(info.path)
+        held = self._calls.get(path)
+        if held is not None or self.store is None:
+            return held
+        try:
+            cached = self.store.cached_calls(info, self.call_settings)
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("%s: cannot read the call measurements: %s", self.store.path, exc)
+            return None
+        if cached is not None:
+            self._calls[path] = cached
+            self.calls_changed.emit(path)
+        return cached
+
+    def keep_calls(
+        self, info: RecordingInfo, settings: CallSettings, calls: CallTable, content_sha256: str
+    ) -> None:
+        """Hold the calls measured in ``info``'s recording and keep them in the store. A
+        measurement made with other settings than the survey's (changed meanwhile) is dropped.
+        Store writes raise :data:`STORE_WRITE_ERRORS` after the calls are held.
+        """
+        if settings != self.call_settings:
+            return
+        path = canonical_path(info.path)
+        self._calls[path] = calls
+        self.calls_changed.emit(path)
+        if self.can_write:
+            assert self.store is not None
+            self.store.save_calls(info, settings, calls, content_sha256)
+
+    def set_call_settings(self, settings: CallSettings) -> None:
+        """Measure calls with ``settings`` from now on (kept in the store); the calls measured
+        with the old ones are let go.
+        """
+        if settings == self.call_settings:
+            return
+        self.call_settings = settings
+        self._calls.clear()
+        if self.can_write:
+            assert self.store is not None
+            self.store.set_call_settings(settings)
+
     # -- export ------------------------------------------------------------------------------------
 
     def survey_for_export(self, settings: ThresholdSettings) -> Survey | None:
@@ -424,7 +484,10 @@ class SurveySession:
         except (sqlite3.Error, OSError):  # unreadable store: the export says model_set unknown
             model_sets = {}
         recordings = [
-            SurveyRecording(a, model_sets.get(a.info.path, ""), self.recording_review(a.info.path))
+            SurveyRecording(
+                a, model_sets.get(a.info.path, ""), self.recording_review(a.info.path),
+                self._calls.get(canonical_path(a.info.path)),
+            )
             for a in analyses
-        ]
+        ]  # fmt: skip
         return Survey.of(recordings, settings, self.decisions)

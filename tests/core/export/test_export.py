@@ -23,6 +23,7 @@ from bsgbat_gui.core.analysis.analyse import RecordingAnalysis, windows_for
 from bsgbat_gui.core.analysis.thresholds import ThresholdSettings
 from bsgbat_gui.core.audio.metadata import RecordingMetadata
 from bsgbat_gui.core.audio.recording import RecordingInfo
+from bsgbat_gui.core.calls.parameters import CallTable
 from bsgbat_gui.core.export.formats import (
     EXPORT_CSV_COLUMNS,
     EXPORT_FORMATS,
@@ -126,10 +127,24 @@ def golden_survey() -> Survey:
     return _survey([a, b, c], decisions)
 
 
+def golden_calls() -> CallTable:
+    """Measured calls of recording A: three in its pipistrelle event at 0.5-1.5 s (FME 45, 47,
+    46 kHz; 5, 6, 4 ms; 100 ms apart), one before it. Recordings B and C were not measured."""
+    rows = [  # start_s, end_s, duration_ms, fmax, fmin, bandwidth, fme, slope, peak dB, snr dB
+        (0.100, 0.108, 8.0, 30.0, 20.0, 10.0, 24.0, -1.25, -30.0, 20.0),
+        (0.600, 0.605, 5.0, 80.0, 44.0, 36.0, 45.0, -7.2, -20.0, 30.0),
+        (0.700, 0.706, 6.0, 82.0, 45.0, 37.0, 47.0, -6.2, -22.0, 28.0),
+        (0.800, 0.804, 4.0, 78.0, 44.5, 33.5, 46.0, -8.4, -25.0, 25.0),
+    ]
+    return CallTable.from_rows(rows)
+
+
 def _survey(analyses: list[RecordingAnalysis], decisions: tuple[Decision, ...]) -> Survey:
     reviews = {Path("/survey/north/A_20240601_223000.wav"): RecordingReview(reviewed=True)}
+    calls = {Path("/survey/north/A_20240601_223000.wav"): golden_calls()}
     return Survey.of(
-        [SurveyRecording(a, MODEL_SET_ID, reviews.get(a.info.path, RecordingReview()))
+        [SurveyRecording(a, MODEL_SET_ID, reviews.get(a.info.path, RecordingReview()),
+                         calls.get(a.info.path))
          for a in analyses],
         ThresholdSettings({LABELS[NYCNOC]: 0.55}, "mean"),
         decisions,

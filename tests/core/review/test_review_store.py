@@ -173,7 +173,7 @@ def test_an_older_store_is_migrated_with_its_decisions(tmp_path: Path) -> None:
     )
     conn.close()
     with ReviewStore.open(path) as store:
-        assert store.schema_version() == SCHEMA_VERSION == 3
+        assert store.schema_version() == SCHEMA_VERSION == 4
         [decision] = store.decisions()
         assert decision.status == STATUS_REJECTED
         assert decision.species == "Nyctalus noctula"
