@@ -53,10 +53,20 @@ class DecisionCommand(QUndoCommand):
         self.after = after
 
     def redo(self) -> None:
-        self.after = self.controller._apply(self.before, self.after)
+        saved, stored = self.controller._apply(self.before, self.after)
+        if not saved:
+            # The undo history says what the store holds: a change that was not saved (and
+            # said so) is dropped from the stack instead of standing there as if made.
+            self.setObsolete(True)
+            return
+        self.after = stored
 
     def undo(self) -> None:
-        self.before = self.controller._apply(self.after, self.before)
+        saved, stored = self.controller._apply(self.after, self.before)
+        if not saved:
+            self.setObsolete(True)  # the store still holds the change: nothing to undo to
+            return
+        self.before = stored
 
 
 class DecisionBatchCommand(QUndoCommand):
@@ -69,12 +79,16 @@ class DecisionBatchCommand(QUndoCommand):
 
     def redo(self) -> None:
         stored = self.controller._apply_batch(self.changes)
+        if stored is None:  # nothing applied (one transaction): not on the stack either
+            self.setObsolete(True)
+            return
         self.changes = [
             (before, after) for (before, _), after in zip(self.changes, stored, strict=True)
         ]
 
     def undo(self) -> None:
-        self.controller._apply_batch([(after, before) for before, after in self.changes])
+        if self.controller._apply_batch([(a, b) for b, a in self.changes]) is None:
+            self.setObsolete(True)
 
 
 class ReviewController(QObject):
@@ -99,6 +113,7 @@ class ReviewController(QObject):
         self.session = session
         self.reviewer = ""
         self.undo_stack = QUndoStack(self)
+        self._refused = False  # the last write was refused by the store (see _push)
         session.decisions_changed.connect(self._session_decisions_changed)
         session.store_changed.connect(self._store_changed)
 
@@ -153,15 +168,20 @@ class ReviewController(QObject):
             id=current.id if current else None,
         )
         code = european_checklist().code_for(final_species or event.label)
-        self.undo_stack.push(DecisionCommand(self, current, after, f"{status} {code}"))
-        return True
+        return self._push(DecisionCommand(self, current, after, f"{status} {code}"))
 
     def set_note(self, current: Decision, note: str) -> bool:
         if not self._writable():
             return False
         after = replace(current, note=note, decided_at="")
-        self.undo_stack.push(DecisionCommand(self, current, after, "note"))
-        return True
+        return self._push(DecisionCommand(self, current, after, "note"))
+
+    def _push(self, command: QUndoCommand) -> bool:
+        """Do ``command`` through the undo stack; whether it was saved (a command whose write
+        failed makes itself obsolete in its first redo, and the stack deletes it)."""
+        self._refused = False
+        self.undo_stack.push(command)
+        return not self._refused
 
     def _writable(self) -> bool:
         store = self.session.store
@@ -181,31 +201,34 @@ class ReviewController(QObject):
             return False
         return True
 
-    def _apply(self, old: Decision | None, new: Decision | None) -> Decision | None:
-        """Write ``new`` in place of ``old``; returns ``new`` as stored (with its id)."""
+    def _apply(self, old: Decision | None, new: Decision | None) -> tuple[bool, Decision | None]:
+        """Write ``new`` in place of ``old``: (saved, ``new`` as stored, with its id); not
+        saved when the store refused it (said once)."""
         if self.session.store is None:
-            return new
+            return True, new
         try:
-            return self.session.replace_decision(old, new)
+            return True, self.session.replace_decision(old, new)
         except STORE_WRITE_ERRORS as exc:  # say so, keep the window working
             self.problem.emit(f"The decision was not saved: {exc}")
-            return new
+            self._refused = True
+            return False, None
 
     def apply_import(self, changes: list[Change], text: str) -> bool:
         """Apply an import's changes as one undoable step."""
         if not changes or not self._writable():
             return False
-        self.undo_stack.push(DecisionBatchCommand(self, list(changes), text))
-        return True
+        return self._push(DecisionBatchCommand(self, list(changes), text))
 
-    def _apply_batch(self, changes: list[Change]) -> list[Decision | None]:
+    def _apply_batch(self, changes: list[Change]) -> list[Decision | None] | None:
+        """Apply ``changes`` in one transaction; None when the store refused them (said)."""
         if self.session.store is None:
             return [after for _, after in changes]
         try:
             return self.session.apply_changes(changes)
         except STORE_WRITE_ERRORS as exc:  # nothing applied: one transaction
             self.problem.emit(f"The import was not saved: {exc}")
-            return [before for before, _ in changes]
+            self._refused = True
+            return None
 
     # -- recording level -----------------------------------------------------------------------
 

@@ -505,6 +505,27 @@ def test_a_decision_on_a_read_only_store_is_refused_and_said(
     assert stored_decisions(store_path) == []
 
 
+def test_a_decision_the_store_refuses_is_said_and_not_left_on_the_undo_stack(
+    qtbot, review: tuple[ReviewController, Path]
+) -> None:
+    controller, store_path = review
+    session = controller.session
+    assert session.detections is not None
+    event = selected(session.detections, "B.wav", PIPPIP, 0.0)
+    saved = selected(session.detections, "A.wav", PIPPIP, 0.5)
+    assert controller.decide(saved, None, STATUS_CONFIRMED, LABELS[PIPPIP])
+    assert controller.undo_stack.count() == 1
+    event.path.unlink()  # the store cannot describe a recording that is gone: the write fails
+    with qtbot.waitSignal(controller.problem) as blocker:
+        assert not controller.decide(event, None, STATUS_CONFIRMED, LABELS[PIPPIP])
+    assert "not saved" in blocker.args[0]
+    # The history says what the store holds: the saved decision only, undoable as before.
+    assert controller.undo_stack.count() == 1
+    assert [d.path.name for d in stored_decisions(store_path)] == ["A.wav"]
+    controller.undo_stack.undo()
+    assert stored_decisions(store_path) == []
+
+
 # -- SpectrogramLoader ---------------------------------------------------------------------------
 
 
