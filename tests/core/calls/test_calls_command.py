@@ -136,3 +136,47 @@ def test_benchmark_calls_reports_its_keys(tmp_path: Path) -> None:
     assert 0 < result["calls_peak_extra_rss_mb"] < 500
     assert "calls_realtime_factor" in stdout
     assert "threshold_update_ms" not in result  # --calls measures calls only
+
+
+def test_project_keeps_the_calls_settings_and_resumes(tmp_path: Path, model_set_dir: Path) -> None:
+    """calls --project: the calls go to the store (an export then summarises them per
+    detection), a second run reads them back instead of measuring, and options given with
+    --project become the survey's call settings."""
+    from bsgbat_gui.core.calls.settings import CallSettings
+    from bsgbat_gui.core.review.store import ReviewStore
+
+    night = tmp_path / "night"
+    night.mkdir()
+    for i in range(2):
+        calls = [TrueCall(0.1 + 0.2 * k, 0.004, 60_000.0, 40_000.0) for k in range(4)]
+        write(night / f"r{i}.wav", render(calls, 384_000, 1.2, seed=i), 384_000)
+    store = night / "bsgbat-review.sqlite"
+    rc, _, stderr = run_cli(["analyze", str(night), "--models", str(model_set_dir),
+                             "--project", str(store)])  # fmt: skip
+    assert rc == 0, stderr
+    rc, stdout, stderr = run_cli(["calls", str(night), "--project", str(store)])
+    assert rc == 0, stderr
+    assert "2 measured (0 from" in stderr
+    assert "kept 8 calls" in stdout
+    out = tmp_path / "calls.csv"
+    rc, stdout, stderr = run_cli(["calls", str(night), "--project", str(store), "--out", str(out)])
+    assert rc == 0, stderr
+    assert "2 measured (2 from" in stderr  # read back, not measured again
+    assert len(_read(out)) == 8
+    exported = tmp_path / "detections.csv"
+    rc, _, stderr = run_cli(["export", str(store), "--out", str(exported), "--scope", "all"])
+    assert rc == 0, stderr
+    assert "n_calls" in _read(exported).columns
+    # New settings given with --project are the survey's from now on (and measured anew).
+    rc, _, stderr = run_cli(["calls", str(night), "--project", str(store),
+                             "--threshold-db", "20"])  # fmt: skip
+    assert rc == 0, stderr
+    assert "2 measured (0 from" in stderr
+    with ReviewStore.open(store) as kept:
+        assert kept.call_settings() == CallSettings(threshold_db=20.0)
+
+
+def test_nothing_to_write_is_a_usage_error(tmp_path: Path) -> None:
+    rc, _, stderr = run_cli(["calls", str(tmp_path)])
+    assert rc == 2
+    assert "give --out" in stderr
