@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 SUBCOMMANDS = (
-    "analyze", "benchmark", "calls", "clip", "evaluate", "export", "import-decisions", "models",
-    "render",
+    "analyze", "benchmark", "calls", "clip", "evaluate", "export", "import-decisions",
+    "merge-stores", "models", "render",
 )  # fmt: skip
 
 
@@ -31,6 +31,7 @@ def _subcommand_parser() -> argparse.ArgumentParser:
         clip,
         evaluate,
         export,
+        merge_stores,
         models,
         render,
     )
@@ -47,6 +48,7 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     clip.add_parser(subparsers)
     evaluate.add_parser(subparsers)
     export.add_parsers(subparsers)
+    merge_stores.add_parser(subparsers)
     models.add_parser(subparsers)
     render.add_parser(subparsers)
     return parser
