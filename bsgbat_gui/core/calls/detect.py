@@ -34,6 +34,7 @@ import numpy.typing as npt
 
 from bsgbat_gui.core.audio.recording import ModelRateSignal
 from bsgbat_gui.core.calls.parameters import (
+    PEAK_LEVEL_COLUMN,
     CallTable,
     RegionMeasure,
     measure_region,
@@ -261,7 +262,10 @@ def iter_calls(
                 signal, grid, settings, own_lo, own_hi, n_frames, pre, post, delta, carried,
                 duration_s,
             )  # fmt: skip
-            yield CallsFound(tuple(rows), min(duration_s, own_hi * grid.hop_s), duration_s)
+            # A call's loudest cell must be louder than a recorder's own silence (see
+            # CallSettings.min_level_db); quieter "calls" are quantisation noise of quiet files.
+            loud = tuple(r for r in rows if r[PEAK_LEVEL_COLUMN] >= settings.min_level_db)
+            yield CallsFound(loud, min(duration_s, own_hi * grid.hop_s), duration_s)
 
 
 def measure_calls(

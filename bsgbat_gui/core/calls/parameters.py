@@ -41,6 +41,7 @@ class Call:
 
 
 CALL_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Call))
+PEAK_LEVEL_COLUMN = CALL_FIELDS.index("peak_level_db")  # in a measured row (without interval)
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,10 @@ class CallSettings:
     edge_db
         Fmax and Fmin are the highest and lowest frequencies of the call within this many dB
         of its peak (the "−X dB" of the band edges).
+    min_level_db
+        A call's loudest cell must reach this level (dB re full scale): a 16-bit recording's
+        own quantisation noise lies below it, so a quiet file's silence (whose floor is only a
+        few bits) is not measured as calls.
     noise_percentile
         The noise floor of a frequency is this percentile of its level over a noise block: low
         enough that calls (present in a minority of each frequency's frames) do not raise it.
@@ -65,6 +69,7 @@ class CallSettings:
     bridge_ms: float = 0.8
     min_duration_ms: float = 0.5
     edge_db: float = 20.0
+    min_level_db: float = -90.0
     noise_percentile: float = 50.0
     noise_block_s: float = 10.0
     window_ms: float = 0.667
@@ -91,6 +96,7 @@ class CallSettings:
         _check(self.bridge_ms >= 0, "bridge_ms must be 0 ms or more")
         _check(self.min_duration_ms >= 0, "min_duration_ms must be 0 ms or more")
         _check(self.edge_db > 0, "edge_db must be greater than 0 dB")
+        _check(self.min_level_db <= 0, "min_level_db must be 0 dB (full scale) or less")
         _check(0 < self.noise_percentile < 100, "noise_percentile must be between 0 and 100")
         _check(
             0.05 <= self.window_ms <= 20,

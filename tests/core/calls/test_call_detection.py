@@ -192,3 +192,27 @@ def test_the_coarse_pass_loses_no_call(name: str, monkeypatch: pytest.MonkeyPatc
     assert len(gated) > 0
     for field in ("start_s", "duration_ms", "fme_khz", "fmax_khz", "fmin_khz", "snr_db"):
         np.testing.assert_array_equal(getattr(gated, field), getattr(everywhere, field))
+
+
+@pytest.mark.real_recordings
+def test_a_quiet_files_own_silence_is_not_measured_as_calls() -> None:
+    """The Nyctalus recording's floor is a few bits: without a level floor, its quantisation
+    noise at 70-125 kHz (about -100 dB re full scale) came out as calls and pulled the median
+    FME of a Nyctalus pass to 50 kHz."""
+    from real_recordings import real_recording
+
+    from bsgbat_gui.core.calls.settings import CallSettings
+    from bsgbat_gui.core.calls.summary import summarise_calls
+
+    info = probe_recording(real_recording("Nyctalus"))
+    calls = measure_calls(info)
+    unguarded = measure_calls(info, CallSettings(min_level_db=-200.0))
+    assert len(calls) < len(unguarded)
+    assert (calls.peak_level_db >= -90.0).all()
+    assert (unguarded.peak_level_db < -90.0).any()  # what the floor leaves out is there
+    # What remains: the leisler's calls (fundamental 19-27 kHz) and their harmonics.
+    fundamentals = calls.fme_khz[calls.peak_level_db > -20]
+    assert len(fundamentals) >= 5
+    assert ((fundamentals > 18) & (fundamentals < 28)).all()
+    summary = summarise_calls(calls, 0.0, info.duration_s)
+    assert summary.median_fme_khz < summarise_calls(unguarded, 0.0, info.duration_s).median_fme_khz
