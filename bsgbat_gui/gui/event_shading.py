@@ -3,11 +3,14 @@
 One graphics item paints every event of the shown recording (a 60-minute recording can have
 thousands; one pyqtgraph item per event would make every threshold drag rebuild thousands of
 items). Events are rasterised with numpy at screen resolution over the visible range and drawn
-as two small images: a coloured bar per species in a strip **above** the spectrogram's mel bins
+as two small images: a coloured bar per species in a strip **above** the spectrogram's image
 (one lane each, stacked: drawn over the spectrogram they hid the 85-150 kHz band where horseshoe
 and *Myotis* calls are), and a translucent wash over the spectrogram wherever any visible species
 has an event (the colours of simultaneous species are mixed). Painting costs the same for ten
 events or ten thousand.
+
+The image's height is the frequency axis's: 128 mel bins, or kHz in the linear view
+(:meth:`EventShading.set_frame` says where the image and the strip are).
 """
 
 from __future__ import annotations
@@ -68,15 +71,28 @@ def lanes_for(
 
 
 class EventShading(pg.GraphicsObject):
-    """Paints ``[start_s, end_s]`` spans in (seconds × mel bin) coordinates, one lane per
+    """Paints ``[start_s, end_s]`` spans in (seconds × frequency axis) coordinates, one lane per
     species (see the module docstring)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.lanes: list[Lane] = []
         self.selected: tuple[float, float] | None = None
-        self._extent = QRectF(0, 0, 1, N_MELS + LANES_STRIP_BINS)
+        # The image spans [bottom, top] of the y axis, the lanes' strip [top, top + strip].
+        self.bottom, self.top, self.strip = 0.0, float(N_MELS), LANES_STRIP_BINS
+        self._right = 1e-3
         self.setZValue(5)  # over the images, under the message text
+
+    def set_frame(self, bottom: float, top: float, strip: float) -> None:
+        """Where the image (``bottom``..``top``) and the lanes' strip above it are, in y units:
+        mel bins, or kHz in the linear view."""
+        self.prepareGeometryChange()
+        self.bottom, self.top, self.strip = bottom, top, strip
+        self.update()
+
+    @property
+    def _extent(self) -> QRectF:
+        return QRectF(0, self.bottom, self._right, self.top + self.strip - self.bottom)
 
     def set_events(self, lanes: list[Lane]) -> None:
         """One lane per species, topmost first: its colour and its events' starts and ends."""
@@ -85,8 +101,7 @@ class EventShading(pg.GraphicsObject):
             (QColor(colour), np.asarray(starts, float), np.asarray(ends, float))
             for colour, starts, ends in lanes
         ]
-        right = max([1e-3, *(float(ends.max()) for _, _, ends in self.lanes if len(ends))])
-        self._extent = QRectF(0, 0, right, N_MELS + LANES_STRIP_BINS)
+        self._right = max([1e-3, *(float(ends.max()) for _, _, ends in self.lanes if len(ends))])
         self.update()
 
     def set_selected(self, span: tuple[float, float] | None) -> None:
@@ -138,21 +153,25 @@ class EventShading(pg.GraphicsObject):
         images = self.rasterise(x0, x1, width_px)
         if images is not None:
             bars, wash = images
-            px_per_bin = abs(painter.transform().m22()) or 1.0
-            bars_height = min(BAR_HEIGHT_PX * len(self.lanes) / px_per_bin, LANES_STRIP_BINS)
+            px_per_unit = abs(painter.transform().m22()) or 1.0
+            bars_height = min(BAR_HEIGHT_PX * len(self.lanes) / px_per_unit, self.strip)
             # The view's y axis points up; image rows go down: flip the bars so lane 0 is on top.
             painter.drawImage(
-                QRectF(x0, N_MELS + LANES_STRIP_BINS - bars_height, x1 - x0, bars_height),
+                QRectF(x0, self.top + self.strip - bars_height, x1 - x0, bars_height),
                 _rgba_image(np.ascontiguousarray(bars[::-1])),
             )
-            painter.drawImage(QRectF(x0, 0.0, x1 - x0, N_MELS), _rgba_image(wash))
+            painter.drawImage(
+                QRectF(x0, self.bottom, x1 - x0, self.top - self.bottom), _rgba_image(wash)
+            )
         if self.selected is not None:
             pen = pg.mkPen("#ffffff", width=SELECTED_PEN_WIDTH)
             pen.setCosmetic(True)
             painter.setPen(pen)
             painter.setBrush(Qt.BrushStyle.NoBrush)
             start, end = self.selected
-            painter.drawRect(QRectF(start, 0, end - start, N_MELS + LANES_STRIP_BINS))
+            painter.drawRect(
+                QRectF(start, self.bottom, end - start, self.top + self.strip - self.bottom)
+            )
 
 
 def _rgba_image(pixels: np.ndarray) -> QImage:

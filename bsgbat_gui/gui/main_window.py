@@ -9,6 +9,7 @@ that show it and the controllers that act on it, and wires their signals:
 * :class:`~bsgbat_gui.gui.shown_recording.ShownRecording` — the recording on screen;
 * :class:`~bsgbat_gui.gui.view_state.ViewState` — layout, thresholds, selection kept;
 * :class:`~bsgbat_gui.gui.survey_opener.SurveyOpener` — opening folders, files, the demo;
+* :class:`~bsgbat_gui.gui.calls_controller.CallsController` — the shown recording's calls;
 * :class:`~bsgbat_gui.gui.survey_species_dialog.SurveySpeciesController` — the area's species.
 
 The computing happens in ``core`` (called from the worker threads of ``gui/worker.py``).
@@ -35,6 +36,8 @@ from PySide6.QtWidgets import (
 from bsgbat_gui import __version__
 from bsgbat_gui.core.session.survey_session import SurveySession
 from bsgbat_gui.gui.analysis_coordinator import AnalysisCoordinator
+from bsgbat_gui.gui.calls_controller import CallsController
+from bsgbat_gui.gui.calls_panel import CallsPanel
 from bsgbat_gui.gui.detections_panel import DetectionsPanel
 from bsgbat_gui.gui.evaluation_dialog import open_evaluation
 from bsgbat_gui.gui.export_panel import ExportPanel
@@ -116,6 +119,7 @@ class MainWindow(QMainWindow):
         self.spectrogram_view.add_track_plot(self.track_view)
         self.threshold_panel = ThresholdPanel(self.thresholds, self)
         self.detections_panel = DetectionsPanel(self)
+        self.calls_panel = CallsPanel(self)
         self.review = ReviewController(self.session, self)
         self.review.reviewer = self.settings.reviewer
         self.playback = PlaybackController(self)
@@ -139,7 +143,8 @@ class MainWindow(QMainWindow):
         bar = self.statusBar()
         bar.addWidget(self.target_label)
         bar.addWidget(self.status_label, 1)
-        for widget in (self.store_label, self.progress_bar, self.cancel_button):
+        readout = self.spectrogram_view.readout  # time, frequency, level under the mouse
+        for widget in (readout, self.store_label, self.progress_bar, self.cancel_button):
             bar.addPermanentWidget(widget)
 
     def _build_layout(self) -> None:
@@ -170,6 +175,10 @@ class MainWindow(QMainWindow):
         self.reliability_dock = self._dock(
             "Reliability", self.reliability_panel, area.BottomDockWidgetArea
         )
+        # The calls beside the detections: what the reviewer measures while deciding (split
+        # before the tabs: a dock split from a tabbed one becomes another tab).
+        self.calls_dock = self._dock("Calls", self.calls_panel, area.BottomDockWidgetArea)
+        self.splitDockWidget(self.detections_dock, self.calls_dock, Qt.Orientation.Horizontal)
         self.tabifyDockWidget(self.detections_dock, self.reliability_dock)
         self.detections_dock.raise_()  # the detections tab in front
         # The thresholds run the full height; the detections sit under the recordings and views.
@@ -216,6 +225,10 @@ class MainWindow(QMainWindow):
         )  # fmt: skip
         self.shown.review_actions = self.review_actions
         self.opener = SurveyOpener(self)
+        self.calls = CallsController(
+            self.session, self.calls_panel, self.detections_panel, self.spectrogram_view,
+            warn=self.review_problem, parent=self,
+        )  # fmt: skip
         self.survey_species = SurveySpeciesController(self)
 
     def _connect(self) -> None:
@@ -234,6 +247,9 @@ class MainWindow(QMainWindow):
         self.threshold_panel.top_n_changed.connect(self._top_n_changed)
         self.threshold_panel.message.connect(self.status_label.setText)
         self.detections_panel.event_selected.connect(shown.show_event)
+        shown.loader.loaded.connect(self.calls.recording_loaded)
+        self.recordings_panel.recording_selected.connect(self.calls.recording_selected)
+        session.calls_changed.connect(lambda _path: shown.show_target())  # the calls said
         self.detections_panel.event_selected.connect(self.view_state.save_soon)
         self.review.decisions_changed.connect(self._decisions_changed)
         self.review.problem.connect(self.review_problem)
@@ -394,3 +410,4 @@ class MainWindow(QMainWindow):
         self.model_sets.shutdown()
         self.analysis_runs.shutdown()
         self.spectrogram_loader.shutdown()
+        self.calls.shutdown()

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 REVIEW_KEYS = (
     Qt.Key.Key_A, Qt.Key.Key_R, Qt.Key.Key_L, Qt.Key.Key_N, Qt.Key.Key_U, Qt.Key.Key_Space,
     Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown,
+    Qt.Key.Key_F, Qt.Key.Key_M,  # the frequency axis and the call marks, while measuring
 )  # fmt: skip
 
 

@@ -37,6 +37,15 @@ class AppSettings:
         self._s.setValue("view/colour_map", name)
 
     @property
+    def linear_frequency_axis(self) -> bool:
+        """Whether the spectrogram is shown on a linear kHz axis (else the model's mel axis)."""
+        return self._get_str("view/frequency_axis", "mel") == "linear"
+
+    @linear_frequency_axis.setter
+    def linear_frequency_axis(self, linear: bool) -> None:
+        self._s.setValue("view/frequency_axis", "linear" if linear else "mel")
+
+    @property
     def last_folder(self) -> Path | None:
         text = self._get_str("files/last_folder")
         return Path(text) if text else None

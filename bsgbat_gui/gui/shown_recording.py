@@ -1,4 +1,5 @@
-"""The recording on screen: its spectrogram (loaded off the GUI thread, detail when zoomed in),
+"""The recording on screen: its spectrogram (loaded off the GUI thread, detail when zoomed in, the
+linear-frequency image of the visible span on the linear axis),
 its tracks, the shading of its detection events, the selected detection outlined, what the
 decision keys act on (said in the status bar) and playback.
 
@@ -12,7 +13,9 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
+from bsgbat_gui.core.calls.summary import summarise_calls
 from bsgbat_gui.core.species import species_for_label
+from bsgbat_gui.gui.calls_panel import short_summary_text
 from bsgbat_gui.gui.event_shading import lanes_for
 from bsgbat_gui.gui.worker import SpectrogramLoader
 
@@ -22,7 +25,7 @@ if TYPE_CHECKING:
 
     from PySide6.QtWidgets import QCheckBox, QLabel
 
-    from bsgbat_gui.core.compute.jobs import LoadedDetail, LoadedSpectrogram
+    from bsgbat_gui.core.compute.jobs import LoadedDetail, LoadedLinear, LoadedSpectrogram
     from bsgbat_gui.core.session.selection import SelectedEvent
     from bsgbat_gui.core.session.survey_session import SurveySession
     from bsgbat_gui.gui.analysis_coordinator import AnalysisCoordinator
@@ -70,7 +73,9 @@ class ShownRecording(QObject):
         self.loader.loaded.connect(self._spectrogram_loaded)
         self.loader.failed.connect(self._spectrogram_failed)
         self.loader.detail_loaded.connect(self._detail_loaded)
+        self.loader.linear_loaded.connect(self._linear_loaded)
         spectrogram_view.detail_wanted.connect(self._detail_wanted)
+        spectrogram_view.linear_wanted.connect(self._linear_wanted)
         analysis.current_analysed.connect(self.show_tracks)
 
     @property
@@ -164,6 +169,10 @@ class ShownRecording(QObject):
         else:
             code = species_for_label(target.label).code
             keys = f"A/R/L act on {code} {target.start_s:.2f}–{target.end_s:.2f} s"
+            calls = self.session.calls_of(row.info) if row is not None and row.info else None
+            if calls is not None:  # what a bat worker checks before confirming
+                summary = summarise_calls(calls, target.start_s, target.end_s)
+                keys += f" ({short_summary_text(summary)})"
         self.target_label.setText(f"{name}: {state} · {keys}")
 
     def toggle_playback(self, playback: PlaybackController, bar: PlaybackBar) -> None:
@@ -192,6 +201,7 @@ class ShownRecording(QObject):
             loaded.model_input,
             loaded.levels,
             view_range_s=self.spectrogram_view.span_with_margin(*span) if span else None,
+            nyquist_khz=loaded.info.true_rate_hz / 2000.0,
         )
         if self.model_input_box is not None:
             self.model_input_box.setEnabled(loaded.model_input is not None)
@@ -212,6 +222,14 @@ class ShownRecording(QObject):
     def _detail_loaded(self, detail: LoadedDetail) -> None:
         if detail.path == self.path:
             self.spectrogram_view.set_detail(detail.spectrogram)
+
+    def _linear_wanted(self, start_s: float, end_s: float, columns: int) -> None:
+        if self.path is not None:
+            self.loader.request_linear(self.path, start_s, end_s, columns)
+
+    def _linear_loaded(self, linear: LoadedLinear) -> None:
+        if linear.path == self.path:
+            self.spectrogram_view.set_linear(linear.spectrogram)
 
 
 def _short_name(name: str, limit: int = 28) -> str:

@@ -35,6 +35,7 @@ class WindowActions:
         self._build_actions()
         self._build_toolbar()
         self._build_menus()
+        self.set_linear_axis(window.settings.linear_frequency_axis)
 
     def _action(
         self, text: str, slot: Callable[..., object], shortcut: object = None, tip: str = ""
@@ -91,6 +92,11 @@ class WindowActions:
         self.zoom_fit_action = a("Whole recording", spectrogram.zoom_fit, "Ctrl+0", "Show all")
         self.pan_left_action = a("Pan left", lambda: spectrogram.pan(-0.5), "Shift+Left")
         self.pan_right_action = a("Pan right", lambda: spectrogram.pan(0.5), "Shift+Right")
+        self.linear_axis_action = a(
+            "Linear frequency axis (kHz)", self.set_linear_axis, "F",
+            "Frequency axis: the model's mel scale, or linear true kHz for measuring calls",
+        )  # fmt: skip
+        self.linear_axis_action.setCheckable(True)
         self.play_action = a(
             "Play / stop", w.toggle_playback, "Space",
             "Play the selected detection, else the visible time range (Space)",
@@ -152,6 +158,17 @@ class WindowActions:
             "The species that occur in the survey area: the model's others are marked, or left "
             "out of detection",
         )  # fmt: skip
+        self.call_settings_action = a(
+            "Call measurement settings…", w.calls.edit_settings, None,
+            "The band and thresholds calls are found with (kept with the survey)",
+        )  # fmt: skip
+        self.call_marks_action = a(
+            "Call marks", w.spectrogram_view.call_marks.set_shown, "M",
+            "Measured calls on the spectrogram: a box from start to end and Fmin to Fmax, a dot "
+            "at the FME",
+        )  # fmt: skip
+        self.call_marks_action.setCheckable(True)
+        self.call_marks_action.setChecked(True)
         self.evaluate_action = a(
             "Evaluate against annotations…", lambda: w.evaluate_annotations(), None,
             "Per-species PR-AUC, ROC-AUC, precision and recall against BriteKit or Raven "
@@ -192,6 +209,8 @@ class WindowActions:
             "Show the normalised 0..6 input the network sees instead of the dB spectrogram"
         )
         toolbar.addWidget(self.model_input_box)
+        self.linear_axis_action.setIconText("Linear kHz")  # the menu says it in full
+        toolbar.addAction(self.linear_axis_action)
         toolbar.addSeparator()
         self.playback_bar = PlaybackBar(self.play_action, w)
         toolbar.addWidget(self.playback_bar)
@@ -213,7 +232,8 @@ class WindowActions:
             w.reliability_dock.toggleViewAction(), None,
             self.next_recording_action, self.prev_recording_action, self.zoom_in_action,
             self.zoom_out_action, self.zoom_fit_action, self.pan_left_action,
-            self.pan_right_action, None,
+            self.pan_right_action, None, self.linear_axis_action, self.call_marks_action,
+            w.calls_dock.toggleViewAction(), None,
         )  # fmt: skip
         theme_menu = view_menu.addMenu("Theme")
         self.theme_actions = QActionGroup(w)
@@ -232,7 +252,8 @@ class WindowActions:
             None, self.confirm_action, self.reject_action, self.relabel_action, self.note_action,
             None, self.undo_action, self.redo_action, None, self.mark_reviewed_action,
             self.no_bats_action, self.manual_species_action, self.survey_species_action, None,
-            self.reliability_action, self.evaluate_action, self.reviewer_action,
+            self.reliability_action, self.evaluate_action, self.call_settings_action,
+            self.reviewer_action,
         )  # fmt: skip
         _menu(
             bar.addMenu("&Help"),
@@ -240,6 +261,12 @@ class WindowActions:
             self.about_action,
         )  # fmt: skip
         self.refresh_recent_menu()
+
+    def set_linear_axis(self, linear: bool) -> None:
+        """F: the spectrogram on a linear kHz axis, or the mel one (remembered)."""
+        self.linear_axis_action.setChecked(linear)
+        self.window.spectrogram_view.set_linear_axis(linear)
+        self.window.settings.linear_frequency_axis = linear
 
     def open_log_folder(self) -> None:
         """Help → Open log folder: the folder in the desktop's file manager."""

@@ -4,6 +4,7 @@
   (:func:`bsgbat_gui.core.compute.jobs.analysis_job`) from a QThread, one recording at a time,
   over a queue that the GUI can reorder (the selected recording jumps the queue).
 * :class:`SpectrogramLoader` computes display spectrograms from another QThread.
+* :class:`CallMeasurer` measures the shown recording's calls from a third.
 
 Each QThread only iterates a generator whose work runs in a child process
 (:class:`bsgbat_gui.core.compute.process.ComputeProcess`), so the GUI process keeps its GIL and
@@ -35,10 +36,13 @@ from bsgbat_gui.core.analysis.analyse import (
 from bsgbat_gui.core.audio.guano_write import GuanoUpdate, write_guano_updates
 from bsgbat_gui.core.audio.playback import PlaybackSettings, prepare_playback
 from bsgbat_gui.core.audio.recording import RecordingError, RecordingInfo, probe_recording
+from bsgbat_gui.core.compute.call_jobs import CallsMeasured, calls_job
 from bsgbat_gui.core.compute.jobs import (
     LoadedDetail,
+    LoadedLinear,
     analysis_job,
     detail_job,
+    linear_job,
     spectrogram_job,
     warm_up,
     warm_up_analysis,
@@ -58,6 +62,8 @@ from bsgbat_gui.core.review.store import ReviewStore
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
+
+    from bsgbat_gui.core.calls.settings import CallSettings
 
 log = logging.getLogger(__name__)
 
@@ -311,7 +317,7 @@ class AnalysisController(QObject):
 
 
 class _SpectrogramWorker(QObject):
-    result = Signal(int, object)  # request id, LoadedSpectrogram | LoadedDetail
+    result = Signal(int, object)  # request id, LoadedSpectrogram | LoadedDetail | LoadedLinear
     failed = Signal(int, object, str)  # request id, path, reason
 
     def __init__(self, latest_request: list[int], process: ComputeProcess) -> None:
@@ -337,11 +343,13 @@ class SpectrogramLoader(QObject):
     """Computes display spectrograms off the GUI; only the latest request is delivered.
 
     :meth:`request` loads a whole recording (:attr:`loaded`); :meth:`request_detail` a span of
-    it at full resolution (:attr:`detail_loaded`).
+    it at full resolution (:attr:`detail_loaded`); :meth:`request_linear` a span's
+    linear-frequency spectrogram at screen resolution (:attr:`linear_loaded`).
     """
 
     loaded = Signal(object)  # LoadedSpectrogram
     detail_loaded = Signal(object)  # LoadedDetail
+    linear_loaded = Signal(object)  # LoadedLinear
     failed = Signal(object, str)  # path, reason
     _request = Signal(int, object, object, object)
 
@@ -368,6 +376,17 @@ class SpectrogramLoader(QObject):
     ) -> None:
         self._submit(path, detail_job, (time_expansion, first_frame, stop_frame))
 
+    def request_linear(
+        self,
+        path: Path,
+        start_s: float,
+        end_s: float,
+        max_columns: int,
+        *,
+        time_expansion: float | None = None,
+    ) -> None:
+        self._submit(path, linear_job, (time_expansion, start_s, end_s, max_columns))
+
     def _submit(self, path: Path, job: Job, args: tuple[object, ...]) -> None:
         self._latest[0] += 1
         self.process.request_stop()  # a computation in flight is for a view left behind
@@ -378,6 +397,8 @@ class SpectrogramLoader(QObject):
             return
         if isinstance(result, LoadedDetail):
             self.detail_loaded.emit(result)
+        elif isinstance(result, LoadedLinear):
+            self.linear_loaded.emit(result)
         else:
             self.loaded.emit(result)
 
@@ -570,3 +591,69 @@ class PlaybackPreparer(QObject):
         self.cancel()
         self._thread.quit()
         self._thread.wait(30_000)
+
+
+class CallMeasurer(QObject):
+    """Measures the calls of the shown recording in a compute process of its own, started on
+    first use (a window that never measures calls never pays for it); only the latest request
+    is delivered: a recording left behind is not measured to the end.
+    """
+
+    progressed = Signal(object)  # CallsProgress
+    measured = Signal(object)  # CallsMeasured
+    failed = Signal(object, str)  # path, reason
+    _request = Signal(int, object, object, object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._latest = [0]
+        self.process: ComputeProcess | None = None
+        self._thread: QThread | None = None
+
+    def _start(self) -> None:
+        # What the reviewer looks at: normal priority, like the shown recording's spectrogram.
+        self.process = ComputeProcess("calls", niceness=SPECTROGRAM_NICENESS)
+        self._thread = QThread()
+        self._thread.setObjectName("call-measurer")
+        self._worker = _SpectrogramWorker(self._latest, self.process)
+        self._worker.moveToThread(self._thread)
+        self._request.connect(self._worker.load)
+        self._worker.result.connect(self._deliver)
+        self._worker.failed.connect(self._deliver_failure)
+        self._thread.start()
+
+    def request(self, path: Path, time_expansion: float | None, settings: CallSettings) -> None:
+        """Measure the calls of ``path`` (dropping any measurement in flight)."""
+        if self.process is None:
+            self._start()
+        assert self.process is not None
+        self._latest[0] += 1
+        self.process.request_stop()
+        self._request.emit(self._latest[0], path, calls_job, (time_expansion, settings))
+
+    def cancel(self) -> None:
+        """Drop the measurement in flight (the recording is no longer shown)."""
+        self._latest[0] += 1
+        if self.process is not None:
+            self.process.request_stop()
+
+    def _deliver(self, request_id: int, result: object) -> None:
+        if request_id != self._latest[0]:
+            return
+        if isinstance(result, CallsMeasured):
+            self.measured.emit(result)
+        else:
+            self.progressed.emit(result)
+
+    def _deliver_failure(self, request_id: int, path: Path, reason: str) -> None:
+        if request_id == self._latest[0]:
+            self.failed.emit(path, reason)
+
+    def shutdown(self) -> None:
+        """End the process and the thread (window closing): at once, nothing to save."""
+        self.cancel()
+        if self.process is not None:
+            self.process.close()
+        if self._thread is not None:
+            self._thread.quit()
+            self._thread.wait(2_000)

@@ -15,6 +15,7 @@ import numpy as np
 
 from bsgbat_gui.core.analysis.analyse import AnalysisEvent, windows_for
 from bsgbat_gui.core.analysis.pipeline import analyse_recordings
+from bsgbat_gui.core.audio.linear_spectrogram import LinearSpectrogram, linear_spectrogram
 from bsgbat_gui.core.audio.recording import ModelRateSignal, RecordingInfo, probe_recording
 from bsgbat_gui.core.audio.segments import model_input_image
 from bsgbat_gui.core.audio.spectrogram import DisplaySpectrogram, display_spectrogram
@@ -39,6 +40,9 @@ def warm_up() -> None:
     first-call costs (file probing, the display spectrogram's allocations, levels: about half
     its time). Nothing on this path compiles anything (:mod:`bsgbat_gui.core.audio.dsp`): it takes
     a fraction of a second, first start included.
+
+    The linear view is not warmed up: importing scipy's FFT takes ~0.1 s, which every start would
+    pay before its first spectrogram; the first linear image pays it instead, once.
     """
     import tempfile
 
@@ -195,3 +199,31 @@ def detail_job(
         )
     if spectrogram is not None:
         yield LoadedDetail(path, spectrogram)
+
+
+@dataclass(frozen=True)
+class LoadedLinear:
+    """A span of a recording's linear-frequency spectrogram, at screen resolution."""
+
+    path: Path
+    spectrogram: LinearSpectrogram
+
+
+def linear_job(
+    path: Path,
+    time_expansion: float | None,
+    start_s: float,
+    end_s: float,
+    max_columns: int,
+    *,
+    should_stop: Callable[[], bool],
+) -> Iterator[LoadedLinear]:
+    """The linear-frequency spectrogram of ``[start_s, end_s]`` (true seconds) in at most
+    ``max_columns`` columns (:func:`~bsgbat_gui.core.audio.linear_spectrogram.linear_spectrogram`).
+    """
+    info = probe_recording(path, time_expansion=time_expansion)
+    spectrogram = linear_spectrogram(
+        info, start_s, end_s, max_columns=max_columns, should_stop=should_stop
+    )
+    if spectrogram is not None:
+        yield LoadedLinear(path, spectrogram)
