@@ -63,7 +63,7 @@ from bsgbat_gui.gui.welcome import WelcomePanel
 from bsgbat_gui.gui.window_actions import WindowActions
 
 if TYPE_CHECKING:
-    from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
+    from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 
     from bsgbat_gui.core.analysis.analyse import RecordingAnalysis
     from bsgbat_gui.core.review.survey import Survey
@@ -97,7 +97,7 @@ class MainWindow(QMainWindow):
         self.action_table = WindowActions(self)
         self._connect()
         self.view_state.restore()
-        self._restore_colour_map()
+        self.action_table.restore_colour_map()
         self.model_sets.check()
         if paths:
             self.open_paths(paths)
@@ -234,7 +234,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         actions, shown, session = self.action_table, self.shown, self.session
         self.shown.model_input_box = actions.model_input_box
-        actions.colour_map_box.currentTextChanged.connect(self._colour_map_changed)
+        actions.colour_map_box.currentTextChanged.connect(actions.colour_map_chosen)
         actions.auto_levels_button.clicked.connect(self.spectrogram_view.auto_levels)
         actions.model_input_box.toggled.connect(self.spectrogram_view.set_show_model_input)
         self.thresholds.thresholds_changed.connect(self.refresh_detections)
@@ -266,10 +266,6 @@ class MainWindow(QMainWindow):
         self.welcome.open_files_requested.connect(self.opener.choose_files)
         self.welcome.open_demo_requested.connect(self.opener.open_demo)
         session.detections_changed.connect(self._export_inputs_changed)
-
-    def _restore_colour_map(self) -> None:
-        self.action_table.colour_map_box.setCurrentText(self.settings.colour_map)
-        self.spectrogram_view.set_colour_map(self.settings.colour_map)
 
     @property
     def current_path(self) -> Path | None:
@@ -331,10 +327,6 @@ class MainWindow(QMainWindow):
         self.track_view.top_n = n
         self.track_view.redraw()
 
-    def _colour_map_changed(self, name: str) -> None:
-        self.spectrogram_view.set_colour_map(name)
-        self.settings.colour_map = name
-
     def review_problem(self, message: str) -> None:
         self.status_label.setText(f"⚠ {message}")
 
@@ -377,18 +369,6 @@ class MainWindow(QMainWindow):
             self._dialog = dialog
 
     # -- the rest of the window ------------------------------------------------------------------
-
-    def toggle_full_screen(self) -> None:
-        if self.isFullScreen():
-            self.showNormal()
-        else:
-            self.showFullScreen()
-        self.action_table.full_screen_action.setChecked(self.isFullScreen())
-
-    def theme_chosen(self, action: QAction) -> None:
-        theme = str(action.data())
-        self.theme.set_theme(theme)
-        self.settings.theme = theme
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._shut_down_helpers()

@@ -206,8 +206,9 @@ class ShownRecording(QObject):
         if self.model_input_box is not None:
             self.model_input_box.setEnabled(loaded.model_input is not None)
         self.session.described(loaded.path, loaded.info)
-        warnings = "; ".join(loaded.info.warnings)
-        self._say(f"{loaded.path.name}" + (f" — {warnings}" if warnings else ""))
+        if loaded.info.warnings:  # what the file's header says; else the status keeps what
+            # the analysis said (a name alone replaced "the classifier is not installed")
+            self._say(f"{loaded.path.name} — {'; '.join(loaded.info.warnings)}")
         self.analysis.start_waiting()
 
     def _spectrogram_failed(self, path: Path, reason: str) -> None:

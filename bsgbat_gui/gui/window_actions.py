@@ -70,7 +70,7 @@ class WindowActions:
             "Open the demo: 3 s of synthesised bat-like calls (not a real recording)",
         )  # fmt: skip
         self.full_screen_action = a(
-            "Full screen", w.toggle_full_screen, keys.FullScreen,
+            "Full screen", self.toggle_full_screen, keys.FullScreen,
             "Use the whole screen (again to leave)",
         )  # fmt: skip
         self.full_screen_action.setCheckable(True)
@@ -244,7 +244,7 @@ class WindowActions:
             action.setChecked(theme == w.theme.theme)
             action.setData(theme)
             self.theme_actions.addAction(action)
-        self.theme_actions.triggered.connect(w.theme_chosen)
+        self.theme_actions.triggered.connect(self.theme_chosen)
         _menu(view_menu, self.review_layout_action, self.full_screen_action)
         _menu(
             bar.addMenu("&Review"),
@@ -261,6 +261,32 @@ class WindowActions:
             self.about_action,
         )  # fmt: skip
         self.refresh_recent_menu()
+
+    def restore_colour_map(self) -> None:
+        """The colour map of the last session, in the box and on the spectrogram."""
+        name = self.window.settings.colour_map
+        self.colour_map_box.setCurrentText(name)
+        self.window.spectrogram_view.set_colour_map(name)
+
+    def colour_map_chosen(self, name: str) -> None:
+        """The colour box: the spectrogram's colour map (remembered)."""
+        self.window.spectrogram_view.set_colour_map(name)
+        self.window.settings.colour_map = name
+
+    def toggle_full_screen(self) -> None:
+        """F11: full screen, or back."""
+        w = self.window
+        if w.isFullScreen():
+            w.showNormal()
+        else:
+            w.showFullScreen()
+        self.full_screen_action.setChecked(w.isFullScreen())
+
+    def theme_chosen(self, action: QAction) -> None:
+        """View → Theme: light, dark or the system's (remembered)."""
+        theme = str(action.data())
+        self.window.theme.set_theme(theme)
+        self.window.settings.theme = theme
 
     def set_linear_axis(self, linear: bool) -> None:
         """F: the spectrogram on a linear kHz axis, or the mel one (remembered)."""
