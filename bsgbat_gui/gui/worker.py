@@ -61,7 +61,7 @@ from bsgbat_gui.core.review.connection import StoreError
 from bsgbat_gui.core.review.store import ReviewStore
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
     from bsgbat_gui.core.calls.settings import CallSettings
 
@@ -339,7 +339,82 @@ class _SpectrogramWorker(QObject):
             self.failed.emit(request_id, path, f"internal error: {exc}")
 
 
-class SpectrogramLoader(QObject):
+class _LatestRequestRunner(QObject):
+    """Runs jobs in a compute process of its own from a QThread; only the latest request is
+    delivered (a newer one stops the one in flight: it is for a view the user has left).
+    Subclasses say what each result is (:meth:`_route`).
+    """
+
+    failed = Signal(object, str)  # path, reason
+    _request = Signal(int, object, object, object)
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        initializer: Callable[[], None] | None = None,
+        start_now: bool = True,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._name = name
+        self._initializer = initializer
+        self._latest = [0]
+        self.process: ComputeProcess | None = None
+        self._thread: QThread | None = None
+        if start_now:
+            self._start()
+
+    def _start(self) -> None:
+        # What the user looks at is computed at normal priority (SPECTROGRAM_NICENESS).
+        self.process = ComputeProcess(
+            self._name, niceness=SPECTROGRAM_NICENESS, initializer=self._initializer
+        )
+        self._thread = QThread()
+        self._thread.setObjectName(f"{self._name}-thread")
+        self._worker = _SpectrogramWorker(self._latest, self.process)
+        self._worker.moveToThread(self._thread)
+        self._request.connect(self._worker.load)
+        self._worker.result.connect(self._deliver)
+        self._worker.failed.connect(self._deliver_failure)
+        self._thread.start()
+
+    def _submit(self, path: Path, job: Job, args: tuple[object, ...]) -> None:
+        if self.process is None:
+            self._start()
+        assert self.process is not None
+        self._latest[0] += 1
+        self.process.request_stop()  # a computation in flight is for a view left behind
+        self._request.emit(self._latest[0], path, job, args)
+
+    def cancel(self) -> None:
+        """Drop the request in flight (nothing more of it is delivered)."""
+        self._latest[0] += 1
+        if self.process is not None:
+            self.process.request_stop()
+
+    def _deliver(self, request_id: int, result: object) -> None:
+        if request_id == self._latest[0]:
+            self._route(result)
+
+    def _route(self, result: object) -> None:
+        raise NotImplementedError
+
+    def _deliver_failure(self, request_id: int, path: Path, reason: str) -> None:
+        if request_id == self._latest[0]:
+            self.failed.emit(path, reason)
+
+    def shutdown(self) -> None:
+        """End the process, then the thread (window closing): at once, nothing to save."""
+        self.cancel()
+        if self.process is not None:
+            self.process.close()  # first: releases the thread if it waits for the child
+        if self._thread is not None:
+            self._thread.quit()
+            self._thread.wait(2_000)
+
+
+class SpectrogramLoader(_LatestRequestRunner):
     """Computes display spectrograms off the GUI; only the latest request is delivered.
 
     :meth:`request` loads a whole recording (:attr:`loaded`); :meth:`request_detail` a span of
@@ -350,23 +425,10 @@ class SpectrogramLoader(QObject):
     loaded = Signal(object)  # LoadedSpectrogram
     detail_loaded = Signal(object)  # LoadedDetail
     linear_loaded = Signal(object)  # LoadedLinear
-    failed = Signal(object, str)  # path, reason
-    _request = Signal(int, object, object, object)
+    process: ComputeProcess  # started with the loader (its warm-up begins at once)
 
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._latest = [0]
-        self.process = ComputeProcess(
-            "spectrogram", niceness=SPECTROGRAM_NICENESS, initializer=warm_up
-        )
-        self._thread = QThread()
-        self._thread.setObjectName("spectrogram-loader")
-        self._worker = _SpectrogramWorker(self._latest, self.process)
-        self._worker.moveToThread(self._thread)
-        self._request.connect(self._worker.load)
-        self._worker.result.connect(self._deliver)
-        self._worker.failed.connect(self._deliver_failure)
-        self._thread.start()
+        super().__init__("spectrogram", initializer=warm_up, parent=parent)
 
     def request(self, path: Path, *, time_expansion: float | None = None) -> None:
         self._submit(path, spectrogram_job, (time_expansion,))
@@ -387,31 +449,13 @@ class SpectrogramLoader(QObject):
     ) -> None:
         self._submit(path, linear_job, (time_expansion, start_s, end_s, max_columns))
 
-    def _submit(self, path: Path, job: Job, args: tuple[object, ...]) -> None:
-        self._latest[0] += 1
-        self.process.request_stop()  # a computation in flight is for a view left behind
-        self._request.emit(self._latest[0], path, job, args)
-
-    def _deliver(self, request_id: int, result: object) -> None:
-        if request_id != self._latest[0]:
-            return
+    def _route(self, result: object) -> None:
         if isinstance(result, LoadedDetail):
             self.detail_loaded.emit(result)
         elif isinstance(result, LoadedLinear):
             self.linear_loaded.emit(result)
         else:
             self.loaded.emit(result)
-
-    def _deliver_failure(self, request_id: int, path: Path, reason: str) -> None:
-        if request_id == self._latest[0]:
-            self.failed.emit(path, reason)
-
-    def shutdown(self) -> None:
-        self._latest[0] += 1
-        self.process.request_stop()
-        self.process.close()  # first: releases the thread if it waits for the child
-        self._thread.quit()
-        self._thread.wait(2_000)
 
 
 class _DownloadWorker(QObject):
@@ -593,7 +637,7 @@ class PlaybackPreparer(QObject):
         self._thread.wait(30_000)
 
 
-class CallMeasurer(QObject):
+class CallMeasurer(_LatestRequestRunner):
     """Measures the calls of the shown recording in a compute process of its own, started on
     first use (a window that never measures calls never pays for it); only the latest request
     is delivered: a recording left behind is not measured to the end.
@@ -601,59 +645,16 @@ class CallMeasurer(QObject):
 
     progressed = Signal(object)  # CallsProgress
     measured = Signal(object)  # CallsMeasured
-    failed = Signal(object, str)  # path, reason
-    _request = Signal(int, object, object, object)
 
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._latest = [0]
-        self.process: ComputeProcess | None = None
-        self._thread: QThread | None = None
-
-    def _start(self) -> None:
-        # What the reviewer looks at: normal priority, like the shown recording's spectrogram.
-        self.process = ComputeProcess("calls", niceness=SPECTROGRAM_NICENESS)
-        self._thread = QThread()
-        self._thread.setObjectName("call-measurer")
-        self._worker = _SpectrogramWorker(self._latest, self.process)
-        self._worker.moveToThread(self._thread)
-        self._request.connect(self._worker.load)
-        self._worker.result.connect(self._deliver)
-        self._worker.failed.connect(self._deliver_failure)
-        self._thread.start()
+        super().__init__("calls", start_now=False, parent=parent)
 
     def request(self, path: Path, time_expansion: float | None, settings: CallSettings) -> None:
         """Measure the calls of ``path`` (dropping any measurement in flight)."""
-        if self.process is None:
-            self._start()
-        assert self.process is not None
-        self._latest[0] += 1
-        self.process.request_stop()
-        self._request.emit(self._latest[0], path, calls_job, (time_expansion, settings))
+        self._submit(path, calls_job, (time_expansion, settings))
 
-    def cancel(self) -> None:
-        """Drop the measurement in flight (the recording is no longer shown)."""
-        self._latest[0] += 1
-        if self.process is not None:
-            self.process.request_stop()
-
-    def _deliver(self, request_id: int, result: object) -> None:
-        if request_id != self._latest[0]:
-            return
+    def _route(self, result: object) -> None:
         if isinstance(result, CallsMeasured):
             self.measured.emit(result)
         else:
             self.progressed.emit(result)
-
-    def _deliver_failure(self, request_id: int, path: Path, reason: str) -> None:
-        if request_id == self._latest[0]:
-            self.failed.emit(path, reason)
-
-    def shutdown(self) -> None:
-        """End the process and the thread (window closing): at once, nothing to save."""
-        self.cancel()
-        if self.process is not None:
-            self.process.close()
-        if self._thread is not None:
-            self._thread.quit()
-            self._thread.wait(2_000)
