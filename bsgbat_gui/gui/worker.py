@@ -353,11 +353,13 @@ class _LatestRequestRunner(QObject):
         name: str,
         *,
         initializer: Callable[[], None] | None = None,
+        niceness: int = SPECTROGRAM_NICENESS,
         start_now: bool = True,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._name = name
+        self._niceness = niceness
         self._initializer = initializer
         self._latest = [0]
         self.process: ComputeProcess | None = None
@@ -366,9 +368,8 @@ class _LatestRequestRunner(QObject):
             self._start()
 
     def _start(self) -> None:
-        # What the user looks at is computed at normal priority (SPECTROGRAM_NICENESS).
         self.process = ComputeProcess(
-            self._name, niceness=SPECTROGRAM_NICENESS, initializer=self._initializer
+            self._name, niceness=self._niceness, initializer=self._initializer
         )
         self._thread = QThread()
         self._thread.setObjectName(f"{self._name}-thread")
@@ -647,7 +648,9 @@ class CallMeasurer(_LatestRequestRunner):
     measured = Signal(object)  # CallsMeasured
 
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__("calls", start_now=False, parent=parent)
+        # Below the spectrograms' priority: the view the reviewer moves through never waits
+        # for a measurement (the calls arrive a moment later instead).
+        super().__init__("calls", niceness=ANALYSIS_NICENESS, start_now=False, parent=parent)
 
     def request(self, path: Path, time_expansion: float | None, settings: CallSettings) -> None:
         """Measure the calls of ``path`` (dropping any measurement in flight)."""
