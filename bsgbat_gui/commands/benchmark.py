@@ -16,11 +16,18 @@ Without a model set only the GUI latency is measured.
 
 ``--calls`` measures call measurement instead (:mod:`bsgbat_gui.benchmark.calls`): its speed
 against real time and its peak memory on one ``--long-minutes`` synthetic 384 kHz recording
-with bat-like calls, in a fresh process.
+with bat-like calls, in a fresh process; and the window's linear-frequency view of a 10 s span
+(:mod:`bsgbat_gui.benchmark.linear_view`), also in a fresh process.
 
 ``--startup`` measures the first minute instead (:mod:`bsgbat_gui.benchmark.startup`): cold and
 warm starts, the first spectrogram, the same on a busy computer, a folder's cached tracks, and
 quitting — each in a fresh process, as a user starts the app.
+
+``--season`` measures a season in one review store instead (:mod:`bsgbat_gui.benchmark.season`):
+a synthetic survey of ``--season-recordings`` recordings (100,000 by default; sparse WAV files,
+their analyses and 5 % of them reviewed written straight into the store) opened in the window,
+its threshold, filter, sort and "next unreviewed" latencies, the export of its verified
+detections and appending to it as ``analyze --project`` does — each in a fresh process.
 """
 
 from __future__ import annotations
@@ -59,6 +66,8 @@ TARGETS = {  # key: (comparison, target) as the performance issue states them
     # Call measurement (benchmark --calls).
     "calls_realtime_factor": (">=", 20.0),
     "calls_peak_extra_rss_mb": ("<=", 500.0),
+    # The linear-frequency view of a 10 s span, computed, set and painted (benchmark --calls).
+    "linear_view_10s_ms": ("<=", 150.0),
 }
 
 
@@ -95,6 +104,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="measure call measurement only: speed against real time and peak memory on one "
         "--long-minutes synthetic 384 kHz recording, in a fresh process (no models needed)",
     )  # fmt: skip
+    p.add_argument(
+        "--season", action="store_true",
+        help="measure a season in one review store only: a synthetic survey (sparse WAV files, "
+        "their analyses written into the store, 5 %% reviewed) opened in the window, threshold, "
+        "filter, sort and next-unreviewed latencies, export and analyze --project appends "
+        "(each in a fresh process; no models needed)",
+    )  # fmt: skip
+    p.add_argument("--season-recordings", type=int, default=100_000, metavar="N",
+                   help="recordings in the --season survey (default 100000)")  # fmt: skip
     p.add_argument("--json", type=Path, metavar="OUT.json", help="also write the numbers here")
     p.set_defaults(run=run)
 
@@ -124,9 +142,21 @@ def run(
     with tempfile.TemporaryDirectory(prefix="bsgbat-benchmark-") as tmp:
         work = Path(tmp)
         models: Path | None = args.models
-        if args.calls:
+        if args.season:
+            from bsgbat_gui.benchmark.season import measure_season
+
+            try:
+                results.update(measure_season(work, max(10, args.season_recordings), log))
+            except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+                err.write(f"error: {exc}\n")
+                return EXIT_FAILED
+        elif args.calls:
             try:
                 results.update(_calls_benchmark(work, args.long_minutes, log))
+                from bsgbat_gui.benchmark.linear_view import measure_linear_view_in_subprocess
+
+                log("linear view: 10 s spans of a 60 s recording in the window (offscreen)…")
+                results.update(measure_linear_view_in_subprocess())
             except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
                 err.write(f"error: {exc}\n")
                 return EXIT_FAILED
@@ -136,7 +166,7 @@ def run(
             log(f"building six release-shaped random models ({n_parameters() / 1e6:.1f} M "
                 "parameters each)…")  # fmt: skip
             models = write_shaped_model_set(work / "models")
-        if args.calls:
+        if args.calls or args.season:
             pass  # measured above, alone
         elif args.startup:
             assert models is not None
@@ -155,7 +185,7 @@ def run(
             except Exception as exc:  # noqa: BLE001 - a benchmark that fails says so, with what it measured
                 err.write(f"error: {type(exc).__name__}: {exc}\n")
                 return EXIT_FAILED
-        if not args.startup and not args.calls:
+        if not args.startup and not args.calls and not args.season:
             from bsgbat_gui.benchmark.gui_latency import measure_threshold_latency
 
             log("GUI latency: 60-minute synthetic analysis in the window (offscreen)…")
@@ -169,10 +199,11 @@ def run(
                 latency_events=latency.n_events,
             )
     out.write(f"bsgbat-gui {__version__} benchmark\n")
+    width = max([30, *(len(key) for key in results)])
     for key, value in results.items():
         shown = f"{value:.4g}" if isinstance(value, float) else str(value)
         verdict = _meets(key, value) if isinstance(value, (int, float)) else ""
-        out.write(f"  {key:<30} {shown:>12}   {verdict}\n")
+        out.write(f"  {key:<{width}} {shown:>12}   {verdict}\n")
     if args.json is not None:
         try:
             with AtomicTextFile(args.json) as f:

@@ -14,7 +14,10 @@ from bsgbat_gui.core.audio.guano_write import GuanoUpdate, guano_plan_text, writ
 from bsgbat_gui.core.export.formats import (
     EXPORT_FORMATS,
     FOLDER_FORMATS,
+    STREAMED_FORMATS,
     ExportError,
+    export_scope,
+    export_streamed,
     export_survey,
 )
 from bsgbat_gui.core.export.guano import guano_updates
@@ -28,6 +31,7 @@ from bsgbat_gui.core.review.survey import (
     load_survey,
     recording_rows,
     select_recordings,
+    stream_survey,
 )
 
 if TYPE_CHECKING:
@@ -96,9 +100,8 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run_import)
 
 
-def open_survey(
-    args: argparse.Namespace, stderr: IO[str], *, write: bool
-) -> tuple[ReviewStore, Survey] | None:
+def open_store(args: argparse.Namespace, stderr: IO[str], *, write: bool) -> ReviewStore | None:
+    """The command's review store (None, said on ``stderr``, when it cannot be used)."""
     if not args.store.is_file():
         stderr.write(f"error: {args.store}: no such review store\n")
         return None
@@ -113,6 +116,15 @@ def open_survey(
             "from that window's Export panel)\n"
         )
         store.close()
+        return None
+    return store
+
+
+def open_survey(
+    args: argparse.Namespace, stderr: IO[str], *, write: bool
+) -> tuple[ReviewStore, Survey] | None:
+    store = open_store(args, stderr, write=write)
+    if store is None:
         return None
     try:
         survey, problems = load_survey(store, args.thresholds)
@@ -132,6 +144,8 @@ def run_export(
     stdout = stdout if stdout is not None else sys.stdout
     stderr = stderr if stderr is not None else sys.stderr
     stdin = stdin if stdin is not None else sys.stdin
+    if args.format in STREAMED_FORMATS and not args.write_guano:
+        return _export_streamed(args, stdout, stderr)
     opened = open_survey(args, stderr, write=args.write_guano)
     if opened is None:
         return EXIT_USAGE
@@ -157,6 +171,46 @@ def run_export(
         # Exactly the recordings the export selected (--recordings), nothing else.
         updates = guano_updates(select_recordings(recordings, args.recordings))
         return _write_guano(store, updates, args.yes, stdin, stdout, stderr)
+
+
+def _export_streamed(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
+    """A row format (CSV, BriteKit) read from the store and written one recording at a time:
+    memory does not grow with the survey (a season of 100,000 recordings)."""
+    store = open_store(args, stderr, write=False)
+    if store is None:
+        return EXIT_USAGE
+    with store:
+        try:
+            stream = stream_survey(store, args.thresholds)
+        except PresetError as exc:
+            stderr.write(f"error: {exc}\n")
+            return EXIT_USAGE
+        said = 0
+
+        def say_problems() -> None:
+            nonlocal said
+            for problem in stream.problems[said:]:
+                stderr.write(f"warning: {problem}\n")
+            said = len(stream.problems)
+
+        say_problems()
+        try:
+            # Verified rows are decided ones: recordings without a decision have none.
+            verified = export_scope(args.format, args.scope) == "verified"
+            result = export_streamed(
+                args.format, args.out, stream.recording_rows(decided_only=verified),
+                scope=args.scope, which=args.recordings, overwrite=args.overwrite,
+            )  # fmt: skip
+        except ExportError as exc:
+            stderr.write(f"error: {exc}\n")
+            return EXIT_USAGE
+        except OSError as exc:
+            stderr.write(f"error: cannot write {args.out}: {exc.strerror or exc}\n")
+            return EXIT_SOME_FAILED
+        finally:
+            say_problems()
+        stdout.write(f"wrote {result.rows} rows to {args.out}\n")
+    return EXIT_OK
 
 
 def _write_guano(

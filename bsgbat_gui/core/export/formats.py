@@ -49,12 +49,15 @@ from bsgbat_gui.core.review.survey import (
 
 if TYPE_CHECKING:
     import datetime as dt
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Iterator, Sequence
 
     from bsgbat_gui.core.calls.summary import CallSummary
 
 EXPORT_FORMATS = ("csv", "raven", "audacity", "kaleidoscope", "britekit", "summary")
 FOLDER_FORMATS = ("raven", "audacity")  # one file per recording, in an output folder
+# Written row by row into one file: exported from a store one recording at a time
+# (export_streamed), so that a season's export does not hold the season.
+STREAMED_FORMATS = ("csv", "britekit")
 # Files meant for spreadsheets: formula-like text is made inert. Every other format is read by
 # programs that match names, and carries them verbatim.
 SPREADSHEET_FORMATS = ("csv", "summary")
@@ -168,6 +171,67 @@ def export_survey(
     rows = select_rows(recordings, scope, which)
     chosen = select_recordings(recordings, which)
     plan = planned_files(fmt, out, chosen, rows)
+    _prepare_target(fmt, out, plan, overwrite)
+    if fmt == "csv":
+        write_detections_csv(out, rows)
+        return ExportResult(tuple(plan), len(rows))
+    if fmt == "britekit":
+        written = _verified(rows)
+        write_britekit(out, written)
+        return ExportResult(tuple(plan), len(written))
+    if fmt == "kaleidoscope":
+        write_kaleidoscope(out, kaleidoscope_table(chosen, rows, out))
+        return ExportResult(tuple(plan), len(chosen))
+    if fmt == "summary":
+        table = summary_table(summarise(recordings, which))
+        write_summary_table(out, table)
+        return ExportResult(tuple(plan), len(table))
+    by_path = rows_by_path(rows)
+    write_one = write_raven_table if fmt == "raven" else write_audacity_labels
+    for target, path in zip(plan, by_path, strict=True):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_one(target, by_path[path])
+    return ExportResult(tuple(plan), len(rows))
+
+
+def export_streamed(
+    fmt: str,
+    out: Path,
+    recordings: Iterable[RecordingRows],
+    *,
+    scope: str | None = None,
+    which: str = "all",
+    overwrite: bool = False,
+) -> ExportResult:
+    """:func:`export_survey` for the formats written row by row into one file
+    (:data:`STREAMED_FORMATS`), taking ``recordings`` one at a time as they come (from
+    :meth:`~bsgbat_gui.core.review.survey.SurveyStream.recording_rows`): memory does not grow
+    with the survey. The same checks, the same file, the same errors.
+    """
+    if fmt not in STREAMED_FORMATS:
+        raise ValueError(f"{fmt} is not written row by row; one of {', '.join(STREAMED_FORMATS)}")
+    scope = export_scope(fmt, scope)
+    plan = [out]
+    _prepare_target(fmt, out, plan, overwrite)
+    written = 0
+
+    def rows() -> Iterator[DetectionRow]:
+        nonlocal written
+        for recording in recordings:
+            for row in select_rows([recording], scope, which):
+                if fmt == "britekit" and row.status not in _VERIFIED:
+                    continue
+                written += 1
+                yield row
+
+    (write_detections_csv if fmt == "csv" else write_britekit)(out, rows())
+    return ExportResult(tuple(plan), written)
+
+
+def _prepare_target(fmt: str, out: Path, plan: Sequence[Path], overwrite: bool) -> None:
+    """Refuse what an export must not do (replace files unasked, write into a file, a missing
+    or read-only folder) and create the output folder; :class:`ExportError` otherwise.
+    """
     existing = [p for p in plan if p.exists()]
     if existing and not overwrite:
         raise ExportTargetExists(
@@ -192,26 +256,6 @@ def export_survey(
         raise ExportError(f"{folder}: cannot create ({exc.strerror or exc})") from None
     if not os.access(folder, os.W_OK):
         raise ExportError(f"{folder}: folder is read-only")
-    if fmt == "csv":
-        write_detections_csv(out, rows)
-        return ExportResult(tuple(plan), len(rows))
-    if fmt == "britekit":
-        written = _verified(rows)
-        write_britekit(out, written)
-        return ExportResult(tuple(plan), len(written))
-    if fmt == "kaleidoscope":
-        write_kaleidoscope(out, kaleidoscope_table(chosen, rows, out))
-        return ExportResult(tuple(plan), len(chosen))
-    if fmt == "summary":
-        table = summary_table(summarise(recordings, which))
-        write_summary_table(out, table)
-        return ExportResult(tuple(plan), len(table))
-    by_path = rows_by_path(rows)
-    write_one = write_raven_table if fmt == "raven" else write_audacity_labels
-    for target, path in zip(plan, by_path, strict=True):
-        target.parent.mkdir(parents=True, exist_ok=True)
-        write_one(target, by_path[path])
-    return ExportResult(tuple(plan), len(rows))
 
 
 def planned_files(
@@ -299,7 +343,7 @@ def call_summary_cells(summary: CallSummary | None, *, with_interval: bool) -> l
     return cells
 
 
-def write_detections_csv(path: Path, rows: Sequence[DetectionRow]) -> None:
+def write_detections_csv(path: Path, rows: Iterable[DetectionRow]) -> None:
     """The detections CSV (:data:`EXPORT_CSV_COLUMNS`), spreadsheet-safe."""
     with AtomicTextFile(path) as f:
         writer = CsvWriter(f)
@@ -364,8 +408,11 @@ def _tsv_text(text: str) -> str:
     return " ".join(text.replace("\t", " ").splitlines())
 
 
-def _verified(rows: Sequence[DetectionRow]) -> list[DetectionRow]:
-    return [r for r in rows if r.status in (STATUS_CONFIRMED, STATUS_RELABELLED)]
+_VERIFIED = (STATUS_CONFIRMED, STATUS_RELABELLED)
+
+
+def _verified(rows: Iterable[DetectionRow]) -> list[DetectionRow]:
+    return [r for r in rows if r.status in _VERIFIED]
 
 
 def britekit_cells(row: DetectionRow) -> list[str]:
@@ -378,14 +425,14 @@ def britekit_cells(row: DetectionRow) -> list[str]:
     ]
 
 
-def write_britekit(path: Path, rows: Sequence[DetectionRow]) -> None:
+def write_britekit(path: Path, rows: Iterable[DetectionRow]) -> None:
     """BriteKit per-segment annotations: the verified detections (confirmed or relabelled) as
     ``recording,class,start_time,end_time`` (recording = file stem, class = final species).
     """
     with AtomicTextFile(path) as f:
         writer = CsvWriter(f)
         writer.writerow(BRITEKIT_COLUMNS)
-        writer.writerows(britekit_cells(row) for row in _verified(rows))
+        writer.writerows(britekit_cells(row) for row in rows if row.status in _VERIFIED)
 
 
 def kaleidoscope_code(label: str) -> str:

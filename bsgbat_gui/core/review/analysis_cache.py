@@ -151,39 +151,55 @@ class AnalysisRecords(StoreConnection):
         ).fetchall()
         return {self.path_of(path): set_id for path, set_id in rows}
 
-    def stored_analyses(self) -> Iterator[tuple[Path, str, RecordingAnalysis | str]]:
-        """Every recording's latest stored analysis, by path: ``(path, model_set_id, analysis)``,
-        or ``(path, model_set_id, reason)`` when it cannot be rebuilt.
+    def stored_analyses(
+        self, *, chunk: int = 256
+    ) -> Iterator[tuple[Path, str, RecordingAnalysis | str]]:
+        """Every recording's latest stored analysis, in the order of its absolute path (as
+        text): ``(path, model_set_id, analysis)``, or ``(path, model_set_id, reason)`` when it
+        cannot be rebuilt.
 
-        The recording is described from what the store kept (header, time expansion, GUANO), so
-        an export works without the recordings at hand; a store written before the header was
-        kept probes the file's header instead.
+        Read ``chunk`` recordings at a time: a caller that handles each and lets it go (an
+        export of a season) holds one chunk of analyses, never the store's. The recording is
+        described from what the store kept (header, time expansion, GUANO), so an export works
+        without the recordings at hand; a store written before the header was kept probes the
+        file's header instead.
         """
-        rows = self._conn.execute(
-            "SELECT r.path, r.metadata_json, a.model_set_id, a.time_expansion, "
-            + _ANALYSIS_COLUMNS
-            + " FROM recordings r JOIN analyses a ON a.recording_id = r.id"
-            " WHERE a.created_at = (SELECT MAX(created_at) FROM analyses b"
-            "                       WHERE b.recording_id = r.id)"
-            " ORDER BY r.path"
-        )
-        seen: set[str] = set()
-        for row in rows:
-            path_text, meta_json, set_id, te = row[:4]
-            if path_text in seen:  # two analyses made in the same second: the first is enough
-                continue
-            seen.add(path_text)
-            path = self.path_of(path_text)
-            try:
-                info = _info_from_metadata(path, float(te), json.loads(meta_json))
-            except RecordingError as exc:
-                yield path, set_id, f"not in the store and cannot be read: {exc}"
-                continue
-            analysis = _analysis_from_row(info, row[4:])
-            if analysis is None:
-                yield path, set_id, "stored analysis does not fit the recording (file changed?)"
-            else:
-                yield path, set_id, analysis
+        keys = self._conn.execute(
+            "SELECT DISTINCT r.id, r.path FROM recordings r JOIN analyses a"
+            " ON a.recording_id = r.id"
+        ).fetchall()
+        ordered = sorted((str(self.path_of(key)), rid) for rid, key in keys)
+        del keys
+        for first in range(0, len(ordered), chunk):
+            part = ordered[first : first + chunk]
+            ids = [rid for _, rid in part]
+            rows: dict[int, Any] = {}
+            for row in self._conn.execute(
+                "SELECT r.id, r.path, r.metadata_json, a.model_set_id, a.time_expansion, "
+                + _ANALYSIS_COLUMNS
+                + " FROM recordings r JOIN analyses a ON a.recording_id = r.id"
+                f" WHERE r.id IN ({', '.join('?' * len(ids))})"
+                " AND a.created_at = (SELECT MAX(created_at) FROM analyses b"
+                "                     WHERE b.recording_id = r.id)",
+                ids,
+            ):
+                rows.setdefault(row[0], row)  # two analyses made in the same second: one
+            for _, rid in part:
+                row = rows.get(rid)
+                if row is None:  # deleted since the first query
+                    continue
+                path_text, meta_json, set_id, te = row[1:5]
+                path = self.path_of(path_text)
+                try:
+                    info = _info_from_metadata(path, float(te), json.loads(meta_json))
+                except RecordingError as exc:
+                    yield path, set_id, f"not in the store and cannot be read: {exc}"
+                    continue
+                analysis = _analysis_from_row(info, row[5:])
+                if analysis is None:
+                    yield path, set_id, "stored analysis does not fit the recording (file changed?)"
+                else:
+                    yield path, set_id, analysis
 
     def file_rewritten(self, path: Path, content_sha256: str) -> None:
         """Record that ``path`` was rewritten by us with its audio unchanged (GUANO write-back),

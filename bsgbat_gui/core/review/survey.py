@@ -18,6 +18,7 @@ from the windows inside that span.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -39,7 +40,7 @@ from bsgbat_gui.core.review.decisions import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Iterable, Iterator, Mapping, Sequence
     from pathlib import Path
 
     from bsgbat_gui.core.analysis.analyse import RecordingAnalysis
@@ -181,28 +182,12 @@ def load_survey(store: ReviewStore, preset: Path | None = None) -> tuple[Survey,
     unknown species…), one line each. Raises ``PresetError`` for an unusable ``preset``.
     """
     problems: list[str] = []
-    analyses: list[tuple[RecordingAnalysis, str]] = []
-    for path, set_id, analysis in store.stored_analyses():
-        if isinstance(analysis, str):
-            problems.append(f"{path}: {analysis}")
-        else:
-            analyses.append((analysis, set_id))
+    analyses = list(_stored_analyses(store, problems))
     labels = analyses[0][0].labels if analyses else ()
     mixed = [a.info.path for a, _ in analyses if a.labels != labels]
     if mixed:
-        problems.append(
-            f"{len(mixed)} recording(s) analysed by a model set with other labels: left out "
-            f"(first: {mixed[0]})"
-        )
-    settings = ThresholdSettings()
-    if preset is not None:
-        loaded = load_preset(preset, labels)
-        settings = loaded.settings
-        problems.extend(f"{preset}: {p}" for p in loaded.problems)
-    elif saved := store.get_meta("thresholds"):
-        loaded = parse_preset(saved, labels)
-        settings = loaded.settings
-        problems.extend(f"saved thresholds: {p}" for p in loaded.problems)
+        problems.append(_mixed_labels_problem(len(mixed), mixed[0]))
+    settings = _thresholds(store, preset, labels, problems)
     reviews = store.recording_reviews()
     calls = store.stored_calls(store.call_settings())
     recordings = [
@@ -213,6 +198,97 @@ def load_survey(store: ReviewStore, preset: Path | None = None) -> tuple[Survey,
         if a.labels == labels
     ]
     return Survey.of(recordings, settings, store.decisions()), problems
+
+
+@dataclass
+class SurveyStream:
+    """A store's survey read one recording at a time: what :func:`load_survey` gives, with the
+    recordings' rows produced by :meth:`recording_rows` as they are read, so that an export of
+    a season holds one recording's analysis and rows at a time, not the season's.
+
+    :attr:`problems` grows while the rows are read (recordings that cannot be rebuilt or that
+    another model set analysed are found on the way).
+    """
+
+    survey: Survey  # its settings, labels and decisions; no recordings
+    problems: list[str]
+    _analyses: Iterator[tuple[RecordingAnalysis, str]]
+    _reviews: Mapping[Path, RecordingReview]
+    _calls: Mapping[Path, CallTable]
+
+    def recording_rows(self, *, decided_only: bool = False) -> Iterator[RecordingRows]:
+        """Every recording's rows (all statuses), in the order :func:`recording_rows` gives
+        them for :func:`load_survey`'s survey; once. ``decided_only``: only the recordings with
+        a decision (the only ones with a verified row): a season's verified export does not
+        build rows for the 95 % nobody reviewed.
+        """
+        survey = self.survey
+        by_path = decisions_by_path(survey.decisions)
+        mixed: list[Path] = []
+        for analysis, set_id in self._analyses:
+            if analysis.labels != survey.labels:
+                mixed.append(analysis.info.path)
+                continue
+            path = analysis.info.path
+            if decided_only and path not in by_path:
+                continue
+            recording = SurveyRecording(
+                analysis, set_id, self._reviews.get(path, RecordingReview()), self._calls.get(path)
+            )
+            yield _rows_of_recording(survey, recording, by_path.get(path, []))
+        if mixed:
+            self.problems.append(_mixed_labels_problem(len(mixed), mixed[0]))
+
+
+def stream_survey(store: ReviewStore, preset: Path | None = None) -> SurveyStream:
+    """:func:`load_survey`, read one recording at a time (see :class:`SurveyStream`). Raises
+    ``PresetError`` for an unusable ``preset`` (before any row is produced).
+    """
+    problems: list[str] = []
+    analyses = _stored_analyses(store, problems)
+    first = next(analyses, None)
+    labels = first[0].labels if first is not None else ()
+    settings = _thresholds(store, preset, labels, problems)
+    survey = Survey((), settings, tuple(store.decisions()), labels)
+    return SurveyStream(
+        survey,
+        problems,
+        itertools.chain([first] if first is not None else [], analyses),
+        store.recording_reviews(),
+        store.stored_calls(store.call_settings()),
+    )
+
+
+def _stored_analyses(
+    store: ReviewStore, problems: list[str]
+) -> Iterator[tuple[RecordingAnalysis, str]]:
+    """The store's analyses in path order; those that cannot be rebuilt are problems."""
+    for path, set_id, analysis in store.stored_analyses():
+        if isinstance(analysis, str):
+            problems.append(f"{path}: {analysis}")
+        else:
+            yield analysis, set_id
+
+
+def _mixed_labels_problem(count: int, first: Path) -> str:
+    return (
+        f"{count} recording(s) analysed by a model set with other labels: left out (first: {first})"
+    )
+
+
+def _thresholds(
+    store: ReviewStore, preset: Path | None, labels: tuple[str, ...], problems: list[str]
+) -> ThresholdSettings:
+    """The ``preset`` file's thresholds if given, else those the window saved, else defaults."""
+    if preset is not None:
+        loaded = load_preset(preset, labels)
+        problems.extend(f"{preset}: {p}" for p in loaded.problems)
+        return loaded.settings
+    if saved := store.get_meta("thresholds"):
+        loaded = parse_preset(saved, labels)
+        problems.extend(f"saved thresholds: {p}" for p in loaded.problems)
+        return loaded.settings
+    return ThresholdSettings()
 
 
 def recording_rows(survey: Survey) -> list[RecordingRows]:
