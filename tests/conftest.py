@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 # Before anything imports Qt: no screen in tests.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -41,3 +45,22 @@ def _no_user_models(
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("xdg-state")))  # logs
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+
+
+# What a Dask nanny writes into its own process's environment before it spawns a worker, and
+# never takes back (distributed.nanny.pre-spawn-environ): after a LocalCluster test, every helper
+# process a later test starts would inherit one BLAS thread and compute other last bits.
+_NANNY_ENVIRONMENT = ("MALLOC_TRIM_THRESHOLD_", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                      "OPENBLAS_NUM_THREADS")  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _environment_left_as_found() -> Iterator[None]:
+    """Each test leaves the thread variables of the environment as it found them."""
+    before = {name: os.environ.get(name) for name in _NANNY_ENVIRONMENT}
+    yield
+    for name, value in before.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value

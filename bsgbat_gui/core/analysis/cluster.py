@@ -157,7 +157,13 @@ def local_cluster(n_workers: int, threads_per_worker: int | None = None, **kwarg
         "scheduler_kwargs": {"dashboard_address": "127.0.0.1:0"},
     }
     options.update(kwargs)
-    return LocalCluster(**options)
+    import dask
+
+    # A worker gets no more tasks than it has threads (Dask's default sends a few more, queued
+    # there): when a recording kills its worker, the tasks queued behind it would count that
+    # death too, and a good recording queued twice behind a bad one would be reported as one.
+    with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
+        return LocalCluster(**options)
 
 
 def read_cluster_config(path: Path) -> tuple[str, int, dict[str, Any]]:
