@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 SUBCOMMANDS = (
     "analyze", "benchmark", "calls", "clip", "evaluate", "export", "import-decisions",
-    "merge-stores", "models", "render",
+    "merge-stores", "models", "render", "report",
 )  # fmt: skip
 
 
@@ -34,6 +34,7 @@ def _subcommand_parser() -> argparse.ArgumentParser:
         merge_stores,
         models,
         render,
+        report,
     )
 
     parser = argparse.ArgumentParser(
@@ -51,6 +52,7 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     merge_stores.add_parser(subparsers)
     models.add_parser(subparsers)
     render.add_parser(subparsers)
+    report.add_parser(subparsers)
     return parser
 
 
