@@ -46,6 +46,7 @@ from bsgbat_gui.gui.models_banner import ModelsBanner
 from bsgbat_gui.gui.playback import PlaybackController
 from bsgbat_gui.gui.recordings_panel import RecordingsModel, RecordingsPanel
 from bsgbat_gui.gui.reliability_panel import ReliabilityPanel
+from bsgbat_gui.gui.report_export import ReportExporter
 from bsgbat_gui.gui.review import ReviewController
 from bsgbat_gui.gui.review_actions import ReviewActions
 from bsgbat_gui.gui.review_keys import ReviewKeyFilter
@@ -225,6 +226,7 @@ class MainWindow(QMainWindow):
         )  # fmt: skip
         self.shown.review_actions = self.review_actions
         self.opener = SurveyOpener(self)
+        self.report_exporter = ReportExporter(self)
         self.calls = CallsController(
             self.session, self.calls_panel, self.detections_panel, self.spectrogram_view,
             warn=self.review_problem, parent=self,
@@ -391,3 +393,4 @@ class MainWindow(QMainWindow):
         self.analysis_runs.shutdown()
         self.spectrogram_loader.shutdown()
         self.calls.shutdown()
+        self.report_exporter.shutdown()

@@ -107,6 +107,11 @@ class WindowActions:
             "Write verified detections (CSV, Raven, Audacity, Kaleidoscope, BriteKit), import "
             "decisions, summary",
         )  # fmt: skip
+        self.report_action = a(
+            "Export report…", w.report_exporter.export, None,
+            "The survey report as one web page: sites, activity through the night relative to "
+            "sunset, species with their precision, thresholds, model set, reviewers",
+        )  # fmt: skip
         self.next_detection_action = a(
             "Next detection", lambda: review.step(1), "Right",
             "The next detection of the shown recording (after its last: the next recording's)",
@@ -222,7 +227,8 @@ class WindowActions:
         self.recent_menu = _menu(
             bar.addMenu("&File"),
             self.open_files_action, self.open_folder_action, "Open recent",
-            self.open_demo_action, None, self.export_action, None, self.quit_action,
+            self.open_demo_action, None, self.export_action, self.report_action, None,
+            self.quit_action,
         )  # fmt: skip
         _menu(bar.addMenu("&Models"), self.download_models_action, self.choose_models_action)
         view_menu = bar.addMenu("&View")

@@ -48,6 +48,8 @@ from bsgbat_gui.core.compute.jobs import (
     warm_up_analysis,
 )
 from bsgbat_gui.core.compute.process import ComputeProcess, ComputeProcessDied, Job
+from bsgbat_gui.core.evaluation.report import survey_report
+from bsgbat_gui.core.evaluation.report_html import write_report
 from bsgbat_gui.core.models.download import (
     BytesReceived,
     DownloadError,
@@ -59,11 +61,14 @@ from bsgbat_gui.core.models.locate import ModelSet, ModelSetError, locate_model_
 from bsgbat_gui.core.review.analysis_cache import StoreCache
 from bsgbat_gui.core.review.connection import StoreError
 from bsgbat_gui.core.review.store import ReviewStore
+from bsgbat_gui.core.review.survey import recording_rows
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
 
     from bsgbat_gui.core.calls.settings import CallSettings
+    from bsgbat_gui.core.evaluation.sampling import VerificationSample
+    from bsgbat_gui.core.review.survey import Survey
 
 log = logging.getLogger(__name__)
 
@@ -575,6 +580,49 @@ class GuanoWriter(_OneShotThread):
     def shutdown(self) -> None:
         """Stop after the file being written (never mid-file: each write is all-or-nothing)."""
         self._shutdown(60_000)
+
+
+class _ReportWorker(QObject):
+    finished = Signal(str)  # "" when written, else the reason (one line)
+
+    def __init__(self, survey: Survey, sample: VerificationSample | None, title: str,
+                 out: Path) -> None:  # fmt: skip
+        super().__init__()
+        self.survey, self.sample, self.title, self.out = survey, sample, title, out
+        self.stop_requested = threading.Event()  # one step: nothing to stop between
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            report = survey_report(
+                self.survey, recording_rows(self.survey), title=self.title, sample=self.sample
+            )
+            write_report(self.out, report)
+        except OSError as exc:
+            self.finished.emit(f"cannot write {self.out}: {exc.strerror or exc}")
+            return
+        except Exception as exc:  # a bug must reach the user as a message
+            log.exception("the survey report failed")
+            self.finished.emit(f"internal error: {exc}")
+            return
+        self.finished.emit("")
+
+
+class ReportWriter(_OneShotThread):
+    """Builds and writes the survey report (File → Export report…) from a QThread: a season's
+    numbers take seconds."""
+
+    finished = Signal(str)  # "" when written, else the reason
+
+    def start(
+        self, survey: Survey, sample: VerificationSample | None, title: str, out: Path
+    ) -> None:
+        if not self.is_running:
+            self._launch(_ReportWorker(survey, sample, title, out), "survey-report", ("finished",))
+
+    def shutdown(self) -> None:
+        """Wait for a report being written (it is written whole or not at all)."""
+        self._shutdown(30_000)
 
 
 class _PlaybackWorker(QObject):
