@@ -66,10 +66,17 @@ class CallsController(QObject):
         self._info = loaded.info
         calls = self.session.calls_of(loaded.info)
         if calls is None:
-            self.measurer.request(
-                loaded.path, loaded.info.time_expansion, self.session.call_settings
-            )
+            self._measure(loaded.info)
         self.refresh()
+
+    def _measure(self, info: RecordingInfo) -> None:
+        """Measure in the background; the measuring process keeps the calls in the store (the
+        committed write is not the window's to wait for)."""
+        store = self.session.store if self.session.can_write else None
+        self.measurer.request(
+            info.path, info.time_expansion, self.session.call_settings,
+            store.path if store is not None else None,
+        )  # fmt: skip
 
     def recording_selected(self, path: Path) -> None:
         """Another recording is being loaded: its calls are not these (until it is there)."""
@@ -108,12 +115,16 @@ class CallsController(QObject):
             self.panel.show_status(f"Measuring the calls of {progress.path.name}… {share:.0%}")
 
     def _measured(self, measured: CallsMeasured) -> None:
+        problem = measured.store_problem
         try:
             self.session.keep_calls(
-                measured.info, measured.settings, measured.calls, measured.content_sha256
-            )
+                measured.info, measured.settings, measured.calls, measured.content_sha256,
+                stored=not problem,
+            )  # fmt: skip
         except STORE_WRITE_ERRORS as exc:
-            self._warn(f"The calls were measured but could not be saved: {exc}")
+            problem = str(exc)
+        if problem:
+            self._warn(f"The calls were measured but could not be saved: {problem}")
 
     def _failed(self, path: Path, reason: str) -> None:
         if self._info is not None and path == self._info.path:
@@ -141,7 +152,7 @@ class CallsController(QObject):
             self._warn(f"The call settings apply now but could not be kept: {exc}")
         info = self._info
         if info is not None and self.session.calls_of(info) is None:
-            self.measurer.request(info.path, info.time_expansion, self.session.call_settings)
+            self._measure(info)
         self.refresh()
 
     def shutdown(self) -> None:

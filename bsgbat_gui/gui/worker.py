@@ -700,9 +700,16 @@ class CallMeasurer(_LatestRequestRunner):
         # for a measurement (the calls arrive a moment later instead).
         super().__init__("calls", niceness=ANALYSIS_NICENESS, start_now=False, parent=parent)
 
-    def request(self, path: Path, time_expansion: float | None, settings: CallSettings) -> None:
-        """Measure the calls of ``path`` (dropping any measurement in flight)."""
-        self._submit(path, calls_job, (time_expansion, settings))
+    def request(
+        self,
+        path: Path,
+        time_expansion: float | None,
+        settings: CallSettings,
+        store_path: Path | None = None,
+    ) -> None:
+        """Measure the calls of ``path`` (dropping any measurement in flight), kept in the
+        review store at ``store_path`` by the measuring process."""
+        self._submit(path, calls_job, (time_expansion, settings, store_path))
 
     def _route(self, result: object) -> None:
         if isinstance(result, CallsMeasured):

@@ -8,19 +8,25 @@ the window can keep it in the review store).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+import sqlite3
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from bsgbat_gui.core.audio.recording import RecordingInfo, probe_recording
 from bsgbat_gui.core.calls.detect import iter_calls
 from bsgbat_gui.core.calls.parameters import CallTable
 from bsgbat_gui.core.files import sha256_file
+from bsgbat_gui.core.review.connection import StoreError
+from bsgbat_gui.core.review.store import ReviewStore
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from pathlib import Path
 
     from bsgbat_gui.core.calls.settings import CallSettings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -35,24 +41,47 @@ class CallsProgress:
 @dataclass(frozen=True)
 class CallsMeasured:
     """The calls of ``info``'s recording, measured with ``settings`` on the content whose
-    SHA-256 is ``content_sha256``.
+    SHA-256 is ``content_sha256``; ``store_problem`` says why they could not be kept in the
+    review store ("" when kept, or when no store was given).
     """
 
     info: RecordingInfo
     settings: CallSettings
     calls: CallTable
     content_sha256: str
+    store_problem: str = ""
+
+
+# One store connection per compute process, kept across jobs (as the analysis jobs do).
+_stores: dict[Path, ReviewStore] = {}
+
+
+def _keep(store_path: Path, measured: CallsMeasured) -> str:
+    """Keep ``measured`` in the review store here, in the compute process: the committed write
+    (an fsync) never happens on the window's thread. The problem, or "".
+    """
+    try:
+        store = _stores.get(store_path)
+        if store is None:
+            store = _stores[store_path] = ReviewStore.open(store_path, exclusive=False)
+        store.save_calls(measured.info, measured.settings, measured.calls, measured.content_sha256)
+    except (StoreError, sqlite3.Error, OSError) as exc:
+        log.warning("%s: calls not kept: %s", store_path, exc)
+        return str(exc)
+    return ""
 
 
 def calls_job(
     path: Path,
     time_expansion: float | None,
     settings: CallSettings,
+    store_path: Path | None = None,
     *,
     should_stop: Callable[[], bool],
 ) -> Iterator[CallsProgress | CallsMeasured]:
-    """Measure the calls of the recording at ``path``; nothing more is yielded once
-    ``should_stop()`` turns true (the window moved on). Raises ``RecordingError``.
+    """Measure the calls of the recording at ``path`` and keep them in the review store at
+    ``store_path`` (if given); nothing more is yielded once ``should_stop()`` turns true (the
+    window moved on). Raises ``RecordingError``.
     """
     info = probe_recording(path, time_expansion=time_expansion)
     # Hashed before reading: a file changed during the measurement is then measured again
@@ -64,4 +93,7 @@ def calls_job(
         yield CallsProgress(path, found.done_s, found.duration_s)
     if should_stop():
         return
-    yield CallsMeasured(info, settings, CallTable.from_rows(rows), content_sha256)
+    measured = CallsMeasured(info, settings, CallTable.from_rows(rows), content_sha256)
+    if store_path is not None:
+        measured = replace(measured, store_problem=_keep(store_path, measured))
+    yield measured

@@ -443,18 +443,25 @@ class SurveySession:
         return cached
 
     def keep_calls(
-        self, info: RecordingInfo, settings: CallSettings, calls: CallTable, content_sha256: str
+        self,
+        info: RecordingInfo,
+        settings: CallSettings,
+        calls: CallTable,
+        content_sha256: str,
+        *,
+        stored: bool = False,
     ) -> None:
-        """Hold the calls measured in ``info``'s recording and keep them in the store. A
-        measurement made with other settings than the survey's (changed meanwhile) is dropped.
-        Store writes raise :data:`STORE_WRITE_ERRORS` after the calls are held.
+        """Hold the calls measured in ``info``'s recording and keep them in the store (unless
+        the process that measured them ``stored`` them there already). A measurement made with
+        other settings than the survey's (changed meanwhile) is dropped. Store writes raise
+        :data:`STORE_WRITE_ERRORS` after the calls are held.
         """
         if settings != self.call_settings:
             return
         path = canonical_path(info.path)
         self._calls[path] = calls
         self.calls_changed.emit(path)
-        if self.can_write:
+        if self.can_write and not stored:
             assert self.store is not None
             self.store.save_calls(info, settings, calls, content_sha256)
 
