@@ -92,7 +92,7 @@ class CallsController(QObject):
         info = self._info
         if info is None or info.path != self.session.current_path:
             return
-        calls = self.session.calls_of(info)
+        calls = self.session.held_calls(info.path)  # read from the store when it was shown
         self.spectrogram_view.set_calls(calls)
         selected = self.detections_panel.selected
         if selected is not None and selected.path == info.path:

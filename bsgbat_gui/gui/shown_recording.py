@@ -169,7 +169,7 @@ class ShownRecording(QObject):
         else:
             code = species_for_label(target.label).code
             keys = f"A/R/L act on {code} {target.start_s:.2f}–{target.end_s:.2f} s"
-            calls = self.session.calls_of(row.info) if row is not None and row.info else None
+            calls = self.session.held_calls(path)
             if calls is not None:  # what a bat worker checks before confirming
                 summary = summarise_calls(calls, target.start_s, target.end_s)
                 keys += f" ({short_summary_text(summary)})"

@@ -83,8 +83,15 @@ class CallRecords(StoreConnection):
             return None
         if stat.st_size != size or te != info.time_expansion:
             return None
-        if stat.st_mtime_ns != mtime_ns and sha256_file(path) != sha:
-            return None  # the content changed: measure again
+        if stat.st_mtime_ns != mtime_ns:
+            if sha256_file(path) != sha:
+                return None  # the content changed: measure again
+            if not self.read_only:  # the same content, touched: not hashed again next time
+                self._write(
+                    "UPDATE call_measurements SET mtime_ns = ? WHERE settings_json = ?"
+                    " AND recording_id = (SELECT id FROM recordings WHERE path = ?)",
+                    (stat.st_mtime_ns, settings_key(settings), self.key(path)),
+                )
         return _table_from_blob(fields_json, n_calls, blob)
 
     def stored_calls(self, settings: CallSettings) -> dict[Path, CallTable]:

@@ -442,6 +442,12 @@ class SurveySession:
             self.calls_changed.emit(path)
         return cached
 
+    def held_calls(self, path: Path) -> CallTable | None:
+        """The calls of the recording at ``path`` already held (no store read): what views
+        redrawn often (the status bar, the calls panel) show.
+        """
+        return self._calls.get(canonical_path(path))
+
     def keep_calls(
         self,
         info: RecordingInfo,
