@@ -31,7 +31,7 @@ from bsgbat_gui.core.analysis.cluster import (
 )
 from bsgbat_gui.core.analysis.detections import DetectionEvents, detection_events
 from bsgbat_gui.core.analysis.pipeline import analyse_recordings
-from bsgbat_gui.core.analysis.reproducible import BatchInvariantEnsemble, reproducible_numerics
+from bsgbat_gui.core.analysis.reproducible import reproducible_numerics
 from bsgbat_gui.core.analysis.shards import Shard, parse_shard, select_shard
 from bsgbat_gui.core.analysis.thresholds import PresetError, ThresholdSettings, load_preset
 from bsgbat_gui.core.audio.recording import display_path, find_recordings
@@ -288,7 +288,7 @@ def run(
         model_set = locate_model_set(args.models)
         if spec is None:  # on a cluster the workers load the models, not the client
             # The numbers of a cluster's run, to the last bit (see core/analysis/reproducible).
-            ensemble = BatchInvariantEnsemble(model_set, provider=args.provider)
+            ensemble = Ensemble(model_set, provider=args.provider)
     except ModelSetError as exc:
         stderr.write(f"error: {exc}\n")
         return EXIT_USAGE

@@ -23,7 +23,7 @@ from bsgbat_gui.core.analysis.cluster import (
     RemoteOutcome,
 )
 from bsgbat_gui.core.analysis.pipeline import analyse_recordings
-from bsgbat_gui.core.analysis.reproducible import BatchInvariantEnsemble, reproducible_numerics
+from bsgbat_gui.core.analysis.reproducible import reproducible_numerics
 from bsgbat_gui.core.files import sha256_file
 from bsgbat_gui.core.models.ensemble import DEFAULT_PROVIDER, Ensemble
 
@@ -73,7 +73,7 @@ class EnsemblePlugin(WorkerPlugin):
         the plugin).
         """
         self.lock = threading.Lock()
-        self.ensemble = BatchInvariantEnsemble(
+        self.ensemble = Ensemble(
             self.model_set, provider=self.provider, intra_op_threads=max(worker.state.nthreads, 1)
         )
 

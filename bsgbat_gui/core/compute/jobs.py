@@ -15,6 +15,7 @@ import numpy as np
 
 from bsgbat_gui.core.analysis.analyse import AnalysisEvent, windows_for
 from bsgbat_gui.core.analysis.pipeline import analyse_recordings
+from bsgbat_gui.core.analysis.reproducible import reproducible_numerics
 from bsgbat_gui.core.audio.linear_spectrogram import LinearSpectrogram, linear_spectrogram
 from bsgbat_gui.core.audio.recording import ModelRateSignal, RecordingInfo, probe_recording
 from bsgbat_gui.core.audio.segments import model_input_image
@@ -103,13 +104,14 @@ def analysis_job(
     Raises :class:`~bsgbat_gui.core.models.locate.ModelSetError` when the models cannot be loaded.
     """
     cache = _store_cache(store_path, model_set) if store_path is not None else None
-    yield from analyse_recordings(
-        [path],
-        lambda: ensemble_for(model_set, intra_op_threads),
-        time_expansion=time_expansion,
-        cache=cache,
-        should_stop=should_stop,
-    )
+    with reproducible_numerics():  # the numbers `analyze` stores, to the last bit
+        yield from analyse_recordings(
+            [path],
+            lambda: ensemble_for(model_set, intra_op_threads),
+            time_expansion=time_expansion,
+            cache=cache,
+            should_stop=should_stop,
+        )
 
 
 # One store connection and model-set identity per compute process, kept across jobs.

@@ -244,7 +244,19 @@ class Ensemble:
         return len(self.labels)
 
     def run(self, batch: FloatArray) -> FloatArray:
-        """Per-model logits for a batch: ``[B, 1, 512, 128]`` -> ``[n_models, B, n_classes]``."""
+        """Per-model logits for a batch: ``[B, 1, 512, 128]`` -> ``[n_models, B, n_classes]``.
+
+        A window's logits do not depend on the batch it is run in: ONNX Runtime computes a
+        one-row batch with another kernel (a matrix-vector product) than two rows or more, and
+        how windows are packed into batches depends on the run (which recordings go together,
+        which were cached, how a cluster cuts the list) — so a one-row batch runs as two copies
+        of its row, the first kept.
+        """
+        if len(batch) == 1:
+            return np.ascontiguousarray(self._run_models(np.concatenate([batch, batch]))[:, :1])
+        return self._run_models(batch)
+
+    def _run_models(self, batch: FloatArray) -> FloatArray:
         x = np.ascontiguousarray(batch, dtype=np.float32)
         out = np.empty((self.n_models, x.shape[0], self.n_classes), dtype=np.float32)
         started = time.perf_counter()

@@ -28,7 +28,7 @@ from bsgbat_gui.core.analysis.cluster import (
     analyse_on_cluster,
     read_cluster_config,
 )
-from bsgbat_gui.core.analysis.reproducible import BatchInvariantEnsemble
+from bsgbat_gui.core.models.ensemble import Ensemble
 from bsgbat_gui.core.models.locate import read_model_set
 
 distributed = pytest.importorskip("distributed", reason="needs the cluster extra")
@@ -312,7 +312,7 @@ def test_the_cluster_events_are_the_local_pipelines(
 
 def test_a_windows_logits_do_not_depend_on_the_batch_it_is_run_in(model_set_dir: Path) -> None:
     """What makes a cluster's numbers the local run's: tasks cut the batches differently."""
-    ensemble = BatchInvariantEnsemble(read_model_set(model_set_dir))
+    ensemble = Ensemble(read_model_set(model_set_dir))
     x = np.random.default_rng(0).standard_normal((16, 1, 512, 128)).astype(np.float32)
     full = ensemble.run(x)
     for size in range(1, 17):
