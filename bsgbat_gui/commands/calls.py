@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import sqlite3
 import sys
 from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from bsgbat_gui.commands.analyze import positive_float
+from bsgbat_gui.commands.arguments import non_negative_float, positive_float
 from bsgbat_gui.commands.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
 from bsgbat_gui.commands.progress import ProgressBar
 from bsgbat_gui.core.audio.recording import (
@@ -29,18 +28,11 @@ from bsgbat_gui.core.files import AtomicTextFile, sha256_file
 from bsgbat_gui.core.review.connection import StoreError
 from bsgbat_gui.core.review.store import ReviewStore
 
+if TYPE_CHECKING:
+    import argparse
+
 _DEFAULTS = CallSettings()
 STORE_ERRORS = (sqlite3.Error, OSError, StoreError)
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return value
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -65,7 +57,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--band",
         nargs=2,
-        type=_non_negative_float,
+        type=non_negative_float,
         metavar=("FMIN_KHZ", "FMAX_KHZ"),
         help=f"analysis band in real kHz (default {_DEFAULTS.fmin_khz:g} "
         f"{_DEFAULTS.fmax_khz:g}; clipped at each recording's Nyquist frequency)",
@@ -86,7 +78,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--min-duration-ms",
-        type=_non_negative_float,
+        type=non_negative_float,
         metavar="MS",
         help=f"shorter events are not calls (default {_DEFAULTS.min_duration_ms:g})",
     )

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from bsgbat_gui.commands.analyze import positive_float
+from bsgbat_gui.commands.arguments import positive_float
 from bsgbat_gui.commands.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from bsgbat_gui.core.audio.playback import (
     DEFAULT_FACTOR,

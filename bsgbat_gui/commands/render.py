@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from bsgbat_gui.commands.analyze import positive_float
+from bsgbat_gui.commands.arguments import non_negative_float, positive_float
 from bsgbat_gui.commands.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from bsgbat_gui.core.analysis.analyse import (
     RecordingAnalysed,
@@ -50,16 +50,6 @@ def pixel_size(text: str) -> int:
     return value
 
 
-def seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("must not be negative")
-    return value
-
-
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "render",
@@ -69,8 +59,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("recording", type=Path, metavar="RECORDING", help="the recording to draw")
     p.add_argument("--out", type=Path, required=True, metavar="FIGURE.png", help="PNG to write")
-    p.add_argument("--start", type=seconds, default=0.0, metavar="S", help="start (real s)")
-    p.add_argument("--end", type=seconds, metavar="S", help="end (real s; default: the end)")
+    p.add_argument(
+        "--start", type=non_negative_float, default=0.0, metavar="S", help="start (real s)"
+    )
+    p.add_argument(
+        "--end", type=non_negative_float, metavar="S", help="end (real s; default: the end)"
+    )
     p.add_argument("--models", type=Path, metavar="DIR", help="model set folder")
     p.add_argument("--width", type=pixel_size, default=1600, metavar="PX", help="default 1600")
     p.add_argument("--height", type=pixel_size, default=900, metavar="PX", help="default 900")
