@@ -321,8 +321,11 @@ class AnalysisController(QObject):
         self._retired.clear()
 
 
-class _SpectrogramWorker(QObject):
-    result = Signal(int, object)  # request id, LoadedSpectrogram | LoadedDetail | LoadedLinear
+class _LatestJobWorker(QObject):
+    """Runs the jobs a _LatestRequestRunner asks for in its compute process, skipping stale
+    ones; in the runner's QThread."""
+
+    result = Signal(int, object)  # request id, what the job yielded (see _LatestRequestRunner)
     failed = Signal(int, object, str)  # request id, path, reason
 
     def __init__(self, latest_request: list[int], process: ComputeProcess) -> None:
@@ -340,7 +343,7 @@ class _SpectrogramWorker(QObject):
         except (RecordingError, ComputeProcessDied) as exc:
             self.failed.emit(request_id, path, str(exc))
         except Exception as exc:  # keep the loader alive for the next recording
-            log.exception("display spectrogram failed for %s", path)
+            log.exception("%s failed for %s", getattr(job, "__name__", "job"), path)
             self.failed.emit(request_id, path, f"internal error: {exc}")
 
 
@@ -378,7 +381,7 @@ class _LatestRequestRunner(QObject):
         )
         self._thread = QThread()
         self._thread.setObjectName(f"{self._name}-thread")
-        self._worker = _SpectrogramWorker(self._latest, self.process)
+        self._worker = _LatestJobWorker(self._latest, self.process)
         self._worker.moveToThread(self._thread)
         self._request.connect(self._worker.load)
         self._worker.result.connect(self._deliver)
