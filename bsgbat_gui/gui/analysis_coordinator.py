@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         RecordingStarted,
         SegmentsAnalysed,
     )
+    from bsgbat_gui.core.analysis.stacked import AnalysisBlock
     from bsgbat_gui.core.session.survey_session import SurveySession
     from bsgbat_gui.gui.model_set_controller import ModelSetController
 
@@ -49,8 +50,9 @@ class AnalysisCoordinator(QObject):
         ``SURVEY_REFRESH_MIN_INTERVAL_MS``).
     current_analysed()
         The shown recording's analysis arrived: draw its tracks (in a pass of their own).
-    analysis_added(RecordingAnalysis)
-        A result, as it arrives (the model set's labels are known from the first).
+    analysis_added(labels: tuple[str, ...])
+        A result (or a block of them from the store), as it arrives: the model set's labels
+        are known from the first.
     """
 
     survey_refresh_wanted = Signal()
@@ -99,6 +101,7 @@ class AnalysisCoordinator(QObject):
         worker.started.connect(self._started)
         worker.progress.connect(self._progress)
         worker.analysed.connect(self._analysed)
+        worker.analysed_block.connect(self._analysed_block)
         worker.failed.connect(self._failed)
         worker.model_set_failed.connect(self._model_set_failed)
         worker.finished.connect(self._finished)
@@ -169,8 +172,17 @@ class AnalysisCoordinator(QObject):
         """Take a recording's analysis: its row now; its tracks and detection events (with
         every other analysis of the same burst) once the current event-loop pass is over."""
         self.session.add_analysis(analysis, from_cache=from_cache)
-        self.analysis_added.emit(analysis)
+        self.analysis_added.emit(analysis.labels)
         if analysis.info.path == self.session.current_path:
+            self._current_after_pass()  # its tracks do not wait for the survey's refresh
+        self._after_pass.throttle()
+
+    def add_block(self, block: AnalysisBlock) -> None:
+        """Take a block of analyses read from the review store (see :meth:`add_analysis`)."""
+        self.session.add_block(block, from_cache=True)
+        self.analysis_added.emit(block.labels)
+        current = self.session.current_path
+        if current is not None and current in block.paths:
             self._current_after_pass()  # its tracks do not wait for the survey's refresh
         self._after_pass.throttle()
 
@@ -195,6 +207,12 @@ class AnalysisCoordinator(QObject):
             return
         self.progress_bar.setValue(self.progress_bar.value() + 1)
         self.add_analysis(event.analysis, from_cache=event.from_cache)
+
+    def _analysed_block(self, run_id: int, block: AnalysisBlock) -> None:
+        if not self._is_current_run(run_id):
+            return
+        self.progress_bar.setValue(self.progress_bar.value() + len(block))
+        self.add_block(block)
 
     def _failed(self, run_id: int, event: RecordingFailed) -> None:
         if self._is_current_run(run_id):

@@ -81,6 +81,8 @@ class DetectionsModel(ColumnsTableModel):
         self.sort_column = 2
         self.sort_order = Qt.SortOrder.AscendingOrder
         self._names: list[str] = []
+        self._name_rank = np.empty(0, dtype=np.intp)
+        self._names_of: object = None  # the paths tuple _names was made for
         # Model species the survey species list does not name: marked, never hidden.
         self.outside_survey: frozenset[str] = frozenset()
 
@@ -103,7 +105,12 @@ class DetectionsModel(ColumnsTableModel):
         self.beginResetModel()
         self.detections, self.labels = detections, labels
         self.decisions, self.attached = decisions, attached
-        self._names = [p.name for p in detections.paths]
+        if detections.paths is not self._names_of:  # a threshold change keeps the paths
+            self._names = [p.name for p in detections.paths]
+            names = np.array(self._names, dtype=str)
+            self._name_rank = np.empty(len(names), dtype=np.intp)
+            self._name_rank[np.argsort(names, kind="stable")] = np.arange(len(names))
+            self._names_of = detections.paths
         self.rows = self._ordered_rows()
         self.endResetModel()
 
@@ -164,8 +171,9 @@ class DetectionsModel(ColumnsTableModel):
         if self.species_filter and self.species_filter in self.labels:
             keep &= ev.label_index == self.labels.index(self.species_filter)
         if self.recording_filter is not None:
-            if self.recording_filter in d.paths:
-                keep &= d.recording_index == d.paths.index(self.recording_filter)
+            index = d.index_of(self.recording_filter)
+            if index is not None:
+                keep &= d.recording_index == index
             else:
                 keep[:] = False
         if self.unreviewed_only and len(self.attached) == len(ev):
@@ -186,8 +194,7 @@ class DetectionsModel(ColumnsTableModel):
         ev = d.events
         column = self.sort_column
         if column == 0:
-            ranks = np.argsort(np.argsort(self._names))  # recording name order
-            return ranks[d.recording_index[rows]].astype(float)
+            return self._name_rank[d.recording_index[rows]].astype(float)
         if column == 1:
             ranks = np.argsort(np.argsort(self.labels))
             return ranks[ev.label_index[rows]].astype(float)
@@ -227,7 +234,8 @@ class DetectionsModel(ColumnsTableModel):
         """The row of the same species in the same recording whose span overlaps ``wanted``
         (the same detection after a threshold change), preferring the largest overlap."""
         d = self.detections
-        if d is None or wanted.path not in d.paths or wanted.label not in self.labels:
+        index = d.index_of(wanted.path) if d is not None else None
+        if d is None or index is None or wanted.label not in self.labels:
             return None
         ev = d.events
         rows = self.rows
@@ -235,7 +243,7 @@ class DetectionsModel(ColumnsTableModel):
             ev.start_s[rows], wanted.start_s
         )
         same = (
-            (d.recording_index[rows] == d.paths.index(wanted.path))
+            (d.recording_index[rows] == index)
             & (ev.label_index[rows] == self.labels.index(wanted.label))
             & (overlap > 0)
         )

@@ -196,7 +196,7 @@ def open_evaluation(
     """Compare the session's analyses with annotation files (asked for, from
     ``start_folder``, when not given) in a dialog that does not block the window; what is
     wrong is said with ``say``."""
-    analyses = session.analyses.analyses()
+    analyses = session.all_analyses()
     if not analyses:
         say("Open and analyse the annotated recordings first")
         return None

@@ -66,7 +66,6 @@ from bsgbat_gui.gui.window_actions import WindowActions
 if TYPE_CHECKING:
     from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 
-    from bsgbat_gui.core.analysis.analyse import RecordingAnalysis
     from bsgbat_gui.core.review.survey import Survey
 
 
@@ -220,8 +219,8 @@ class MainWindow(QMainWindow):
             self.review, self.detections_panel, self.settings,
             labels=lambda: self.session.labels or self.thresholds.labels,
             current_path=lambda: self.session.current_path,
-            recording_order=self.recordings_panel.shown_paths,
-            recording_states=lambda: {r.path: r.review_state for r in self.session.recordings},
+            recording_order=self.recordings_panel.recording_order,
+            recording_states=self.session.recordings.needs_review,
             show_recording=self.shown.show_recording, say=say, parent=self,
         )  # fmt: skip
         self.shown.review_actions = self.review_actions
@@ -308,9 +307,9 @@ class MainWindow(QMainWindow):
             self.detections_panel.select_row(row)
         self.shown.show_target()
 
-    def _labels_known(self, analysis: RecordingAnalysis) -> None:
-        self.thresholds.set_labels(analysis.labels)  # once per model set: a no-op after
-        self.detections_panel.set_labels(analysis.labels)
+    def _labels_known(self, labels: tuple[str, ...]) -> None:
+        self.thresholds.set_labels(labels)  # once per model set: a no-op after
+        self.detections_panel.set_labels(labels)
 
     def _decisions_changed(self) -> None:
         self.detections_panel.set_decisions(self.session.decisions, self.session.attached)

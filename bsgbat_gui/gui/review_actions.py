@@ -22,12 +22,19 @@ from PySide6.QtWidgets import QInputDialog, QWidget
 
 from bsgbat_gui.core.checklist import european_checklist
 from bsgbat_gui.core.review.decisions import STATUS_REJECTED, STATUS_RELABELLED
-from bsgbat_gui.core.review.navigation import events_in_time_order, next_to_review, step_event
+from bsgbat_gui.core.review.navigation import (
+    RecordingOrder,
+    events_in_time_order,
+    next_to_review,
+    step_event,
+)
 from bsgbat_gui.gui.review import ReviewController, SpeciesPicker
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable
     from pathlib import Path
+
+    import numpy.typing as npt
 
     from bsgbat_gui.core.session.selection import SelectedEvent
     from bsgbat_gui.gui.detections_panel import DetectionsPanel
@@ -43,8 +50,8 @@ class ReviewActions(QObject):
         *,
         labels: Callable[[], tuple[str, ...]],
         current_path: Callable[[], Path | None],
-        recording_order: Callable[[], list[Path]],
-        recording_states: Callable[[], Mapping[Path, str]],
+        recording_order: Callable[[], RecordingOrder],
+        recording_states: Callable[[], npt.NDArray[np.bool_]],
         show_recording: Callable[[Path], None],
         say: Callable[[str], None],
         parent: QWidget,
@@ -56,7 +63,7 @@ class ReviewActions(QObject):
         self._labels = labels  # the species a detection may be relabelled to
         self._current_path = current_path  # the recording shown
         self._recording_order = recording_order  # as the recordings table shows them
-        self._recording_states = recording_states  # each recording's review state
+        self._recording_states = recording_states  # per recording: it needs review
         self._show_recording = show_recording
         self._say = say  # one line for the status bar
         self._parent = parent

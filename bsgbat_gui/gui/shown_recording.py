@@ -100,11 +100,10 @@ class ShownRecording(QObject):
             # while another one is shown.
             self.detections_panel.clear_selection()
             self.spectrogram_view.event_shading.set_selected(None)
-        row = self.session.recordings.row_for(path)
         self.spectrogram_view.show_message(f"Loading {path.name}…")
         self.loader.request(path)
         self.analysis.prioritise(path)
-        self.track_view.set_analysis(row.analysis if row else None)
+        self.track_view.set_analysis(self.session.analysis_of(path))
         self.detections_panel.set_current_recording(path)
         self.shade_events()
         self.show_target()
@@ -131,9 +130,8 @@ class ShownRecording(QObject):
     def show_tracks(self) -> None:
         """Draw the shown recording's tracks (its analysis has just arrived)."""
         path = self.path
-        row = self.session.recordings.row_for(path) if path is not None else None
-        if row is not None:
-            self.track_view.set_analysis(row.analysis)
+        if path is not None:
+            self.track_view.set_analysis(self.session.analysis_of(path))
 
     def shade_events(self) -> None:
         """Shade the shown recording's events of the visible species, one lane per species."""

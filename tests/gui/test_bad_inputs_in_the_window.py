@@ -37,7 +37,7 @@ def test_the_window_opens_the_bad_input_corpus(
         else:
             assert row.status == STATUS_DONE, (entry, row.status, row.reason)
     # Every usable recording can be shown, the bad ones included, without taking it down.
-    for proxy_row in range(window.recordings_panel.proxy.rowCount()):
+    for proxy_row in range(window.recordings_panel.model.rowCount()):
         window.recordings_panel.select_row(proxy_row)
     qtbot.wait(200)
     # The export panel (Ctrl+E) previews every format of this folder (a year-1 GUANO date

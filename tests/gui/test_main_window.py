@@ -81,7 +81,7 @@ def test_real_recordings_folder(
     assert te_row.info is not None
     assert te_row.info.true_rate_hz == 384_000
     assert "TE ×10" in window.recordings.data(
-        window.recordings.index(window.recordings.rows.index(te_row), COL_RATE)
+        window.recordings.index(window.recordings.position_of(te_row.path), COL_RATE)
     )
 
 
@@ -169,8 +169,9 @@ def test_long_recording_has_an_overview_and_detail_on_zoom(
 
 
 def test_recordings_table_signals_only_the_rows_that_changed(qtbot, tmp_path: Path) -> None:
-    """After each analysed file the species and review columns are refreshed: a signal over
-    every row would make the filter re-test every row — O(n) per file on a large night."""
+    """After each analysed file the species and review columns are refreshed: only the cells
+    of the rows that changed are said to have changed (one signal over their span), and a
+    change that alters nothing says nothing."""
     from bsgbat_gui.core.review.decisions import RecordingReview
     from bsgbat_gui.core.session.recordings import RecordingList
     from bsgbat_gui.gui.recordings_panel import COL_REVIEWED, COL_SPECIES, RecordingsModel
@@ -179,6 +180,7 @@ def test_recordings_table_signals_only_the_rows_that_changed(qtbot, tmp_path: Pa
     model = RecordingsModel(recordings)
     paths = [tmp_path / f"r{i}.wav" for i in range(6)]
     recordings.set_paths(paths, "done")
+    recordings.set_labels(("Myotis daubentonii", "Nyctalus noctula", "Background"))
     assert model.rowCount() == 6
     changed: list[tuple[int, int, int]] = []
     model.dataChanged.connect(
@@ -186,13 +188,13 @@ def test_recordings_table_signals_only_the_rows_that_changed(qtbot, tmp_path: Pa
     )
     recordings.set_species({paths[1]: ("Nyctalus noctula",), paths[2]: ("Nyctalus noctula",),
                        paths[4]: ("Myotis daubentonii",)})  # fmt: skip
-    assert changed == [(1, 2, COL_SPECIES), (4, 4, COL_SPECIES)]
+    assert changed == [(1, 4, COL_SPECIES)]
     changed.clear()
     recordings.set_species({paths[1]: ("Nyctalus noctula",), paths[2]: ("Nyctalus noctula",),
                        paths[4]: ("Myotis daubentonii",)})  # fmt: skip
     assert changed == []  # nothing new, nothing said
     recordings.set_review_progress({paths[5]: (1, 3)}, {paths[0]: RecordingReview(reviewed=True)})
-    assert changed == [(0, 0, COL_REVIEWED), (5, 5, COL_REVIEWED)]
+    assert changed == [(0, 5, COL_REVIEWED)]
     assert model.rows[5].events_reviewed == 1
     assert model.rows[5].events_total == 3
     assert model.rows[0].marked_reviewed

@@ -130,7 +130,7 @@ def test_evaluation_against_the_human_labels_in_the_window(
     shown = {m.species: m for m in dialog.model.rows}
     plecotus = shown["Plecotus auritus"]
     expected = evaluate(
-        window.session.analyses.analyses(),
+        window.session.all_analyses(),
         read_annotations([annotations], window.session.labels),
         window.thresholds.settings(),
     )

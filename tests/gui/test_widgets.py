@@ -24,7 +24,8 @@ from PySide6.QtWidgets import QTableView
 from wav_corpus import CASES
 
 from bsgbat_gui.core.analysis.analyse import RecordingAnalysis, windows_for
-from bsgbat_gui.core.analysis.detections import StackedAnalyses, SurveyDetections
+from bsgbat_gui.core.analysis.detections import SurveyDetections
+from bsgbat_gui.core.analysis.stacked import StackedAnalyses
 from bsgbat_gui.core.audio.guano_write import GuanoUpdate
 from bsgbat_gui.core.audio.recording import ModelRateSignal, RecordingInfo, probe_recording
 from bsgbat_gui.core.audio.spectrogram import display_spectrogram

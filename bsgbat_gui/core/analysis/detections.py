@@ -17,7 +17,7 @@ segment of each recording, so that no run crosses from one recording into the ne
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,9 +29,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from pathlib import Path
 
-    from bsgbat_gui.core.analysis.analyse import RecordingAnalysis
     from bsgbat_gui.core.audio.segments import SegmentWindow
-    from bsgbat_gui.core.models.ensemble import CombineMethod
 
 FloatArray = npt.NDArray[np.float64]
 FloatArray32 = npt.NDArray[np.float32]
@@ -215,12 +213,26 @@ class SurveyDetections:
     events: DetectionEvents
     recording_index: IntArray
     paths: tuple[Path, ...]
+    # Path -> its index into paths (a replaced recording's live one), when the caller has it:
+    # a season holds 100,000 paths, and paths.index() compares them one by one.
+    index: Mapping[Path, int] | None = None
+
+    def index_of(self, path: Path) -> int | None:
+        """The index of ``path`` in :attr:`paths` (None when it is not in the survey)."""
+        if self.index is not None:
+            return self.index.get(path)
+        try:
+            return self.paths.index(path)
+        except ValueError:
+            return None
+
+    def __contains__(self, path: object) -> bool:
+        return self.index_of(path) is not None  # type: ignore[arg-type]
 
     def of_recording(self, path: Path) -> DetectionEvents:
         """The events of one recording (none when it is not in the survey)."""
-        try:
-            index = self.paths.index(path)
-        except ValueError:
+        index = self.index_of(path)
+        if index is None:
             return self.events.take(np.zeros(len(self.events), dtype=bool))
         return self.events.take(self.recording_index == index)
 
@@ -237,135 +249,3 @@ class SurveyDetections:
                     labels[int(j)] for j in label_index[first:stop]
                 )
         return found
-
-
-class StackedAnalyses:
-    """Analyses of many recordings with their combined probabilities stacked in one array, so that
-    a threshold change finds every recording's events in one vectorised call.
-
-    Combined probabilities are computed once per recording and combine method (each analysis
-    keeps them); changing the method recombines the stored per-model logits (no inference).
-    """
-
-    def __init__(self, combine: CombineMethod = "mean") -> None:
-        self._combine: CombineMethod = combine
-        self._analyses: dict[Path, RecordingAnalysis] = {}
-        self._bounds: dict[Path, tuple[FloatArray, FloatArray]] = {}  # windows' starts, ends
-        self._stack: _Stack | None = None
-        self.labels: tuple[str, ...] = ()
-
-    @property
-    def combine(self) -> CombineMethod:
-        """The combine method the stacked probabilities are for."""
-        return self._combine
-
-    def __len__(self) -> int:
-        return len(self._analyses)
-
-    def __contains__(self, path: object) -> bool:
-        return path in self._analyses
-
-    def analyses(self) -> list[RecordingAnalysis]:
-        """Every analysis held, in the order added."""
-        return list(self._analyses.values())
-
-    def add(self, analysis: RecordingAnalysis) -> None:
-        """Add (or replace) a recording's analysis. An analysis whose labels differ from the
-        ones held (another model set) replaces everything held.
-        """
-        if analysis.labels != self.labels:
-            self.clear()
-            self.labels = analysis.labels
-        path = analysis.info.path
-        self._analyses[path] = analysis
-        # Computed once per analysis, not at every restack (one per burst of analyses).
-        self._bounds[path] = window_bounds(analysis.windows)
-        self._stack = None
-
-    def clear(self) -> None:
-        """Forget every analysis (another folder opened)."""
-        self._analyses.clear()
-        self._bounds.clear()
-        self._stack = None
-        self.labels = ()
-
-    def set_combine(self, method: CombineMethod) -> None:
-        """Restack for another combine method (no inference: the logits are kept)."""
-        if method == self._combine:
-            return
-        self._combine = method
-        if self._stack is not None and self._stack.paths:
-            # Only the probabilities change; the windows' spans and the boundaries stay.
-            probabilities = _stacked_probabilities(self._analyses, self._stack.paths, method)
-            self._stack = replace(self._stack, probabilities=probabilities)
-
-    def event_count(self, label: str, threshold: float) -> int:
-        """How many events ``label`` would have at ``threshold``. Only that label's runs are
-        found (every other label at an unreachable threshold): one label's events do not depend
-        on the others', and finding all of them per question would cost a full detection pass.
-        """
-        if label not in self.labels:
-            return 0
-        only = np.full(len(self.labels), np.inf)
-        only[self.labels.index(label)] = threshold
-        return len(self.detections(only).events.label_index)
-
-    def detections(self, thresholds: npt.ArrayLike) -> SurveyDetections:
-        """Every held recording's events at ``thresholds`` (in :attr:`labels` order)."""
-        stack = self._stack
-        if stack is None:
-            stack = self._stack = _Stack.of(self._analyses, self._bounds, self._combine)
-        if not stack.paths:
-            events = find_runs(np.zeros((0, 0), np.float32), [], [])
-            return SurveyDetections(events, np.empty(0, np.intp), ())
-        events = detection_events_of_many(
-            stack.probabilities, stack.starts, stack.ends, stack.breaks, thresholds, self.labels
-        )
-        return SurveyDetections(events, stack.recording[events.first_segment], stack.paths)
-
-
-@dataclass(frozen=True)
-class _Stack:
-    paths: tuple[Path, ...]
-    probabilities: FloatArray32
-    starts: FloatArray
-    ends: FloatArray
-    breaks: BoolArray
-    recording: IntArray  # segment -> index into paths
-
-    @staticmethod
-    def of(
-        analyses: Mapping[Path, RecordingAnalysis],
-        bounds_of: Mapping[Path, tuple[FloatArray, FloatArray]],
-        combine: CombineMethod,
-    ) -> _Stack:
-        paths = tuple(analyses)
-        if not paths:
-            empty = np.empty(0)
-            return _Stack(
-                (),
-                np.zeros((0, 0), np.float32),
-                empty,
-                empty,
-                empty.astype(bool),
-                empty.astype(np.intp),
-            )
-        bounds = [bounds_of[p] for p in paths]
-        counts = [len(analyses[p].windows) for p in paths]
-        breaks = np.zeros(sum(counts), dtype=bool)
-        breaks[np.concatenate([[0], np.cumsum(counts)[:-1]])] = True
-        return _Stack(
-            paths,
-            _stacked_probabilities(analyses, paths, combine),
-            np.concatenate([b[0] for b in bounds]),
-            np.concatenate([b[1] for b in bounds]),
-            breaks,
-            np.repeat(np.arange(len(paths), dtype=np.intp), counts),
-        )
-
-
-def _stacked_probabilities(
-    analyses: Mapping[Path, RecordingAnalysis], paths: Sequence[Path], combine: CombineMethod
-) -> FloatArray32:
-    # Each analysis computes (and keeps) its probabilities per method once.
-    return np.concatenate([analyses[p].probabilities(combine) for p in paths])

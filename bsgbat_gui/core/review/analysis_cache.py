@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bsgbat_gui.core.analysis.analyse import RecordingAnalysis, windows_for
+from bsgbat_gui.core.analysis.stacked import block_of, window_bounds_of
 from bsgbat_gui.core.audio.metadata import RecordingMetadata, plausible_timestamp
 from bsgbat_gui.core.audio.recording import RecordingError, RecordingInfo, probe_recording
 from bsgbat_gui.core.files import canonical_path, sha256_file
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
     from pathlib import Path
 
+    from bsgbat_gui.core.analysis.stacked import AnalysisBlock
     from bsgbat_gui.core.review.store import ReviewStore  # the store is built on this module
 
 log = logging.getLogger(__name__)
@@ -92,6 +94,121 @@ class AnalysisRecords(StoreConnection):
                     "UPDATE recordings SET mtime_ns = ? WHERE id = ?", (stat.st_mtime_ns, rid)
                 )
         return _analysis_from_row(info, stored)
+
+    def cached_blocks(
+        self,
+        paths: Sequence[Path],
+        model_set_id: str,
+        *,
+        time_expansion: float | None = None,
+        first_chunk: int = 1,
+        chunk: int = 2_000,
+    ) -> Iterator[tuple[AnalysisBlock | None, list[Path]]]:
+        """The stored analyses of ``paths`` (canonical) by this model set, a chunk at a time, in
+        their order: ``(block of the valid ones, paths without one)`` per chunk. The first
+        chunk holds ``first_chunk`` paths (the recording on screen), the others ``chunk``.
+
+        The same rule as :meth:`cached_analysis`, read in one query per chunk and checked by
+        ``stat``, not by opening each file: same size and modification time (or, when only the
+        time changed, the same content SHA-256), the time expansion asked for (None: the one
+        the file gave when analysed), and as many windows as the stored header gives. A store
+        kept before headers were stored leaves those paths to the caller (a header probe each).
+        """
+        position, size = 0, max(1, first_chunk)
+        while position < len(paths):
+            part = list(paths[position : position + size])
+            position += size
+            size = chunk
+            rows = self._stored_rows([self.key(p) for p in part], model_set_id)
+            hits: list[Path] = []
+            infos: list[RecordingInfo] = []
+            logits: list[np.ndarray] = []
+            labels: tuple[str, ...] = ()
+            names: tuple[str, ...] = ()
+            misses: list[Path] = []
+            for path in part:
+                row = rows.get(self.key(path))
+                found = None if row is None else self._valid_stored(path, row, time_expansion)
+                if found is None:
+                    misses.append(path)
+                    continue
+                info, per_model = found
+                if not hits and row is not None:
+                    labels, names = tuple(json.loads(row[7])), tuple(json.loads(row[8]))
+                hits.append(path)
+                infos.append(info)
+                logits.append(per_model)
+            block = block_of(hits, infos, logits, labels, names) if hits else None
+            yield block, misses
+
+    def _stored_rows(self, keys: Sequence[str], model_set_id: str) -> dict[str, Any]:
+        rows: dict[str, Any] = {}
+        for first in range(0, len(keys), 500):  # well under SQLite's limit on parameters
+            part = keys[first : first + 500]
+            for row in self._conn.execute(
+                "SELECT r.path, r.id, r.size, r.mtime_ns, r.content_sha256, r.metadata_json,"
+                " a.time_expansion, " + _ANALYSIS_COLUMNS
+                + " FROM recordings r JOIN analyses a ON a.recording_id = r.id"
+                f" WHERE a.model_set_id = ? AND r.path IN ({', '.join('?' * len(part))})",
+                (model_set_id, *part),
+            ):  # fmt: skip
+                rows[row[0]] = row
+        return rows
+
+    def _valid_stored(
+        self, path: Path, row: Sequence[Any], time_expansion: float | None
+    ) -> tuple[RecordingInfo, np.ndarray] | None:
+        """The header and ``[n_models, n_segments, n_labels]`` logits of a stored row, when it
+        is still the analysis of the file at ``path`` (see :meth:`cached_blocks`).
+        """
+        _, rid, size, mtime_ns, sha, meta_json, te = row[:7]
+        _labels, _names, n_models, n_seg, n_labels, blob = row[7:]
+        if time_expansion is not None and te != time_expansion:
+            return None
+        meta = json.loads(meta_json) if meta_json else {}
+        if "header_frames" not in meta:
+            return None  # kept before headers were stored: the caller probes the file
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        if stat.st_size != size:
+            return None
+        if stat.st_mtime_ns != mtime_ns:
+            if not sha or sha256_file(path) != sha:
+                return None  # the content changed: analyse again
+            if not self.read_only:
+                self._write(
+                    "UPDATE recordings SET mtime_ns = ? WHERE id = ?", (stat.st_mtime_ns, rid)
+                )
+        try:
+            info = _info_from_metadata(path, float(te), meta)
+        except (RecordingError, ValueError, TypeError, KeyError):
+            return None
+        if len(blob) != 4 * n_models * n_seg * n_labels:
+            return None
+        if len(window_bounds_of(info)[0]) != n_seg:
+            return None
+        return info, np.frombuffer(blob, dtype="<f4").reshape(n_models, n_seg, n_labels)
+
+    def recording_info(self, path: Path) -> RecordingInfo | None:
+        """The header of ``path`` as the store kept it with its analysis (None when it kept
+        none): what the window shows of a recording it has not opened.
+        """
+        row = self._conn.execute(
+            "SELECT r.metadata_json, a.time_expansion FROM recordings r JOIN analyses a"
+            " ON a.recording_id = r.id WHERE r.path = ? ORDER BY a.created_at DESC LIMIT 1",
+            (self.key(path),),
+        ).fetchone()
+        if row is None or not row[0]:
+            return None
+        meta = json.loads(row[0])
+        if "header_frames" not in meta:
+            return None
+        try:
+            return _info_from_metadata(path, float(row[1]), meta)
+        except (RecordingError, ValueError, TypeError, KeyError):
+            return None
 
     def save_analysis(
         self, analysis: RecordingAnalysis, model_set_id: str, content_sha256: str

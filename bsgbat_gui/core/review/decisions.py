@@ -171,38 +171,84 @@ def attach_decisions(
     one event, the one with the largest overlap wins (ties: the most recent).
 
     Paths are compared as given: pass resolved paths (the store returns resolved ones), so this
-    stays free of file-system calls — the window runs it on every threshold change.
+    stays free of file-system calls. The window, which holds its events as index columns, calls
+    :func:`attach_decisions_indexed` directly.
     """
     decision_list = list(decisions)
-    starts_a = np.asarray(starts, dtype=np.float64)
-    ends_a = np.asarray(ends, dtype=np.float64)
-    attached = np.full(len(starts_a), -1, dtype=np.intp)
-    by_key: dict[tuple[Path, str], list[int]] = {}
-    for k, d in enumerate(decision_list):
-        by_key.setdefault((d.path, d.species), []).append(k)
-    if not by_key:
+    keys: dict[tuple[Path, str], int] = {}
+    event_key = np.fromiter(
+        (keys.setdefault(key, len(keys)) for key in zip(event_paths, event_labels, strict=True)),
+        np.int64,
+        len(event_paths),
+    )
+    decision_key = np.fromiter(
+        (keys.get((d.path, d.species), -1) for d in decision_list), np.int64, len(decision_list)
+    )
+    return attach_decisions_indexed(
+        event_key,
+        starts,
+        ends,
+        decision_key,
+        [d.start_s for d in decision_list],
+        [d.end_s for d in decision_list],
+    )
+
+
+def attach_decisions_indexed(
+    event_key: npt.ArrayLike,
+    starts: npt.ArrayLike,
+    ends: npt.ArrayLike,
+    decision_key: npt.ArrayLike,
+    decision_starts: npt.ArrayLike,
+    decision_ends: npt.ArrayLike,
+) -> npt.NDArray[np.intp]:
+    """:func:`attach_decisions` on columns: events and decisions identified by an integer key
+    (the same key: the same recording and species; a decision keyed -1 matches nothing).
+
+    Vectorised over every (event, decision) pair of equal key, so a season's ~1 M events and
+    tens of thousands of decisions are matched in a few numpy passes, not a Python loop.
+    """
+    e_key = np.asarray(event_key, dtype=np.int64)
+    e_start = np.asarray(starts, dtype=np.float64)
+    e_end = np.asarray(ends, dtype=np.float64)
+    d_key = np.asarray(decision_key, dtype=np.int64)
+    d_start = np.asarray(decision_starts, dtype=np.float64)
+    d_end = np.asarray(decision_ends, dtype=np.float64)
+    attached = np.full(len(e_key), -1, dtype=np.intp)
+    usable = np.flatnonzero(d_key >= 0)
+    if not len(usable) or not len(e_key):
         return attached
-    event_keys: dict[tuple[Path, str], list[int]] = {}
-    for i, key in enumerate(zip(event_paths, event_labels, strict=True)):
-        event_keys.setdefault(key, []).append(i)
-    for key, rows in event_keys.items():
-        candidates = by_key.get(key)
-        if not candidates:
-            continue
-        rows_a = np.array(rows)
-        d_start = np.array([decision_list[k].start_s for k in candidates])
-        d_end = np.array([decision_list[k].end_s for k in candidates])
-        overlap = np.minimum(ends_a[rows_a, None], d_end[None]) - np.maximum(
-            starts_a[rows_a, None], d_start[None]
-        )  # [events, decisions]
-        # Windows two apart overlap by 24 ms, so neighbouring events of one species do too:
-        # that is adjacency, not the same event. A real overlap covers a good part of the
-        # shorter span (a shrunk or split event keeps at least one whole window of it).
-        shorter = np.minimum((ends_a - starts_a)[rows_a, None], (d_end - d_start)[None])
-        same_event = overlap > MIN_OVERLAP_FRACTION * shorter
-        # Largest overlap first; among equal overlaps the later decision (higher index) wins.
-        score = np.where(same_event, overlap, -np.inf)
-        best = score.shape[1] - 1 - np.argmax(score[:, ::-1], axis=1)
-        has_one = np.isfinite(score[np.arange(len(rows_a)), best])
-        attached[rows_a[has_one]] = np.array(candidates)[best[has_one]]
+    # Decisions sorted by key (then index): each event's candidates are one contiguous run.
+    by_key = usable[np.lexsort((usable, d_key[usable]))]
+    sorted_keys = d_key[by_key]
+    first = np.searchsorted(sorted_keys, e_key, side="left")
+    count = np.searchsorted(sorted_keys, e_key, side="right") - first
+    has = np.flatnonzero(count)
+    if not len(has):
+        return attached
+    # Every (event, candidate decision) pair, laid out event by event.
+    pair_event = np.repeat(has, count[has])
+    run_starts = np.concatenate([[0], np.cumsum(count[has])[:-1]])
+    within = np.arange(len(pair_event)) - np.repeat(run_starts, count[has])
+    pair_decision = by_key[np.repeat(first[has], count[has]) + within]
+    overlap = np.minimum(e_end[pair_event], d_end[pair_decision]) - np.maximum(
+        e_start[pair_event], d_start[pair_decision]
+    )
+    # Windows two apart overlap by 24 ms, so neighbouring events of one species do too: that
+    # is adjacency, not the same event. A real overlap covers a good part of the shorter span
+    # (a shrunk or split event keeps at least one whole window of it).
+    shorter = np.minimum(
+        e_end[pair_event] - e_start[pair_event], d_end[pair_decision] - d_start[pair_decision]
+    )
+    same_event = overlap > MIN_OVERLAP_FRACTION * shorter
+    pair_event, pair_decision, overlap = (
+        pair_event[same_event], pair_decision[same_event], overlap[same_event]
+    )  # fmt: skip
+    if not len(pair_event):
+        return attached
+    # Per event, the largest overlap; among equal overlaps the later decision (higher index).
+    best = np.lexsort((pair_decision, overlap, pair_event))
+    last_of_event = np.flatnonzero(np.diff(pair_event[best], append=-1) != 0)
+    winners = best[last_of_event]
+    attached[pair_event[winners]] = pair_decision[winners]
     return attached

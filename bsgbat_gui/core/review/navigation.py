@@ -67,15 +67,53 @@ class Step:
     message: str = ""
 
 
+@dataclass(frozen=True)
+class RecordingOrder:
+    """The recordings in the order a table shows them: ``rows`` (indices into ``paths``, the
+    opened recordings), filtered and sorted. Kept as an index array, so that a season's
+    100,000 recordings are walked with numpy, not compared path by path.
+    """
+
+    paths: Sequence[Path]
+    rows: npt.NDArray[np.intp]
+    row_of: Mapping[Path, int]
+
+    @staticmethod
+    def of(order: Sequence[Path] | RecordingOrder) -> RecordingOrder:
+        """``order`` as a :class:`RecordingOrder` (a list of paths: every one shown, in order)."""
+        if isinstance(order, RecordingOrder):
+            return order
+        paths = list(order)
+        return RecordingOrder(
+            paths, np.arange(len(paths), dtype=np.intp), {p: k for k, p in enumerate(paths)}
+        )
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def position(self, path: Path | None) -> int | None:
+        """Where ``path`` is shown (None when hidden or not opened)."""
+        row = self.row_of.get(path) if path is not None else None
+        if row is None:
+            return None
+        found = np.flatnonzero(self.rows == row)
+        return int(found[0]) if len(found) else None
+
+    def path_at(self, position: int) -> Path:
+        """The recording shown at ``position``."""
+        return self.paths[int(self.rows[position])]
+
+
 def events_in_time_order(
     detections: SurveyDetections, candidates: npt.NDArray[np.intp], path: Path
 ) -> npt.NDArray[np.intp]:
     """The ``candidates`` (event indices, e.g. the rows a table shows) of ``path``, in time
     order (then by species).
     """
-    if path not in detections.paths or not len(candidates):
+    index = detections.index_of(path)
+    if index is None or not len(candidates):
         return np.empty(0, dtype=np.intp)
-    mine = candidates[detections.recording_index[candidates] == detections.paths.index(path)]
+    mine = candidates[detections.recording_index[candidates] == index]
     ev = detections.events
     ordered: npt.NDArray[np.intp] = mine[np.lexsort((ev.label_index[mine], ev.start_s[mine]))]
     return ordered
@@ -84,7 +122,7 @@ def events_in_time_order(
 def step_event(
     detections: SurveyDetections,
     candidates: npt.NDArray[np.intp],
-    recording_order: Sequence[Path],
+    recording_order: Sequence[Path] | RecordingOrder,
     current_path: Path | None,
     current_event: int | None,
     step: int,
@@ -102,17 +140,21 @@ def step_event(
             k = int(found[0]) + step
             if 0 <= k < len(mine):
                 return Step(int(mine[k]), current_path)
-    order = list(recording_order)
-    start = order.index(current_path) if current_path in order else (-1 if step > 0 else len(order))
+    order = RecordingOrder.of(recording_order)
+    position = order.position(current_path)
+    start = position if position is not None else (-1 if step > 0 else len(order))
+    # Only recordings with a candidate event are looked at closely.
+    with_events = set(np.unique(detections.recording_index[candidates]).tolist())
     k = start + step
     while 0 <= k < len(order):
-        theirs = events_in_time_order(detections, candidates, order[k])
-        if len(theirs):
+        path = order.path_at(k)
+        if detections.index_of(path) in with_events:
+            theirs = events_in_time_order(detections, candidates, path)
             event = int(theirs[0] if step > 0 else theirs[-1])
             where = "first" if step > 0 else "last"
             return Step(
-                event, order[k], crossed=True,
-                message=f"{'Next' if step > 0 else 'Previous'} recording: {order[k].name} "
+                event, path, crossed=True,
+                message=f"{'Next' if step > 0 else 'Previous'} recording: {path.name} "
                 f"({where} detection)",
             )  # fmt: skip
         k += step
@@ -122,15 +164,28 @@ def step_event(
 
 
 def next_to_review(
-    recording_order: Sequence[Path], states: Mapping[Path, str], current: Path | None
+    recording_order: Sequence[Path] | RecordingOrder,
+    states: Mapping[Path, str] | npt.NDArray[np.bool_],
+    current: Path | None,
 ) -> Path | None:
-    """The next recording after ``current`` (wrapping round) that still needs review."""
-    order = list(recording_order)
-    if not order:
+    """The next recording after ``current`` (wrapping round) that still needs review.
+
+    ``states``: each recording's review state, or (on a :class:`RecordingOrder`) a bool per
+    one of its ``paths``: needs review.
+    """
+    order = RecordingOrder.of(recording_order)
+    if not len(order):
         return None
-    start = order.index(current) if current in order else -1
-    for k in range(1, len(order) + 1):
-        path = order[(start + k) % len(order)]
-        if states.get(path) in NEEDS_REVIEW and path != current:
-            return path
-    return None
+    if isinstance(states, np.ndarray):
+        needs = np.asarray(states, dtype=bool)
+    else:
+        needs = np.array([states.get(p) in NEEDS_REVIEW for p in order.paths], dtype=bool)
+    shown_needs = needs[order.rows]
+    position = order.position(current)
+    if position is not None:
+        shown_needs[position] = False  # not the one shown
+    start = position if position is not None else -1
+    after = np.roll(shown_needs, -(start + 1))  # positions start + 1, ..., then from 0
+    if not after.any():
+        return None
+    return order.path_at((start + 1 + int(np.argmax(after))) % len(order))

@@ -32,23 +32,25 @@ import numpy as np
 import numpy.typing as npt
 from psygnal import Signal
 
-from bsgbat_gui.core.analysis.detections import StackedAnalyses, SurveyDetections
+from bsgbat_gui.core.analysis.stacked import StackedAnalyses
 from bsgbat_gui.core.audio.recording import display_path, find_recordings, name_problem
 from bsgbat_gui.core.calls.settings import CallSettings
 from bsgbat_gui.core.checklist import SURVEY_SPECIES_META
 from bsgbat_gui.core.files import canonical_path
 from bsgbat_gui.core.review.connection import StoreError
-from bsgbat_gui.core.review.decisions import RecordingReview, attach_decisions
+from bsgbat_gui.core.review.decisions import RecordingReview, attach_decisions_indexed
 from bsgbat_gui.core.review.locations import default_store_path, survey_folder, writable_store_path
 from bsgbat_gui.core.review.store import ReviewStore
 from bsgbat_gui.core.review.survey import Survey, SurveyRecording
 from bsgbat_gui.core.session.recordings import (
     STATUS_ANALYSING,
+    STATUS_CODE,
     STATUS_DONE,
     STATUS_FAILED,
     STATUS_NOT_ANALYSED,
     STATUS_QUEUED,
     RecordingList,
+    species_masks,
 )
 from bsgbat_gui.core.session.selection import (
     SELECTION_META,
@@ -63,6 +65,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from bsgbat_gui.core.analysis.analyse import RecordingAnalysis
+    from bsgbat_gui.core.analysis.detections import SurveyDetections
+    from bsgbat_gui.core.analysis.stacked import AnalysisBlock
     from bsgbat_gui.core.analysis.thresholds import ThresholdSettings
     from bsgbat_gui.core.audio.recording import RecordingInfo
     from bsgbat_gui.core.calls.parameters import CallTable
@@ -108,6 +112,7 @@ class SurveySession:
 
     def __init__(self) -> None:
         self.recordings = RecordingList()
+        self.recordings.analysis_of = self.analysis_of
         self.analyses = StackedAnalyses()  # every analysed recording, for the detection events
         self.detections: SurveyDetections | None = None
         # Per event of :attr:`detections`: the index into :attr:`decisions` of its decision, -1.
@@ -123,6 +128,9 @@ class SurveySession:
         self.stored_thresholds: str | None = None  # the preset JSON the store kept
         self.call_settings = CallSettings()  # the survey's (the store's, once one is open)
         self._calls: dict[Path, CallTable] = {}  # measured with call_settings, by path
+        # Derived from the detections' stack, kept while it stays the same (see _attach).
+        self._slot_rows: tuple[object, npt.NDArray[np.intp]] | None = None
+        self._decision_keys: tuple[object, object, npt.NDArray[np.int64]] | None = None
 
     # -- opening -------------------------------------------------------------------------------
 
@@ -239,8 +247,7 @@ class SurveySession:
 
     def queue(self, paths: Sequence[Path]) -> None:
         """These recordings wait for the analysis."""
-        for path in paths:
-            self.recordings.update(path, status=STATUS_QUEUED)
+        self.recordings.set_status(self.recordings.rows_of(paths), STATUS_QUEUED)
 
     def started(self, path: Path, info: RecordingInfo) -> None:
         """The analysis of ``path`` started."""
@@ -255,8 +262,49 @@ class SurveySession:
         events are found by the next :meth:`refresh_detections` (once per burst of results).
         """
         path = analysis.info.path
-        self.recordings.update(path, status=STATUS_DONE, analysis=analysis, from_cache=from_cache)
+        self._labels_from(analysis.labels)
         self.analyses.add(analysis)
+        self.recordings.update(path, status=STATUS_DONE, info=analysis.info, from_cache=from_cache)
+
+    def add_block(self, block: AnalysisBlock, *, from_cache: bool = True) -> None:
+        """The analyses of many recordings arrived at once (read from the review store)."""
+        self._labels_from(block.labels)
+        self.analyses.add_block(block)
+        self.recordings.set_analysed(
+            self.recordings.rows_of(block.paths),
+            duration_s=block.duration_s,
+            true_rate_hz=block.true_rate_hz,
+            time_expansion=block.time_expansion,
+            from_cache=from_cache,
+        )
+
+    def _labels_from(self, labels: tuple[str, ...]) -> None:
+        if labels != self.analyses.labels:
+            self.recordings.set_labels(labels)
+
+    def analysis_of(self, path: Path) -> RecordingAnalysis | None:
+        """The analysis of ``path`` (None before it is analysed), described by its header:
+        the one read to show it, else the one the review store kept with the analysis.
+        """
+        if path not in self.analyses:
+            return None
+        i = self.recordings.index_of(path)
+        info = self.recordings.info_of(i) if i is not None else None
+        if info is None and self.store is not None:
+            try:
+                info = self.store.recording_info(path)
+            except (sqlite3.Error, OSError) as exc:
+                log.warning("%s: cannot read the header kept: %s", self.store.path, exc)
+            if info is not None:
+                self.recordings.keep_info(path, info)
+        return self.analyses.analysis_of(path, info)
+
+    def all_analyses(self) -> list[RecordingAnalysis]:
+        """Every analysis as one object each (for dialogs that work on whole analyses; a
+        season's are built one by one).
+        """
+        found = (self.analysis_of(p) for p in self.analyses.paths)
+        return [a for a in found if a is not None]
 
     def failed(self, path: Path, reason: str) -> None:
         """The analysis of ``path`` failed, for ``reason``."""
@@ -264,18 +312,20 @@ class SurveySession:
 
     def described(self, path: Path, info: RecordingInfo) -> None:
         """The header of ``path`` is known (read for its spectrogram before its analysis)."""
-        row = self.recordings.row_for(path)
-        if row is not None and row.info is None:
+        i = self.recordings.index_of(path)
+        if i is not None and self.recordings.info_of(i) is None:
             self.recordings.update(path, info=info)
 
     def mark_unanalysed(self, reason: str = "") -> None:
         """The queued and running recordings will not be analysed (cancelled, no classifier)."""
-        for path in self.recordings.paths_with_status(STATUS_QUEUED, STATUS_ANALYSING):
-            self.recordings.update(path, status=STATUS_NOT_ANALYSED, reason=reason)
+        rows = self.recordings.rows_with_status(STATUS_QUEUED, STATUS_ANALYSING)
+        self.recordings.set_status(rows, STATUS_NOT_ANALYSED, reason)
 
     def unanalysed(self) -> list[Path]:
         """The recordings without an analysis (to analyse once a model set is there)."""
-        return [r.path for r in self.recordings if r.status != STATUS_DONE]
+        recordings = self.recordings
+        undone = np.flatnonzero(recordings.status != STATUS_CODE[STATUS_DONE])
+        return [recordings.paths[i] for i in undone.tolist()]
 
     # -- detections --------------------------------------------------------------------------------
 
@@ -286,37 +336,88 @@ class SurveySession:
 
     def refresh_detections(self, thresholds: npt.ArrayLike) -> SurveyDetections:
         """Find every analysed recording's events at ``thresholds`` (in :attr:`labels` order),
-        attach the decisions to them and update each recording's species and review progress.
+        attach the decisions to them and update each recording's species and review progress
+        (array operations over the whole survey: a season's ~1 M events, 100,000 recordings).
         """
-        self.detections = self.analyses.detections(thresholds)
-        self.recordings.set_species(self.detections.species_by_recording(self.labels))
+        d = self.detections = self.analyses.detections(thresholds)
+        slots = species_masks(d.recording_index, d.events.label_index, len(d.paths))
+        masks = np.zeros(len(self.recordings), dtype=np.uint64)
+        rows = self._rows_of_slots(d)
+        alive = rows >= 0
+        masks[rows[alive]] = slots[alive]
+        self.recordings.set_species_masks(masks)
         self._attach()
         self.detections_changed.emit()
-        return self.detections
+        return d
+
+    def _rows_of_slots(self, d: SurveyDetections) -> npt.NDArray[np.intp]:
+        """The recordings-list row of each of ``d.paths`` (-1: a replaced analysis' old one),
+        kept while the stack of analyses stays the same.
+        """
+        if self._slot_rows is None or self._slot_rows[0] is not d.paths:
+            rows = self.recordings.rows_of(d.paths)
+            index = d.index or {}
+            dead = [k for k, p in enumerate(d.paths) if index.get(p, k) != k]
+            rows[dead] = -1
+            self._slot_rows = (d.paths, rows)
+        return self._slot_rows[1]
+
+    def _decision_keys_of(self, d: SurveyDetections) -> npt.NDArray[np.int64]:
+        """Each decision's key for :func:`attach_decisions_indexed` (its recording's index into
+        ``d.paths`` × labels + its species' index; -1 when either is not held), kept while the
+        decisions and the stack stay the same.
+        """
+        cached = self._decision_keys
+        if cached is not None and cached[0] is self.decisions and cached[1] is d.paths:
+            return cached[2]
+        n_labels = len(self.labels)
+        label_of = {label: k for k, label in enumerate(self.labels)}
+        keys = np.full(len(self.decisions), -1, dtype=np.int64)
+        for k, decision in enumerate(self.decisions):
+            slot = d.index_of(decision.path)
+            label = label_of.get(decision.species)
+            if slot is not None and label is not None:
+                keys[k] = slot * n_labels + label
+        self._decision_keys = (self.decisions, d.paths, keys)
+        return keys
 
     def _attach(self) -> None:
         d = self.detections
         if d is None or not len(d.events) or not self.decisions:
             self.attached = np.full(len(d.events) if d is not None else 0, -1, dtype=np.intp)
         else:
-            self.attached = attach_decisions(
-                [d.paths[i] for i in d.recording_index],
-                [self.labels[i] for i in d.events.label_index],
+            decisions = self.decisions
+            self.attached = attach_decisions_indexed(
+                d.recording_index.astype(np.int64) * len(self.labels) + d.events.label_index,
                 d.events.start_s,
                 d.events.end_s,
-                self.decisions,
+                self._decision_keys_of(d),
+                np.fromiter((x.start_s for x in decisions), np.float64, len(decisions)),
+                np.fromiter((x.end_s for x in decisions), np.float64, len(decisions)),
             )
         self._update_review_progress()
 
     def _update_review_progress(self) -> None:
+        recordings = self.recordings
+        n = len(recordings)
+        reviewed, total = np.zeros(n, np.int64), np.zeros(n, np.int64)
         d = self.detections
-        counts: dict[Path, tuple[int, int]] = {}
         if d is not None and len(d.paths):
-            n = len(d.paths)
-            total = np.bincount(d.recording_index, minlength=n)
-            done = np.bincount(d.recording_index, weights=self.attached >= 0, minlength=n)
-            counts = {p: (int(done[i]), int(total[i])) for i, p in enumerate(d.paths)}
-        self.recordings.set_review_progress(counts, self.recording_reviews)
+            rows = self._rows_of_slots(d)
+            slots = len(d.paths)
+            per_slot_total = np.bincount(d.recording_index, minlength=slots)
+            per_slot_done = np.bincount(
+                d.recording_index, weights=self.attached >= 0, minlength=slots
+            ).astype(np.int64)
+            alive = rows >= 0
+            total[rows[alive]] = per_slot_total[alive]
+            reviewed[rows[alive]] = per_slot_done[alive]
+        marked, no_bats = np.zeros(n, bool), np.zeros(n, bool)
+        for path, review in self.recording_reviews.items():
+            i = recordings.index_of(path)
+            if i is not None:
+                marked[i], no_bats[i] = review.reviewed, review.no_bats
+        recordings.set_review_columns(reviewed, total, marked, no_bats)
 
     def decision_of_event(self, event: int) -> Decision | None:
         """The decision attached to event ``event`` of :attr:`detections`, if any."""
@@ -328,9 +429,10 @@ class SurveySession:
     def undecided_count(self, path: Path) -> int:
         """How many of ``path``'s detection events have no decision."""
         d = self.detections
-        if d is None or path not in d.paths or len(self.attached) != len(d.recording_index):
+        index = d.index_of(path) if d is not None else None
+        if d is None or index is None or len(self.attached) != len(d.recording_index):
             return 0
-        mine = d.recording_index == d.paths.index(path)
+        mine = d.recording_index == index
         return int((self.attached[mine] < 0).sum())
 
     # -- decisions ---------------------------------------------------------------------------------
@@ -416,7 +518,7 @@ class SurveySession:
     def take_pending_selection(self) -> SelectedEvent | None:
         """The selection to restore, once its recording's events are there (then forgotten)."""
         wanted = self.pending_selection
-        if wanted is None or self.detections is None or wanted.path not in self.detections.paths:
+        if wanted is None or self.detections is None or wanted.path not in self.detections:
             return None
         self.pending_selection = None
         return wanted
@@ -489,7 +591,7 @@ class SurveySession:
         """The open survey as the export sees it: every analysis held, these thresholds, every
         decision and recording mark (None before the first analysis).
         """
-        analyses = self.analyses.analyses()
+        analyses = self.all_analyses()
         if not analyses:
             return None
         try:

@@ -251,7 +251,7 @@ def test_unusable_presets_raise_one_clear_error(tmp_path: Path, content, message
 
 def test_stacked_analyses_follow_the_combine_method() -> None:
     from bsgbat_gui.benchmark.synthetic import long_recording_info, synthetic_analysis
-    from bsgbat_gui.core.analysis.detections import StackedAnalyses
+    from bsgbat_gui.core.analysis.stacked import StackedAnalyses
 
     analyses = [
         synthetic_analysis(long_recording_info(Path(f"/s/r{i}.wav"), 0.5), seed=i) for i in range(3)
@@ -281,7 +281,7 @@ def test_species_by_recording_lists_each_recordings_detected_labels_in_label_ord
     threshold: float,
 ) -> None:
     from bsgbat_gui.benchmark.synthetic import long_recording_info, synthetic_analysis
-    from bsgbat_gui.core.analysis.detections import StackedAnalyses
+    from bsgbat_gui.core.analysis.stacked import StackedAnalyses
 
     stacked = StackedAnalyses()
     analyses = [

@@ -130,6 +130,8 @@ def test_a_folder_is_opened_analysed_reviewed_and_reopened(
     assert decision.id is not None
     assert decided == [1]
     assert session.decision_of_event(first) == decision
+    row = session.recordings.row_for(path)  # a snapshot of the row as it stands now
+    assert row is not None
     assert row.events_reviewed == 1  # the row's progress, said to the view
     assert (list(progress[-1][0]), progress[-1][1]) == (
         [session.recordings.index_of(path)],
@@ -144,6 +146,8 @@ def test_a_folder_is_opened_analysed_reviewed_and_reopened(
     assert rejected.id == decision.id
     assert [d.status for d in session.decisions] == [STATUS_REJECTED]
     session.set_recording_review(path, RecordingReview(reviewed=True))
+    row = session.recordings.row_for(path)
+    assert row is not None
     assert row.marked_reviewed
     assert row.review_state == "reviewed"
 

@@ -1,0 +1,355 @@
+"""Every analysis of an open survey held as a few large arrays, so that a season of 100,000
+recordings fits in memory and a threshold change finds all their events in one vectorised call.
+
+Analyses arrive as blocks (:class:`AnalysisBlock`): one recording analysed now, or thousands
+read from the review store in one query. A block keeps its recordings' per-model logits as **one**
+``[n_models, segments, labels]`` float32 array and their windows' spans as two arrays; nothing is
+held as one Python object per window or per recording (a season's ~900,000 windows as objects
+were most of the window's 2 GB). The combined probabilities of every block are stacked in one
+contiguous array, in the order the blocks came, for :func:`find_runs`.
+
+A recording analysed again (its file changed) gets a new slot; its old one stays in the arrays,
+marked dead, and its events are dropped — so adding never moves what is held.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from bsgbat_gui.core.analysis.analyse import RecordingAnalysis, windows_for
+from bsgbat_gui.core.analysis.detections import (
+    SurveyDetections,
+    detectable_labels,
+    detection_events_of_many,
+    find_runs,
+    window_bounds,
+)
+from bsgbat_gui.core.audio.segments import segment_windows
+from bsgbat_gui.core.audio.spectrogram import frame_count
+from bsgbat_gui.core.models.ensemble import combine_logits, sigmoid
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
+    from bsgbat_gui.core.audio.recording import RecordingInfo
+    from bsgbat_gui.core.models.ensemble import CombineMethod
+
+FloatArray = npt.NDArray[np.float64]
+FloatArray32 = npt.NDArray[np.float32]
+IntArray = npt.NDArray[np.intp]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class AnalysisBlock:
+    """The analyses of several recordings (one model set) as columns.
+
+    Recording ``k`` owns segments ``offsets[k]:offsets[k] + n_segments[k]`` of
+    ``per_model_logits`` (second axis) and of the window spans. ``duration_s``,
+    ``true_rate_hz`` and ``time_expansion`` are what the recordings table shows.
+    """
+
+    paths: tuple[Path, ...]
+    n_segments: IntArray
+    window_starts_s: FloatArray
+    window_ends_s: FloatArray
+    per_model_logits: FloatArray32  # [n_models, sum of n_segments, n_labels]
+    labels: tuple[str, ...]
+    model_names: tuple[str, ...]
+    duration_s: FloatArray
+    true_rate_hz: FloatArray
+    time_expansion: FloatArray
+
+    @property
+    def offsets(self) -> IntArray:
+        """Each recording's first segment within the block."""
+        return np.concatenate([[0], np.cumsum(self.n_segments)[:-1]]).astype(np.intp)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    @staticmethod
+    def of(analysis: RecordingAnalysis) -> AnalysisBlock:
+        """One recording's analysis as a block (its logits shared, not copied)."""
+        info = analysis.info
+        starts, ends = window_bounds(analysis.windows)
+        return AnalysisBlock(
+            paths=(info.path,),
+            n_segments=np.array([len(analysis.windows)], dtype=np.intp),
+            window_starts_s=starts,
+            window_ends_s=ends,
+            per_model_logits=np.asarray(analysis.per_model_logits, dtype=np.float32),
+            labels=analysis.labels,
+            model_names=analysis.model_names,
+            duration_s=np.array([info.duration_s]),
+            true_rate_hz=np.array([float(info.true_rate_hz)]),
+            time_expansion=np.array([info.time_expansion]),
+        )
+
+
+def window_bounds_of(info: RecordingInfo) -> tuple[FloatArray, FloatArray]:
+    """The model windows' spans of a recording, from what its header says (read-only arrays,
+    cached per length: a season's files come in a few lengths).
+    """
+    return _bounds(info.model_rate_frames, info.duration_s)
+
+
+@lru_cache(maxsize=4096)
+def _bounds(model_rate_frames: int, duration_s: float) -> tuple[FloatArray, FloatArray]:
+    # What windows_for(info) computes from the same two numbers.
+    starts, ends = window_bounds(
+        segment_windows(frame_count(model_rate_frames), duration_s=duration_s)
+    )
+    starts.flags.writeable = False
+    ends.flags.writeable = False
+    return starts, ends
+
+
+@dataclass(frozen=True)
+class _Slot:
+    block: int
+    first: int  # its first segment within the block
+    n_segments: int
+    stacked_first: int  # its first row in the stacked arrays
+
+
+class StackedAnalyses:
+    """The analyses of a survey (see the module's description)."""
+
+    def __init__(self, combine: CombineMethod = "mean") -> None:
+        self._combine: CombineMethod = combine
+        self.labels: tuple[str, ...] = ()
+        self.model_names: tuple[str, ...] = ()
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget every analysis (another folder opened, another model set)."""
+        self._blocks: list[AnalysisBlock] = []
+        self._whole: dict[Path, RecordingAnalysis] = {}  # analyses given whole (run now)
+        self._slots: list[_Slot] = []
+        self._slot_paths: list[Path] = []
+        self._slot_of: dict[Path, int] = {}  # the live slot of each path
+        self._alive: list[bool] = []
+        self._n_live = 0
+        # The stacked arrays, per block, concatenated when asked for.
+        self._probabilities: list[FloatArray32] = []  # per block, current combine method
+        self._stack: _Stack | None = None
+        self._segments = 0
+        self.labels = ()
+        self.model_names = ()
+
+    @property
+    def combine(self) -> CombineMethod:
+        """The combine method the stacked probabilities are for."""
+        return self._combine
+
+    def __len__(self) -> int:
+        return self._n_live
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._slot_of
+
+    @property
+    def paths(self) -> list[Path]:
+        """The recordings analysed, in the order their analyses came."""
+        return [p for p, alive in zip(self._slot_paths, self._alive, strict=True) if alive]
+
+    # -- adding ------------------------------------------------------------------------------
+
+    def add(self, analysis: RecordingAnalysis) -> None:
+        """Add (or replace) one recording's analysis, kept whole (it carries its header)."""
+        self.add_block(AnalysisBlock.of(analysis))
+        self._whole[analysis.info.path] = analysis
+
+    def add_block(self, block: AnalysisBlock) -> None:
+        """Add (or replace) the analyses of a block's recordings. A block of another model set
+        (other labels) replaces everything held.
+        """
+        if not len(block):
+            return
+        if block.labels != self.labels:
+            self.clear()
+            self.labels, self.model_names = block.labels, block.model_names
+        b = len(self._blocks)
+        self._blocks.append(block)
+        self._probabilities.append(_combined(block.per_model_logits, self._combine))
+        for k, (path, first, n) in enumerate(
+            zip(block.paths, block.offsets.tolist(), block.n_segments.tolist(), strict=True)
+        ):
+            old = self._slot_of.get(path)
+            if old is not None:
+                self._alive[old] = False
+                self._n_live -= 1
+                self._whole.pop(path, None)
+            self._slot_of[path] = len(self._slots)
+            self._slots.append(_Slot(b, int(first), int(n), self._segments + int(first)))
+            self._slot_paths.append(path)
+            self._alive.append(True)
+            self._n_live += 1
+            del k
+        self._segments += int(block.n_segments.sum())
+        self._stack = None
+
+    def set_combine(self, method: CombineMethod) -> None:
+        """Recombine every block's logits for another method (no inference)."""
+        if method == self._combine:
+            return
+        self._combine = method
+        self._probabilities = [_combined(b.per_model_logits, method) for b in self._blocks]
+        self._stack = None
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def analysis_of(self, path: Path, info: RecordingInfo | None) -> RecordingAnalysis | None:
+        """The analysis of ``path`` as one object (its logits a view into the block), described
+        by ``info`` (the file's header; None: only an analysis given whole has one).
+        """
+        whole = self._whole.get(path)
+        if whole is not None:
+            return whole
+        slot_index = self._slot_of.get(path)
+        if slot_index is None or info is None:
+            return None
+        slot = self._slots[slot_index]
+        block = self._blocks[slot.block]
+        windows = windows_for(info)
+        if len(windows) != slot.n_segments:
+            return None  # another file than the one analysed
+        return RecordingAnalysis(
+            info=info,
+            windows=tuple(windows),
+            per_model_logits=block.per_model_logits[:, slot.first : slot.first + slot.n_segments],
+            labels=block.labels,
+            model_names=block.model_names,
+        )
+
+    def probabilities_of(self, path: Path) -> FloatArray32 | None:
+        """The combined probabilities of ``path``'s windows (a view into the stack)."""
+        slot_index = self._slot_of.get(path)
+        if slot_index is None:
+            return None
+        slot = self._slots[slot_index]
+        return self._stacked().probabilities[
+            slot.stacked_first : slot.stacked_first + slot.n_segments
+        ]
+
+    def event_count(self, label: str, threshold: float) -> int:
+        """How many events ``label`` would have at ``threshold``: only that label's column is
+        searched (one label's events do not depend on the others').
+        """
+        if label not in self.labels:
+            return 0
+        stack = self._stacked()
+        if not stack.paths:
+            return 0
+        k = self.labels.index(label)
+        column = stack.probabilities[:, k : k + 1]
+        events = find_runs(column, [threshold], [True], run_breaks=stack.breaks)
+        if stack.n_dead:
+            return int(stack.alive[stack.recording[events.first_segment]].sum())
+        return len(events)
+
+    def detections(self, thresholds: npt.ArrayLike) -> SurveyDetections:
+        """Every held recording's events at ``thresholds`` (in :attr:`labels` order)."""
+        stack = self._stacked()
+        if not stack.paths:
+            events = find_runs(np.zeros((0, 0), np.float32), [], [])
+            return SurveyDetections(events, np.empty(0, np.intp), ())
+        events = detection_events_of_many(
+            stack.probabilities, stack.starts, stack.ends, stack.breaks, thresholds, self.labels
+        )
+        recording = stack.recording[events.first_segment]
+        if stack.n_dead:
+            keep = stack.alive[recording]
+            events, recording = events.take(keep), recording[keep]
+        return SurveyDetections(events, recording, stack.paths, stack.slot_of)
+
+    def detectable(self) -> BoolArray:
+        """Which labels form events (every species, never Background)."""
+        return detectable_labels(self.labels)
+
+    def _stacked(self) -> _Stack:
+        if self._stack is None:
+            self._stack = _Stack.of(self)
+        return self._stack
+
+
+def _combined(per_model_logits: FloatArray32, method: CombineMethod) -> FloatArray32:
+    """Probabilities of every window of a block: the same elementwise operations, in the same
+    order, as :meth:`RecordingAnalysis.probabilities` on each recording alone (bit for bit).
+    """
+    probabilities = sigmoid(combine_logits(per_model_logits, method))
+    return np.asarray(probabilities, dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class _Stack:
+    paths: tuple[Path, ...]  # per slot (a replaced recording twice: its dead slot first)
+    slot_of: dict[Path, int]
+    probabilities: FloatArray32
+    starts: FloatArray
+    ends: FloatArray
+    breaks: BoolArray
+    recording: IntArray  # segment -> slot
+    alive: BoolArray  # per slot
+    n_dead: int
+
+    @staticmethod
+    def of(held: StackedAnalyses) -> _Stack:
+        blocks = held._blocks
+        if not blocks:
+            empty = np.empty(0)
+            return _Stack(
+                (), {}, np.zeros((0, 0), np.float32), empty, empty, empty.astype(bool),
+                empty.astype(np.intp), empty.astype(bool), 0,
+            )  # fmt: skip
+        counts = np.concatenate([b.n_segments for b in blocks])
+        breaks = np.zeros(int(counts.sum()), dtype=bool)
+        breaks[np.concatenate([[0], np.cumsum(counts)[:-1]])] = True
+        alive = np.array(held._alive, dtype=bool)
+        probabilities = held._probabilities
+        return _Stack(
+            tuple(held._slot_paths),
+            dict(held._slot_of),
+            probabilities[0] if len(probabilities) == 1 else np.concatenate(probabilities),
+            np.concatenate([b.window_starts_s for b in blocks]),
+            np.concatenate([b.window_ends_s for b in blocks]),
+            breaks,
+            np.repeat(np.arange(len(counts), dtype=np.intp), counts),
+            alive,
+            int((~alive).sum()),
+        )
+
+
+def block_of(
+    paths: Sequence[Path],
+    infos: Sequence[RecordingInfo],
+    per_model_logits: Sequence[FloatArray32],
+    labels: tuple[str, ...],
+    model_names: tuple[str, ...],
+) -> AnalysisBlock:
+    """A block from each recording's header and ``[n_models, n_segments, n_labels]`` logits
+    (their windows from the header; the logits copied once, into the block's array).
+    """
+    bounds = [window_bounds_of(info) for info in infos]
+    n_segments = np.array([len(b[0]) for b in bounds], dtype=np.intp)
+    return AnalysisBlock(
+        paths=tuple(paths),
+        n_segments=n_segments,
+        window_starts_s=np.concatenate([b[0] for b in bounds]) if bounds else np.empty(0),
+        window_ends_s=np.concatenate([b[1] for b in bounds]) if bounds else np.empty(0),
+        per_model_logits=np.concatenate(list(per_model_logits), axis=1)
+        if per_model_logits
+        else np.zeros((len(model_names), 0, len(labels)), np.float32),
+        labels=labels,
+        model_names=model_names,
+        duration_s=np.array([i.duration_s for i in infos], dtype=np.float64),
+        true_rate_hz=np.array([float(i.true_rate_hz) for i in infos], dtype=np.float64),
+        time_expansion=np.array([i.time_expansion for i in infos], dtype=np.float64),
+    )
