@@ -24,7 +24,6 @@ from PySide6.QtWidgets import QTableView
 from wav_corpus import CASES
 
 from bsgbat_gui.core.analysis.analyse import RecordingAnalysis, windows_for
-from bsgbat_gui.core.analysis.detections import SurveyDetections
 from bsgbat_gui.core.analysis.stacked import StackedAnalyses
 from bsgbat_gui.core.audio.guano_write import GuanoUpdate
 from bsgbat_gui.core.audio.recording import ModelRateSignal, RecordingInfo, probe_recording
@@ -52,6 +51,8 @@ from bsgbat_gui.gui.worker import GuanoWriter, SpectrogramLoader
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
+
+    from bsgbat_gui.core.analysis.detections import SurveyDetections
 
 LABELS = tuple(s.scientific_name for s in SPECIES)
 PIPPIP = LABELS.index("Pipistrellus pipistrellus")
