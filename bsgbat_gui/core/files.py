@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, AnyStr, Generic
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from types import TracebackType
 
 # A temporary left this long ago is not being written any more: its writer was killed.
@@ -52,6 +53,24 @@ def canonical_path(path: Path) -> Path:
     if path.name in ("", ".", ".."):
         return Path(os.path.realpath(path))
     return Path(os.path.realpath(path.parent)) / path.name
+
+
+def canonical_paths(paths: Iterable[Path]) -> list[Path]:
+    """:func:`canonical_path` of many paths, each folder resolved once (a season's folder of
+    100,000 recordings is a hundred folders, not 100,000 ``realpath`` walks).
+    """
+    folders: dict[Path, Path] = {}
+    found = []
+    for path in paths:
+        if path.name in ("", ".", ".."):
+            found.append(canonical_path(path))
+            continue
+        parent = path.parent
+        real = folders.get(parent)
+        if real is None:
+            real = folders[parent] = Path(os.path.realpath(parent))
+        found.append(real / path.name)
+    return found
 
 
 def current_umask() -> int:

@@ -160,6 +160,8 @@ class RecordingsModel(ColumnsTableModel):
         self._refilter()
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if (column, order) == (self.sort_column, self.sort_order):
+            return  # the header asks again for the order the rows already have
         self.sort_column, self.sort_order = column, order
         self._resort()
 
@@ -194,11 +196,7 @@ class RecordingsModel(ColumnsTableModel):
         if self.review:
             keep &= r.review_state_codes() == REVIEW_STATE_CODE[self.review]
         if self.species_text:
-            masks, inverse = np.unique(r.species, return_inverse=True)
-            matches = np.array(
-                [self.species_text in self._searchable(int(m)) for m in masks], dtype=bool
-            )
-            keep &= matches[inverse.reshape(-1)]
+            keep &= (r.species & self._matching_bits()) != 0
         rows = np.flatnonzero(keep)
         key = self._sort_key(rows)
         if self.sort_order == Qt.SortOrder.DescendingOrder:
@@ -217,10 +215,7 @@ class RecordingsModel(ColumnsTableModel):
             return state * 1e9 + r.events_total[rows]
         if column == COL_SPECIES:
             masks, inverse = np.unique(r.species[rows], return_inverse=True)
-            texts = [self._codes(int(m)) for m in masks]
-            rank = np.empty(len(texts), dtype=float)
-            rank[np.argsort(np.array(texts, dtype=str), kind="stable")] = np.arange(len(texts))
-            return rank[inverse.reshape(-1)]
+            return self._text_rank(masks)[inverse.reshape(-1)]
         if column == COL_STATUS:
             return r.status[rows].astype(float) * 2 + r.from_cache[rows]
         column_of = {COL_DURATION: r.duration_s, COL_RATE: r.true_rate_hz}
@@ -240,9 +235,40 @@ class RecordingsModel(ColumnsTableModel):
             self._mask_text[mask] = text
         return text
 
-    def _searchable(self, mask: int) -> str:
-        found = labels_of_mask(mask, self.recordings.labels)
-        return " ".join([*found, *(species_for_label(s).code for s in found)]).lower()
+    def _matching_bits(self) -> np.uint64:
+        """The species bits of the labels whose name or code contains the filter's text."""
+        bits = 0
+        for k, label in enumerate(self.recordings.labels):
+            searchable = f"{label} {species_for_label(label).code}".lower()
+            if self.species_text in searchable:
+                bits |= 1 << k
+        return np.uint64(bits)
+
+    def _text_rank(self, masks: np.ndarray) -> np.ndarray:
+        """The rank of each distinct species set's text (``Eptser, Nycnoc``) in text order,
+        without building the texts: every code has the same length, so the texts compare as
+        their sequences of codes (label order), a shorter sequence first when one is the other's
+        start — a lexsort over a few columns of code ranks."""
+        labels = self.recordings.labels
+        codes = [species_for_label(label).code for label in labels]
+        if len({len(c) for c in codes}) > 1:  # not the case for BSG-BAT's codes
+            texts = np.array([self._codes(int(m)) for m in masks], dtype=str)
+            rank = np.empty(len(masks), dtype=float)
+            rank[np.argsort(texts, kind="stable")] = np.arange(len(masks))
+            return rank
+        alphabetical = np.empty(len(codes), dtype=np.int64)
+        alphabetical[np.argsort(np.array(codes, dtype=str), kind="stable")] = np.arange(len(codes))
+        present = (masks[:, None] >> np.arange(len(labels), dtype=np.uint64)) & np.uint64(1)
+        rows, cols = np.nonzero(present.astype(bool))  # each set's labels, in label order
+        counts = np.bincount(rows, minlength=len(masks))
+        width = max(1, int(counts.max(initial=0)))
+        sequence = np.full((len(masks), width), -1, dtype=np.int64)  # -1: ended (sorts first)
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        sequence[rows, np.arange(len(rows)) - starts[rows]] = alphabetical[cols]
+        order = np.lexsort(sequence.T[::-1])
+        rank = np.empty(len(masks), dtype=float)
+        rank[order] = np.arange(len(masks))
+        return rank
 
     # -- rows --------------------------------------------------------------------------------
 

@@ -19,7 +19,12 @@ pytestmark = pytest.mark.real_recordings
 
 
 def open_shown(qtbot, make_window, path: Path, tmp_path: Path) -> MainWindow:
-    window = make_window(paths=[path], models_dir=tmp_path / "no-models")
+    # Opened through a link in a folder of the test's own: the window keeps its review store
+    # beside what it opened, and the shared recordings are never written into.
+    folder = tmp_path / "opened"
+    folder.mkdir()
+    (folder / path.name).symlink_to(path)
+    window = make_window(paths=[folder], models_dir=tmp_path / "no-models")
     window.recordings_panel.select_row(0)
     qtbot.waitUntil(lambda: window.spectrogram_view.spectrogram is not None, timeout=30_000)
     return window

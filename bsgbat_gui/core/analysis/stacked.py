@@ -23,6 +23,7 @@ import numpy.typing as npt
 
 from bsgbat_gui.core.analysis.analyse import RecordingAnalysis, windows_for
 from bsgbat_gui.core.analysis.detections import (
+    DetectionEvents,
     SurveyDetections,
     detectable_labels,
     detection_events_of_many,
@@ -44,6 +45,9 @@ FloatArray = npt.NDArray[np.float64]
 FloatArray32 = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.intp]
 BoolArray = npt.NDArray[np.bool_]
+
+# A threshold change of up to this many labels searches only their columns again.
+MAX_LABELS_UPDATED_ALONE = 4
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,8 @@ class StackedAnalyses:
         self._probabilities: list[FloatArray32] = []  # per block, current combine method
         self._stack: _Stack | None = None
         self._segments = 0
+        # The last detections: (stack, thresholds, result), for detections_after.
+        self._last: tuple[_Stack, FloatArray, SurveyDetections] | None = None
         self.labels = ()
         self.model_names = ()
 
@@ -257,18 +263,84 @@ class StackedAnalyses:
 
     def detections(self, thresholds: npt.ArrayLike) -> SurveyDetections:
         """Every held recording's events at ``thresholds`` (in :attr:`labels` order)."""
+        return self.detections_after(thresholds, None)[0]
+
+    def detections_after(
+        self, thresholds: npt.ArrayLike, previous: SurveyDetections | None
+    ) -> tuple[SurveyDetections, IntArray | None]:
+        """:meth:`detections`, reusing ``previous`` (this holder's last result) when only a
+        few labels' thresholds changed since: only their columns are searched again, the
+        other labels' events are kept — a threshold drag over a season's ~1 M events costs one
+        label's share. Returns the events and, when ``previous`` was reused, each event's index
+        in ``previous`` (-1: new), so that what is attached to the kept events can be kept.
+        """
+        thr = np.asarray(thresholds, dtype=np.float64)
         stack = self._stacked()
         if not stack.paths:
             events = find_runs(np.zeros((0, 0), np.float32), [], [])
-            return SurveyDetections(events, np.empty(0, np.intp), ())
+            return SurveyDetections(events, np.empty(0, np.intp), ()), None
+        last = self._last
+        if (
+            previous is not None
+            and last is not None
+            and last[0] is stack
+            and last[2] is previous
+            and last[1].shape == thr.shape
+        ):
+            changed = np.flatnonzero(last[1] != thr)
+            if len(changed) <= MAX_LABELS_UPDATED_ALONE:
+                found, reused = self._update_labels(stack, previous, thr, changed)
+                self._last = (stack, thr.copy(), found)
+                return found, reused
         events = detection_events_of_many(
-            stack.probabilities, stack.starts, stack.ends, stack.breaks, thresholds, self.labels
+            stack.probabilities, stack.starts, stack.ends, stack.breaks, thr, self.labels
         )
+        found = self._survey(stack, events)
+        self._last = (stack, thr.copy(), found)
+        return found, None
+
+    def _survey(self, stack: _Stack, events: DetectionEvents) -> SurveyDetections:
         recording = stack.recording[events.first_segment]
         if stack.n_dead:
             keep = stack.alive[recording]
             events, recording = events.take(keep), recording[keep]
         return SurveyDetections(events, recording, stack.paths, stack.slot_of)
+
+    def _update_labels(
+        self, stack: _Stack, previous: SurveyDetections, thr: FloatArray, changed: IntArray
+    ) -> tuple[SurveyDetections, IntArray]:
+        old = previous.events
+        if not len(changed):
+            return previous, np.arange(len(old), dtype=np.intp)
+        detectable = detectable_labels(self.labels)[changed]
+        columns = stack.probabilities[:, changed]
+        fresh = _events_of_columns(stack, columns, thr[changed], detectable)
+        fresh = DetectionEvents(
+            changed[fresh.label_index].astype(np.intp), fresh.first_segment, fresh.last_segment,
+            fresh.max_prob, fresh.mean_prob, fresh.start_s, fresh.end_s,
+        )  # fmt: skip
+        fresh_survey = self._survey(stack, fresh)
+        kept = np.flatnonzero(~np.isin(old.label_index, changed))
+        label_index = np.concatenate([old.label_index[kept], fresh_survey.events.label_index])
+        # Label-major again (both parts are, each label's events in segment order): a stable
+        # sort on small integers (a radix sort).
+        order = np.argsort(label_index.astype(np.int16), kind="stable")
+        reused = np.concatenate([kept, np.full(len(fresh_survey.events), -1, np.intp)])[order]
+
+        def merged(column: str) -> np.ndarray:
+            both = np.concatenate(
+                [getattr(old, column)[kept], getattr(fresh_survey.events, column)]
+            )
+            return both[order]
+
+        events = DetectionEvents(
+            label_index[order], merged("first_segment"), merged("last_segment"),
+            merged("max_prob"), merged("mean_prob"), merged("start_s"), merged("end_s"),
+        )  # fmt: skip
+        recording = np.concatenate([previous.recording_index[kept], fresh_survey.recording_index])[
+            order
+        ]
+        return SurveyDetections(events, recording, stack.paths, stack.slot_of), reused
 
     def detectable(self) -> BoolArray:
         """Which labels form events (every species, never Background)."""
@@ -278,6 +350,17 @@ class StackedAnalyses:
         if self._stack is None:
             self._stack = _Stack.of(self)
         return self._stack
+
+
+def _events_of_columns(
+    stack: _Stack, columns: FloatArray32, thresholds: FloatArray, detectable: BoolArray
+) -> DetectionEvents:
+    """The events of some labels' columns (label indices into ``columns``), with their spans."""
+    events = find_runs(columns, thresholds, detectable, run_breaks=stack.breaks)
+    return DetectionEvents(
+        events.label_index, events.first_segment, events.last_segment, events.max_prob,
+        events.mean_prob, stack.starts[events.first_segment], stack.ends[events.last_segment],
+    )  # fmt: skip
 
 
 def _combined(per_model_logits: FloatArray32, method: CombineMethod) -> FloatArray32:

@@ -36,7 +36,7 @@ from bsgbat_gui.core.analysis.stacked import StackedAnalyses
 from bsgbat_gui.core.audio.recording import display_path, find_recordings, name_problem
 from bsgbat_gui.core.calls.settings import CallSettings
 from bsgbat_gui.core.checklist import SURVEY_SPECIES_META
-from bsgbat_gui.core.files import canonical_path
+from bsgbat_gui.core.files import canonical_path, canonical_paths
 from bsgbat_gui.core.review.connection import StoreError
 from bsgbat_gui.core.review.decisions import RecordingReview, attach_decisions_indexed
 from bsgbat_gui.core.review.locations import default_store_path, survey_folder, writable_store_path
@@ -131,6 +131,11 @@ class SurveySession:
         # Derived from the detections' stack, kept while it stays the same (see _attach).
         self._slot_rows: tuple[object, npt.NDArray[np.intp]] | None = None
         self._decision_keys: tuple[object, object, npt.NDArray[np.int64]] | None = None
+        self._decision_spans: (
+            tuple[object, npt.NDArray[np.float64], npt.NDArray[np.float64]] | None
+        ) = None
+        self._marks_version = 0  # bumped when a recording's marks change
+        self._marks_cache: tuple[object, npt.NDArray[np.bool_], npt.NDArray[np.bool_]] | None = None
 
     # -- opening -------------------------------------------------------------------------------
 
@@ -142,13 +147,14 @@ class SurveySession:
         kept, or a link loop, is a problem with its reason, like any unreadable file.
         """
         found, problems = find_recordings(list(paths))
-        recordings = []
+        usable = []
         for path in found:
             problem = name_problem(path)
             if problem is None:
-                recordings.append(canonical_path(path))
+                usable.append(path)
             else:
                 problems.append(f"{display_path(path)}: {problem}")
+        recordings = canonical_paths(usable)
         for problem in problems:
             log.warning("not opened: %s", problem)
         return OpenedPaths(tuple(paths), tuple(recordings), tuple(problems))
@@ -339,14 +345,25 @@ class SurveySession:
         attach the decisions to them and update each recording's species and review progress
         (array operations over the whole survey: a season's ~1 M events, 100,000 recordings).
         """
-        d = self.detections = self.analyses.detections(thresholds)
+        previous, previous_attached = self.detections, self.attached
+        d, reused = self.analyses.detections_after(thresholds, previous)
+        self.detections = d
         slots = species_masks(d.recording_index, d.events.label_index, len(d.paths))
         masks = np.zeros(len(self.recordings), dtype=np.uint64)
         rows = self._rows_of_slots(d)
         alive = rows >= 0
         masks[rows[alive]] = slots[alive]
         self.recordings.set_species_masks(masks)
-        self._attach()
+        # Kept events keep their decisions (attached against today's decisions: any change of
+        # a decision attaches everything again); only the new ones are matched.
+        if (
+            reused is not None
+            and previous is not None
+            and (len(previous_attached) == len(previous.events))
+        ):
+            self._attach(reused=reused, previous=previous_attached)
+        else:
+            self._attach()
         self.detections_changed.emit()
         return d
 
@@ -381,20 +398,43 @@ class SurveySession:
         self._decision_keys = (self.decisions, d.paths, keys)
         return keys
 
-    def _attach(self) -> None:
+    def _attach(
+        self,
+        *,
+        reused: npt.NDArray[np.intp] | None = None,
+        previous: npt.NDArray[np.intp] | None = None,
+    ) -> None:
+        """Attach the decisions to the events; with ``reused`` (each event's index in the
+        previous detections, -1: new) and the ``previous`` attachment, only the new events are
+        matched (the decisions have not changed since).
+        """
         d = self.detections
         if d is None or not len(d.events) or not self.decisions:
             self.attached = np.full(len(d.events) if d is not None else 0, -1, dtype=np.intp)
         else:
             decisions = self.decisions
-            self.attached = attach_decisions_indexed(
-                d.recording_index.astype(np.int64) * len(self.labels) + d.events.label_index,
-                d.events.start_s,
-                d.events.end_s,
+            if self._decision_spans is None or self._decision_spans[0] is not decisions:
+                self._decision_spans = (
+                    decisions,
+                    np.fromiter((x.start_s for x in decisions), np.float64, len(decisions)),
+                    np.fromiter((x.end_s for x in decisions), np.float64, len(decisions)),
+                )
+            _, d_start, d_end = self._decision_spans
+            new = np.arange(len(d.events)) if reused is None else np.flatnonzero(reused < 0)
+            attached = np.full(len(d.events), -1, dtype=np.intp)
+            if reused is not None and previous is not None:
+                kept = reused >= 0
+                attached[kept] = previous[reused[kept]]
+            attached[new] = attach_decisions_indexed(
+                d.recording_index[new].astype(np.int64) * len(self.labels)
+                + d.events.label_index[new],
+                d.events.start_s[new],
+                d.events.end_s[new],
                 self._decision_keys_of(d),
-                np.fromiter((x.start_s for x in decisions), np.float64, len(decisions)),
-                np.fromiter((x.end_s for x in decisions), np.float64, len(decisions)),
+                d_start,
+                d_end,
             )
+            self.attached = attached
         self._update_review_progress()
 
     def _update_review_progress(self) -> None:
@@ -412,12 +452,22 @@ class SurveySession:
             alive = rows >= 0
             total[rows[alive]] = per_slot_total[alive]
             reviewed[rows[alive]] = per_slot_done[alive]
-        marked, no_bats = np.zeros(n, bool), np.zeros(n, bool)
-        for path, review in self.recording_reviews.items():
-            i = recordings.index_of(path)
-            if i is not None:
-                marked[i], no_bats[i] = review.reviewed, review.no_bats
+        marked, no_bats = self._marks()
         recordings.set_review_columns(reviewed, total, marked, no_bats)
+
+    def _marks(self) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+        """Per recording: marked reviewed, marked 'no bats' (kept until the marks change)."""
+        key = (self._marks_version, len(self.recordings), id(self.recording_reviews))
+        if self._marks_cache is None or self._marks_cache[0] != key:
+            n = len(self.recordings)
+            marked, no_bats = np.zeros(n, bool), np.zeros(n, bool)
+            for path, review in self.recording_reviews.items():
+                if review.reviewed or review.no_bats:
+                    i = self.recordings.index_of(path)
+                    if i is not None:
+                        marked[i], no_bats[i] = review.reviewed, review.no_bats
+            self._marks_cache = (key, marked, no_bats)
+        return self._marks_cache[1].copy(), self._marks_cache[2].copy()
 
     def decision_of_event(self, event: int) -> Decision | None:
         """The decision attached to event ``event`` of :attr:`detections`, if any."""
@@ -479,6 +529,7 @@ class SurveySession:
         """
         self._writable_store().set_recording_review(path, review)
         self.recording_reviews[path] = review
+        self._marks_version += 1
         self._decisions_changed()
 
     def _writable_store(self) -> ReviewStore:
