@@ -363,14 +363,21 @@ def measure_window(survey: Path, models: Path, *, repeats: int = 5) -> dict[str,
         thresholds = window.thresholds
         labels = [x for x in session.labels if thresholds.is_visible(x) and x != "Background"]
         timings = []
+        refreshed: list[int] = []
+        session.detections_changed.connect(lambda: refreshed.append(1))
         for k in range(repeats):
-            value = 0.45 if k % 2 == 0 else 0.5
+            label = labels[k % len(labels)]
+            # Always a change (the same value again changes nothing, and would time nothing).
+            value = round(thresholds.threshold(label) + (0.05 if k % 2 == 0 else -0.05), 2)
 
-            def change(label: str = labels[k % len(labels)], value: float = value) -> None:
+            def change(label: str = label, value: float = value) -> None:
                 thresholds.set_threshold(label, value)
                 repaint()
 
+            before = len(refreshed)
             timings.append(_timed_ms(change))
+            if len(refreshed) == before:
+                raise RuntimeError(f"threshold change {label} -> {value} found no events again")
         result["season_threshold_update_ms"] = round(statistics.median(timings), 1)
         result["season_threshold_update_max_ms"] = round(max(timings), 1)
 

@@ -14,7 +14,7 @@ marked dead, and its events are dropped — so adding never moves what is held.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -397,12 +397,25 @@ class _Stack:
         breaks[np.concatenate([[0], np.cumsum(counts)[:-1]])] = True
         alive = np.array(held._alive, dtype=bool)
         probabilities = held._probabilities
+        stacked = probabilities[0] if len(probabilities) == 1 else np.concatenate(probabilities)
+        starts = np.concatenate([b.window_starts_s for b in blocks])
+        ends = np.concatenate([b.window_ends_s for b in blocks])
+        # The blocks' own copies become views into the stack: a season's probabilities and
+        # window spans are held once, not twice.
+        bounds = np.cumsum([len(b.window_starts_s) for b in blocks])[:-1]
+        held._probabilities = np.split(stacked, bounds)
+        held._blocks = [
+            replace(b, window_starts_s=s, window_ends_s=e)
+            for b, s, e in zip(
+                blocks, np.split(starts, bounds), np.split(ends, bounds), strict=True
+            )
+        ]
         return _Stack(
             tuple(held._slot_paths),
             dict(held._slot_of),
-            probabilities[0] if len(probabilities) == 1 else np.concatenate(probabilities),
-            np.concatenate([b.window_starts_s for b in blocks]),
-            np.concatenate([b.window_ends_s for b in blocks]),
+            stacked,
+            starts,
+            ends,
             breaks,
             np.repeat(np.arange(len(counts), dtype=np.intp), counts),
             alive,

@@ -77,8 +77,11 @@ class DecisionRecords(StoreConnection):
 
     def recording_reviews(self) -> dict[Path, RecordingReview]:
         """Every recording's review marks, in one query (recordings never marked: absent)."""
+        # Only the marked ones: a season's store holds 100,000 recordings, nearly all unmarked
+        # (an absent one reads as unmarked, the same thing).
         rows = self._conn.execute(
             "SELECT path, reviewed, no_bats, manual_species_json FROM recordings"
+            " WHERE reviewed OR no_bats OR COALESCE(manual_species_json, '[]') NOT IN ('[]', '')"
         ).fetchall()
         return {
             self.path_of(r[0]): RecordingReview(bool(r[1]), bool(r[2]), tuple(json.loads(r[3])))
