@@ -200,15 +200,17 @@ class StackedAnalyses:
             self._n_live += 1
             del k
         self._segments += int(block.n_segments.sum())
-        self._stack = None
+        # The old stack (and the last result's hold on it) is let go before the next is made:
+        # two stacks of a season's probabilities at once were its peak of memory.
+        self._stack = self._last = None
 
     def set_combine(self, method: CombineMethod) -> None:
         """Recombine every block's logits for another method (no inference)."""
         if method == self._combine:
             return
         self._combine = method
+        self._stack = self._last = None
         self._probabilities = [_combined(b.per_model_logits, method) for b in self._blocks]
-        self._stack = None
 
     # -- reading -----------------------------------------------------------------------------
 
