@@ -9,12 +9,12 @@ peak's excess over it is what measuring the calls took.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bsgbat_gui.benchmark.child import run_measurement
 from bsgbat_gui.benchmark.memory import _peak_rss_mb
 
 
@@ -47,14 +47,9 @@ def _current_rss_mb() -> float:
 
 def measure_calls_in_subprocess(wav: Path, timeout_s: float) -> CallsBenchmark:
     """Measure ``wav``'s calls in a new Python process; RuntimeError with its stderr on failure."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "bsgbat_gui.benchmark.calls", str(wav)],
-        capture_output=True, text=True, timeout=timeout_s,
-    )  # fmt: skip
-    if proc.returncode != 0:
-        tail = proc.stderr.strip().splitlines()[-3:]
-        raise RuntimeError(f"call measurement failed (exit {proc.returncode}): {' | '.join(tail)}")
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result = run_measurement(
+        "bsgbat_gui.benchmark.calls", [str(wav)], timeout_s=timeout_s, what="call measurement"
+    )
     return CallsBenchmark(**result)
 
 

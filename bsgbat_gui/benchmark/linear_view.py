@@ -18,13 +18,14 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from bsgbat_gui.benchmark.child import run_measurement
 from bsgbat_gui.benchmark.recordings import bat_calls
+from bsgbat_gui.benchmark.window_timing import run_until
 from bsgbat_gui.core.model_card import MODEL_SAMPLE_RATE_HZ
 
 KEY = "linear_view_10s_ms"
@@ -33,30 +34,6 @@ RECORDING_S = 60.0
 SPAN_S = 10.0
 # Spans far enough apart that none is inside the image (span and margins) of the one before.
 SPAN_STARTS_S = (20.0, 40.0, 10.0, 30.0, 45.0)
-
-
-def _run_until(condition, timeout_s: float) -> bool:
-    """Run the event loop until ``condition()`` (checked every 2 ms) or the timeout."""
-    from PySide6.QtCore import QEventLoop, QTimer
-
-    loop = QEventLoop()
-    deadline = time.perf_counter() + timeout_s
-    met = [False]
-
-    def tick() -> None:
-        if condition():
-            met[0] = True
-            loop.quit()
-        elif time.perf_counter() > deadline:
-            loop.quit()
-
-    timer = QTimer()
-    timer.setInterval(2)
-    timer.timeout.connect(tick)
-    timer.start()
-    loop.exec()
-    timer.stop()
-    return met[0]
 
 
 def measure_linear_view() -> dict[str, float]:
@@ -85,12 +62,12 @@ def measure_linear_view() -> dict[str, float]:
         window.show()
         exempt_startup_objects_from_gc()  # as run_gui does
         view, loader = window.spectrogram_view, window.spectrogram_loader
-        if not _run_until(lambda: loader.process.is_ready, 120):
+        if not run_until(lambda: loader.process.is_ready, 120):
             raise RuntimeError("the spectrogram helper process did not start within 120 s")
         window.open_paths([path])
-        if not _run_until(lambda: view.linear is not None, 60):
+        if not run_until(lambda: view.linear is not None, 60):
             raise RuntimeError("the linear view of the recording was not shown within 60 s")
-        _run_until(lambda: False, 0.5)  # settled
+        run_until(lambda: False, 0.5)  # settled
         asked: list[float] = []
         shown: list[float] = []
 
@@ -109,7 +86,7 @@ def measure_linear_view() -> dict[str, float]:
             asked.clear()
             shown.clear()
             view.plot.setXRange(start_s, start_s + SPAN_S, padding=0)
-            if not _run_until(lambda: bool(shown), 30):
+            if not run_until(lambda: bool(shown), 30):
                 raise RuntimeError(f"no linear view of {start_s:g}-{start_s + SPAN_S:g} s in 30 s")
             linear = view.linear
             if not asked or linear is None or linear.start_s > start_s:
@@ -123,17 +100,9 @@ def measure_linear_view() -> dict[str, float]:
 def measure_linear_view_in_subprocess(timeout_s: float = 600) -> dict[str, float]:
     """:func:`measure_linear_view` in a new Python process, as the app runs; RuntimeError on
     failure."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "bsgbat_gui.benchmark.linear_view"],
-        capture_output=True, text=True, timeout=timeout_s,
-    )  # fmt: skip
-    if proc.returncode != 0:
-        tail = proc.stderr.strip().splitlines()[-3:]
-        raise RuntimeError(
-            f"linear view timing failed (exit {proc.returncode}): {' | '.join(tail)}"
-        )
-    result: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return result
+    return run_measurement(
+        "bsgbat_gui.benchmark.linear_view", timeout_s=timeout_s, what="linear view timing"
+    )
 
 
 def main() -> int:

@@ -50,6 +50,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from bsgbat_gui.benchmark.child import run_measurement
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
@@ -312,7 +314,7 @@ def measure_window(survey: Path, models: Path, *, repeats: int = 5) -> dict[str,
     from PySide6.QtCore import QSettings, Qt
     from PySide6.QtWidgets import QApplication
 
-    from bsgbat_gui.benchmark.window_timing import _run_until
+    from bsgbat_gui.benchmark.window_timing import run_until
     from bsgbat_gui.gui.app import exempt_startup_objects_from_gc
     from bsgbat_gui.gui.main_window import MainWindow
     from bsgbat_gui.gui.recordings_panel import COL_SPECIES
@@ -327,8 +329,8 @@ def measure_window(survey: Path, models: Path, *, repeats: int = 5) -> dict[str,
         window.resize(1600, 1000)
         window.show()
         exempt_startup_objects_from_gc()
-        _run_until(lambda: window.spectrogram_loader.process.is_ready, 120)
-        _run_until(lambda: False, 1.0)
+        run_until(lambda: window.spectrogram_loader.process.is_ready, 120)
+        run_until(lambda: False, 1.0)
         result["season_window_baseline_rss_mb"] = round(_rss_mb("VmRSS"), 1)
         shown_at: list[float] = []
 
@@ -341,14 +343,14 @@ def measure_window(survey: Path, models: Path, *, repeats: int = 5) -> dict[str,
         session = window.session
         started = time.perf_counter()
         window.open_paths([survey])
-        first_shown = _run_until(
+        first_shown = run_until(
             lambda: bool(shown_at) and window.track_view.analysis is not None, 600
         )
         result["season_open_first_recording_s"] = round(
             time.perf_counter() - started if first_shown else float("nan"), 3
         )
-        _run_until(lambda: len(session.analyses) >= n_files and not window.analysis_runs.busy, 1800)
-        _run_until(lambda: False, 0.6)  # the last throttled refresh
+        run_until(lambda: len(session.analyses) >= n_files and not window.analysis_runs.busy, 1800)
+        run_until(lambda: False, 0.6)  # the last throttled refresh
         result["season_all_loaded_s"] = round(time.perf_counter() - started, 2)
         result["season_loaded_recordings"] = len(session.analyses)
         detections = session.detections
@@ -579,15 +581,9 @@ def measure_append(survey: Path, store: Path, models: Path, n_files: int) -> dic
 
 
 def _in_subprocess(args: Sequence[str], timeout_s: float) -> dict[str, Any]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "bsgbat_gui.benchmark.season", *args],
-        capture_output=True, text=True, timeout=timeout_s,
-    )  # fmt: skip
-    if proc.returncode != 0:
-        tail = proc.stderr.strip().splitlines()[-3:]
-        raise RuntimeError(f"season {args[0]} failed (exit {proc.returncode}): {' | '.join(tail)}")
-    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return result
+    return run_measurement(
+        "bsgbat_gui.benchmark.season", args, timeout_s=timeout_s, what=f"season {args[0]}"
+    )
 
 
 def measure_season(

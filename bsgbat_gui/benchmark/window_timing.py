@@ -18,7 +18,6 @@ import dataclasses
 import gc
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bsgbat_gui.benchmark.child import run_measurement
 from bsgbat_gui.benchmark.recordings import bat_calls, write_short_recordings
 from bsgbat_gui.core.model_card import MODEL_SAMPLE_RATE_HZ
 
@@ -43,7 +43,7 @@ class WindowTimings:
     max_gc_pause_ms: float
 
 
-def _run_until(condition, timeout_s: float, on_tick=None) -> bool:
+def run_until(condition, timeout_s: float, on_tick=None) -> bool:
     """Run the event loop until ``condition()`` (checked every tick) or the timeout."""
     from PySide6.QtCore import QEventLoop, QTimer
 
@@ -95,10 +95,10 @@ def measure_window(models: Path, *, stall_files: int = 12) -> WindowTimings:
         exempt_startup_objects_from_gc()  # as run_gui does
         # The app as a user meets it a few seconds after starting: helper processes started and
         # warmed up (their start-up is measured by nobody here), the window settled.
-        _run_until(
+        run_until(
             lambda: window.analysis.is_ready and window.spectrogram_loader.process.is_ready, 120
         )
-        _run_until(lambda: False, 1.0)
+        run_until(lambda: False, 1.0)
         # "Shown" = set in the view and painted: timed in a slot that runs right after the
         # window's own (connected later, so called later), with a synchronous repaint, as the
         # threshold latency is timed — not whenever the next timer tick gets its turn.
@@ -112,10 +112,10 @@ def measure_window(models: Path, *, stall_files: int = 12) -> WindowTimings:
         window.spectrogram_loader.loaded.connect(spectrogram_delivered)
         started = time.perf_counter()
         window.open_paths([five])
-        if not _run_until(lambda: bool(shown_at), 60):
+        if not run_until(lambda: bool(shown_at), 60):
             raise RuntimeError("the 5 s recording's spectrogram was not shown within 60 s")
         first_spectrogram = (shown_at[0] - started) * 1000
-        _run_until(lambda: window.track_view.analysis is not None, 300)
+        run_until(lambda: window.track_view.analysis is not None, 300)
         first_track = (time.perf_counter() - started) * 1000
 
         # A folder analysed while the user looks at it: the longest event-loop gap.
@@ -128,10 +128,10 @@ def measure_window(models: Path, *, stall_files: int = 12) -> WindowTimings:
             worst[0] = max(worst[0], (now - last[0]) * 1000 - TICK_MS)
             last[0] = now
 
-        _run_until(lambda: False, 0.5)  # opening itself is not analysis
+        run_until(lambda: False, 0.5)  # opening itself is not analysis
         last[0] = time.perf_counter()
         with _GcPauses() as gc_pauses:
-            _run_until(lambda: not window.analysis_runs.busy, 900, on_tick=tick)
+            run_until(lambda: not window.analysis_runs.busy, 900, on_tick=tick)
         window.close()
         app.processEvents()  # deliver the close; not a loop
     return WindowTimings(
@@ -162,14 +162,11 @@ class _GcPauses:
 
 def measure_window_in_subprocess(models: Path, timeout_s: float = 1200) -> WindowTimings:
     """:func:`measure_window` in a new Python process, as the app runs; RuntimeError on failure."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "bsgbat_gui.benchmark.window_timing", str(models)],
-        capture_output=True, text=True, timeout=timeout_s,
+    result = run_measurement(
+        "bsgbat_gui.benchmark.window_timing", [str(models)], timeout_s=timeout_s,
+        what="window timing",
     )  # fmt: skip
-    if proc.returncode != 0:
-        tail = proc.stderr.strip().splitlines()[-3:]
-        raise RuntimeError(f"window timing failed (exit {proc.returncode}): {' | '.join(tail)}")
-    return WindowTimings(**json.loads(proc.stdout.strip().splitlines()[-1]))
+    return WindowTimings(**result)
 
 
 def main(argv: list[str]) -> int:

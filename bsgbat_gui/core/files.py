@@ -55,6 +55,28 @@ def canonical_path(path: Path) -> Path:
     return Path(os.path.realpath(path.parent)) / path.name
 
 
+def unchanged_mtime_ns(
+    path: Path, size: int, mtime_ns: int, content_sha256: str | None
+) -> int | None:
+    """The file's modification time now (ns) when its content is still the one kept with
+    ``size``, ``mtime_ns`` and ``content_sha256``: same size, and the same time or, when only
+    the time changed (copied, touched), the same SHA-256; None when it changed or is gone.
+
+    The rule every cache of the review store applies before reusing what it kept of a file; a
+    caller whose time differs from the one returned keeps the new one, so the file is hashed
+    once, not at every look.
+    """
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    if stat.st_size != size:
+        return None
+    if stat.st_mtime_ns != mtime_ns and (not content_sha256 or sha256_file(path) != content_sha256):
+        return None
+    return stat.st_mtime_ns
+
+
 def canonical_paths(paths: Iterable[Path]) -> list[Path]:
     """:func:`canonical_path` of many paths, each folder resolved once (a season's folder of
     100,000 recordings is a hundred folders, not 100,000 ``realpath`` walks).

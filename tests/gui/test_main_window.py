@@ -172,7 +172,6 @@ def test_recordings_table_signals_only_the_rows_that_changed(qtbot, tmp_path: Pa
     """After each analysed file the species and review columns are refreshed: only the cells
     of the rows that changed are said to have changed (one signal over their span), and a
     change that alters nothing says nothing."""
-    from bsgbat_gui.core.review.decisions import RecordingReview
     from bsgbat_gui.core.session.recordings import RecordingList
     from bsgbat_gui.gui.recordings_panel import COL_REVIEWED, COL_SPECIES, RecordingsModel
 
@@ -186,14 +185,17 @@ def test_recordings_table_signals_only_the_rows_that_changed(qtbot, tmp_path: Pa
     model.dataChanged.connect(
         lambda first, last, *_: changed.append((first.row(), last.row(), first.column()))
     )
-    recordings.set_species({paths[1]: ("Nyctalus noctula",), paths[2]: ("Nyctalus noctula",),
-                       paths[4]: ("Myotis daubentonii",)})  # fmt: skip
+    myodau, nycnoc = 1, 2  # the labels' bits
+    species = np.array([0, nycnoc, nycnoc, 0, myodau, 0], dtype=np.uint64)
+    recordings.set_species_masks(species.copy())
     assert changed == [(1, 4, COL_SPECIES)]
     changed.clear()
-    recordings.set_species({paths[1]: ("Nyctalus noctula",), paths[2]: ("Nyctalus noctula",),
-                       paths[4]: ("Myotis daubentonii",)})  # fmt: skip
+    recordings.set_species_masks(species.copy())
     assert changed == []  # nothing new, nothing said
-    recordings.set_review_progress({paths[5]: (1, 3)}, {paths[0]: RecordingReview(reviewed=True)})
+    recordings.set_review_columns(  # row 5: 1 of 3 decided; row 0 marked reviewed
+        np.array([0, 0, 0, 0, 0, 1]), np.array([0, 0, 0, 0, 0, 3]),
+        np.array([True, False, False, False, False, False]), np.zeros(6, dtype=bool),
+    )  # fmt: skip
     assert changed == [(0, 5, COL_REVIEWED)]
     assert model.rows[5].events_reviewed == 1
     assert model.rows[5].events_total == 3

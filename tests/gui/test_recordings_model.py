@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from bsgbat_gui.core.review.decisions import RecordingReview
 from bsgbat_gui.core.session.recordings import RecordingList
 from bsgbat_gui.core.species import SPECIES, species_for_label
 from bsgbat_gui.gui.recordings_panel import COL_NAME, COL_SPECIES, RecordingsModel
@@ -30,13 +29,10 @@ def survey(n: int, seed: int) -> tuple[RecordingList, RecordingsModel]:
             masks[i] |= np.uint64(1) << np.uint64(k)
     recordings.set_species_masks(masks)
     total = rng.integers(0, 5, n)
-    recordings.set_review_progress(
-        {
-            p: (int(rng.integers(0, t + 1)), int(t))
-            for p, t in zip(recordings.paths, total, strict=True)
-        },
-        {recordings.paths[0]: RecordingReview(no_bats=True)},
-    )
+    decided = np.array([int(rng.integers(0, t + 1)) for t in total])
+    no_bats = np.zeros(n, dtype=bool)
+    no_bats[0] = True  # the first recording marked 'no bats'
+    recordings.set_review_columns(decided, total, np.zeros(n, dtype=bool), no_bats)
     return recordings, model
 
 

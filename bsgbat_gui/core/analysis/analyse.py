@@ -124,7 +124,14 @@ def _never_stop() -> bool:
 
 def windows_for(info: RecordingInfo) -> list[SegmentWindow]:
     """The model windows of a recording (the card's grid, plus the tail or padded window)."""
-    return segment_windows(frame_count(info.model_rate_frames), duration_s=info.duration_s)
+    return windows_of(info.model_rate_frames, info.duration_s)
+
+
+def windows_of(model_rate_frames: int, duration_s: float) -> list[SegmentWindow]:
+    """The model windows of a recording of ``model_rate_frames`` samples at the model's rate
+    lasting ``duration_s`` real seconds (all :func:`windows_for` reads of its header).
+    """
+    return segment_windows(frame_count(model_rate_frames), duration_s=duration_s)
 
 
 def iter_model_inputs(

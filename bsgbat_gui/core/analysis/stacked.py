@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from bsgbat_gui.core.analysis.analyse import RecordingAnalysis, windows_for
+from bsgbat_gui.core.analysis.analyse import RecordingAnalysis, windows_for, windows_of
 from bsgbat_gui.core.analysis.detections import (
     DetectionEvents,
     SurveyDetections,
@@ -30,8 +30,6 @@ from bsgbat_gui.core.analysis.detections import (
     find_runs,
     window_bounds,
 )
-from bsgbat_gui.core.audio.segments import segment_windows
-from bsgbat_gui.core.audio.spectrogram import frame_count
 from bsgbat_gui.core.models.ensemble import combine_logits, sigmoid
 
 if TYPE_CHECKING:
@@ -106,10 +104,7 @@ def window_bounds_of(info: RecordingInfo) -> tuple[FloatArray, FloatArray]:
 
 @lru_cache(maxsize=4096)
 def _bounds(model_rate_frames: int, duration_s: float) -> tuple[FloatArray, FloatArray]:
-    # What windows_for(info) computes from the same two numbers.
-    starts, ends = window_bounds(
-        segment_windows(frame_count(model_rate_frames), duration_s=duration_s)
-    )
+    starts, ends = window_bounds(windows_of(model_rate_frames, duration_s))
     starts.flags.writeable = False
     ends.flags.writeable = False
     return starts, ends
@@ -343,10 +338,6 @@ class StackedAnalyses:
             order
         ]
         return SurveyDetections(events, recording, stack.paths, stack.slot_of), reused
-
-    def detectable(self) -> BoolArray:
-        """Which labels form events (every species, never Background)."""
-        return detectable_labels(self.labels)
 
     def _stacked(self) -> _Stack:
         if self._stack is None:

@@ -23,7 +23,7 @@ from bsgbat_gui.core.analysis.analyse import RecordingAnalysis, windows_for
 from bsgbat_gui.core.analysis.stacked import block_of, window_bounds_of
 from bsgbat_gui.core.audio.metadata import RecordingMetadata, plausible_timestamp
 from bsgbat_gui.core.audio.recording import RecordingError, RecordingInfo, probe_recording
-from bsgbat_gui.core.files import canonical_path, sha256_file
+from bsgbat_gui.core.files import canonical_path, sha256_file, unchanged_mtime_ns
 from bsgbat_gui.core.models.locate import ModelSet, is_quantized
 from bsgbat_gui.core.review.connection import StoreConnection
 from bsgbat_gui.core.review.decisions import now_iso
@@ -79,21 +79,22 @@ class AnalysisRecords(StoreConnection):
         if row is None:
             return None
         rid, size, mtime_ns, sha, te = row[:5]
-        stored = row[5:]
-        try:
-            stat = path.stat()
-        except OSError:
-            return None
-        if stat.st_size != size or te != info.time_expansion:
-            return None
-        if stat.st_mtime_ns != mtime_ns:
-            if not sha or sha256_file(path) != sha:
-                return None  # the content changed: analyse again
-            if not self.read_only:
-                self._write(
-                    "UPDATE recordings SET mtime_ns = ? WHERE id = ?", (stat.st_mtime_ns, rid)
-                )
-        return _analysis_from_row(info, stored)
+        if te != info.time_expansion or not self._still_the_file(path, rid, size, mtime_ns, sha):
+            return None  # the content changed: analyse again
+        return _analysis_from_row(info, row[5:])
+
+    def _still_the_file(
+        self, path: Path, rid: int, size: int, mtime_ns: int, sha: str | None
+    ) -> bool:
+        """:func:`unchanged_mtime_ns` on what the recordings table kept of ``path``; a touched
+        file's new time is kept (not hashed again next time).
+        """
+        now = unchanged_mtime_ns(path, size, mtime_ns, sha)
+        if now is None:
+            return False
+        if now != mtime_ns and not self.read_only:
+            self._write("UPDATE recordings SET mtime_ns = ? WHERE id = ?", (now, rid))
+        return True
 
     def cached_blocks(
         self,
@@ -168,19 +169,8 @@ class AnalysisRecords(StoreConnection):
         meta = json.loads(meta_json) if meta_json else {}
         if "header_frames" not in meta:
             return None  # kept before headers were stored: the caller probes the file
-        try:
-            stat = path.stat()
-        except OSError:
-            return None
-        if stat.st_size != size:
-            return None
-        if stat.st_mtime_ns != mtime_ns:
-            if not sha or sha256_file(path) != sha:
-                return None  # the content changed: analyse again
-            if not self.read_only:
-                self._write(
-                    "UPDATE recordings SET mtime_ns = ? WHERE id = ?", (stat.st_mtime_ns, rid)
-                )
+        if not self._still_the_file(path, rid, size, mtime_ns, sha):
+            return None  # the content changed: analyse again
         try:
             info = _info_from_metadata(path, float(te), meta)
         except (RecordingError, ValueError, TypeError, KeyError):

@@ -17,7 +17,7 @@ import numpy as np
 
 from bsgbat_gui.core.calls.parameters import CALL_FIELDS, CallTable
 from bsgbat_gui.core.calls.settings import CallSettings, CallSettingsError
-from bsgbat_gui.core.files import canonical_path, sha256_file
+from bsgbat_gui.core.files import canonical_path, unchanged_mtime_ns
 from bsgbat_gui.core.review.connection import StoreConnection
 from bsgbat_gui.core.review.decisions import now_iso
 
@@ -77,21 +77,17 @@ class CallRecords(StoreConnection):
         if row is None:
             return None
         size, mtime_ns, sha, te, fields_json, n_calls, blob = row
-        try:
-            stat = path.stat()
-        except OSError:
+        if te != info.time_expansion:
             return None
-        if stat.st_size != size or te != info.time_expansion:
-            return None
-        if stat.st_mtime_ns != mtime_ns:
-            if sha256_file(path) != sha:
-                return None  # the content changed: measure again
-            if not self.read_only:  # the same content, touched: not hashed again next time
-                self._write(
-                    "UPDATE call_measurements SET mtime_ns = ? WHERE settings_json = ?"
-                    " AND recording_id = (SELECT id FROM recordings WHERE path = ?)",
-                    (stat.st_mtime_ns, settings_key(settings), self.key(path)),
-                )
+        now = unchanged_mtime_ns(path, size, mtime_ns, sha)
+        if now is None:
+            return None  # the content changed: measure again
+        if now != mtime_ns and not self.read_only:  # touched: not hashed again next time
+            self._write(
+                "UPDATE call_measurements SET mtime_ns = ? WHERE settings_json = ?"
+                " AND recording_id = (SELECT id FROM recordings WHERE path = ?)",
+                (now, settings_key(settings), self.key(path)),
+            )
         return _table_from_blob(fields_json, n_calls, blob)
 
     def stored_calls(self, settings: CallSettings) -> dict[Path, CallTable]:

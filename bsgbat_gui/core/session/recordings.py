@@ -299,11 +299,6 @@ class RecordingList:
             self._reason.pop(i, None)
         self.changed.emit(rows, CHANGED_ALL)
 
-    def paths_with_status(self, *statuses: str) -> list[Path]:
-        """The paths whose status is one of ``statuses``, in order."""
-        rows = self.rows_with_status(*statuses)
-        return [self.paths[i] for i in rows.tolist()]
-
     def rows_with_status(self, *statuses: str) -> IntArray:
         """The row numbers whose status is one of ``statuses``, in order."""
         codes = [STATUS_CODE[s] for s in statuses]
@@ -319,17 +314,6 @@ class RecordingList:
         if len(changed):
             self.species = masks
             self.changed.emit(changed, CHANGED_SPECIES)
-
-    def set_species(self, species: Mapping[Path, tuple[str, ...]]) -> None:
-        """Each recording's detected species (recordings not listed have none)."""
-        masks = np.zeros(len(self.paths), dtype=np.uint64)
-        bit = {label: np.uint64(1) << np.uint64(k) for k, label in enumerate(self.labels)}
-        for path, found in species.items():
-            i = self._row_of.get(path)
-            if i is not None:
-                for label in found:
-                    masks[i] |= bit[label]
-        self.set_species_masks(masks)
 
     def set_review_columns(
         self,
@@ -349,25 +333,6 @@ class RecordingList:
             self.events_reviewed, self.events_total = events_reviewed, events_total
             self.marked_reviewed, self.no_bats = marked_reviewed, no_bats
             self.changed.emit(changed, CHANGED_REVIEW)
-
-    def set_review_progress(
-        self,
-        counts: Mapping[Path, tuple[int, int]],
-        marks: Mapping[Path, RecordingReview],
-    ) -> None:
-        """Per recording: (events reviewed, events) and its marks (absent: none)."""
-        n = len(self.paths)
-        reviewed, total = np.zeros(n, np.int64), np.zeros(n, np.int64)
-        marked, no_bats = np.zeros(n, bool), np.zeros(n, bool)
-        for path, (done, of) in counts.items():
-            i = self._row_of.get(path)
-            if i is not None:
-                reviewed[i], total[i] = done, of
-        for path, review in marks.items():
-            i = self._row_of.get(path)
-            if i is not None:
-                marked[i], no_bats[i] = review.reviewed, review.no_bats
-        self.set_review_columns(reviewed, total, marked, no_bats)
 
     @property
     def row_of(self) -> Mapping[Path, int]:

@@ -80,6 +80,15 @@ THRESHOLDS_META = "thresholds"  # the review store's meta key: the thresholds pr
 
 
 @dataclass(frozen=True)
+class _DecisionColumns:
+    """The session's decisions as columns, for matching them to events."""
+
+    keys: npt.NDArray[np.int64]
+    starts_s: npt.NDArray[np.float64]
+    ends_s: npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
 class OpenedPaths:
     """The recordings found in the paths a user opened, and the files that cannot be opened
     (one line each: name and reason).
@@ -130,10 +139,7 @@ class SurveySession:
         self._calls: dict[Path, CallTable] = {}  # measured with call_settings, by path
         # Derived from the detections' stack, kept while it stays the same (see _attach).
         self._slot_rows: tuple[object, npt.NDArray[np.intp]] | None = None
-        self._decision_keys: tuple[object, object, npt.NDArray[np.int64]] | None = None
-        self._decision_spans: (
-            tuple[object, npt.NDArray[np.float64], npt.NDArray[np.float64]] | None
-        ) = None
+        self._decision_columns: tuple[object, object, _DecisionColumns] | None = None
         self._marks_version = 0  # bumped when a recording's marks change
         self._marks_cache: tuple[object, npt.NDArray[np.bool_], npt.NDArray[np.bool_]] | None = None
 
@@ -379,24 +385,30 @@ class SurveySession:
             self._slot_rows = (d.paths, rows)
         return self._slot_rows[1]
 
-    def _decision_keys_of(self, d: SurveyDetections) -> npt.NDArray[np.int64]:
-        """Each decision's key for :func:`attach_decisions_indexed` (its recording's index into
-        ``d.paths`` × labels + its species' index; -1 when either is not held), kept while the
-        decisions and the stack stay the same.
+    def _decision_columns_of(self, d: SurveyDetections) -> _DecisionColumns:
+        """The decisions as :func:`attach_decisions_indexed` takes them: each one's key (its
+        recording's index into ``d.paths`` × labels + its species' index; -1 when either is not
+        held) and span, kept while the decisions and the stack stay the same.
         """
-        cached = self._decision_keys
+        cached = self._decision_columns
         if cached is not None and cached[0] is self.decisions and cached[1] is d.paths:
             return cached[2]
+        decisions = self.decisions
         n_labels = len(self.labels)
         label_of = {label: k for k, label in enumerate(self.labels)}
-        keys = np.full(len(self.decisions), -1, dtype=np.int64)
-        for k, decision in enumerate(self.decisions):
+        keys = np.full(len(decisions), -1, dtype=np.int64)
+        for k, decision in enumerate(decisions):
             slot = d.index_of(decision.path)
             label = label_of.get(decision.species)
             if slot is not None and label is not None:
                 keys[k] = slot * n_labels + label
-        self._decision_keys = (self.decisions, d.paths, keys)
-        return keys
+        columns = _DecisionColumns(
+            keys,
+            np.fromiter((x.start_s for x in decisions), np.float64, len(decisions)),
+            np.fromiter((x.end_s for x in decisions), np.float64, len(decisions)),
+        )
+        self._decision_columns = (decisions, d.paths, columns)
+        return columns
 
     def _attach(
         self,
@@ -412,14 +424,7 @@ class SurveySession:
         if d is None or not len(d.events) or not self.decisions:
             self.attached = np.full(len(d.events) if d is not None else 0, -1, dtype=np.intp)
         else:
-            decisions = self.decisions
-            if self._decision_spans is None or self._decision_spans[0] is not decisions:
-                self._decision_spans = (
-                    decisions,
-                    np.fromiter((x.start_s for x in decisions), np.float64, len(decisions)),
-                    np.fromiter((x.end_s for x in decisions), np.float64, len(decisions)),
-                )
-            _, d_start, d_end = self._decision_spans
+            decided = self._decision_columns_of(d)
             new = np.arange(len(d.events)) if reused is None else np.flatnonzero(reused < 0)
             attached = np.full(len(d.events), -1, dtype=np.intp)
             if reused is not None and previous is not None:
@@ -430,9 +435,9 @@ class SurveySession:
                 + d.events.label_index[new],
                 d.events.start_s[new],
                 d.events.end_s[new],
-                self._decision_keys_of(d),
-                d_start,
-                d_end,
+                decided.keys,
+                decided.starts_s,
+                decided.ends_s,
             )
             self.attached = attached
         self._update_review_progress()
