@@ -15,12 +15,14 @@ from PySide6.QtCore import QObject, Signal
 from superqt.utils import QSignalDebouncer, QSignalThrottler, qdebounced
 
 from bsgbat_gui.core.session.recordings import STATUS_DONE, STATUS_FAILED
-from bsgbat_gui.gui.worker import AnalysisController
+from bsgbat_gui.gui.worker import AnalysisController, Recombiner
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
+    import numpy as np
+    import numpy.typing as npt
     from PySide6.QtWidgets import QProgressBar, QPushButton
 
     from bsgbat_gui.core.analysis.analyse import (
@@ -106,6 +108,15 @@ class AnalysisCoordinator(QObject):
         worker.model_set_failed.connect(self._model_set_failed)
         worker.finished.connect(self._finished)
         cancel_button.clicked.connect(self.cancel)
+        # A combine method change for analyses held only as probabilities (read from the
+        # store): their logits are read again, in the background; taken all at once at the end.
+        self.recombiner = Recombiner(self)
+        self.recombiner.block_done.connect(self._recombined_block)
+        self.recombiner.progress.connect(self._recombine_progress)
+        self.recombiner.finished.connect(self._recombined)
+        self._recombined_blocks: list[tuple[int, int, str, npt.NDArray[np.float32]]] = []
+        self._given_up: tuple[int, str] | None = None  # a recombination that could not finish
+        self._closing = False
 
     @property
     def busy(self) -> bool:
@@ -140,6 +151,7 @@ class AnalysisCoordinator(QObject):
             recordings,
             models_dir=self.model_sets.models_dir,
             store_path=store.path if store is not None and not store.read_only else None,
+            combine=self.session.analyses.combine,
         )
         if self.session.current_path is not None:
             self.worker.prioritise(self.session.current_path)
@@ -167,6 +179,55 @@ class AnalysisCoordinator(QObject):
         self._waiting = None
         self._start_waiting_soon.cancel()
         self.worker.shutdown()
+        self._closing = True
+        self.recombiner.shutdown()
+
+    # -- another combine method for analyses read from the store ------------------------------
+
+    def recombine_if_wanted(self) -> None:
+        """Start reading the stored logits of the analyses not yet combined by the current
+        method (one run at a time: a later change is taken when this one finishes)."""
+        wanted = self.session.analyses.recombination_wanted()
+        store = self.session.store
+        if wanted is None or store is None or self._closing:
+            return
+        if self._given_up == (wanted.generation, wanted.method):
+            return  # said once; asked again after another opening or method
+        if self.recombiner.is_running:
+            self.recombiner.cancel()  # for an older method or fewer blocks: started again after
+            return
+        self._recombined_blocks = []
+        self.recombiner.start(store.path, wanted)
+        self._recombine_progress(0, wanted.n_recordings)
+
+    def _recombined_block(
+        self, generation: int, index: int, method: str, probs: npt.NDArray[np.float32]
+    ) -> None:
+        self._recombined_blocks.append((generation, index, method, probs))
+
+    def _recombine_progress(self, done: int, total: int) -> None:
+        method = self.session.analyses.combine
+        self._say(
+            f"Combining the stored analyses by {method}: {done:,} of {total:,} recordings… "
+            "(until then, their detections are by the previous method)"
+        )
+
+    def _recombined(self, problem: str) -> None:
+        analyses = self.session.analyses
+        for generation, index, method, probs in self._recombined_blocks:
+            analyses.set_recombined(generation, index, method, probs)
+        taken, self._recombined_blocks = bool(self._recombined_blocks), []
+        if self._closing:
+            return
+        if problem:
+            self._given_up = (analyses.generation, analyses.combine)
+            self._say(f"⚠ Not every stored analysis was combined again: {problem}")
+        elif analyses.is_combined_throughout:
+            self._say(f"Every analysis combined by {analyses.combine}")
+        if taken:
+            self.survey_refresh_wanted.emit()  # which asks again for what is still wanted
+        elif not problem:
+            self.recombine_if_wanted()
 
     def add_analysis(self, analysis: RecordingAnalysis, *, from_cache: bool = False) -> None:
         """Take a recording's analysis: its row now; its tracks and detection events (with

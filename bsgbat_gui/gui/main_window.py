@@ -296,6 +296,7 @@ class MainWindow(QMainWindow):
         detections table, the shading of the shown recording, the recordings' columns."""
         session = self.session
         session.analyses.set_combine(self.thresholds.combine)
+        self.analysis_runs.recombine_if_wanted()
         labels = session.labels
         detections = session.refresh_detections(self.thresholds.thresholds_array(labels))
         self.detections_panel.set_detections(

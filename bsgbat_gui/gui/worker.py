@@ -33,6 +33,7 @@ from bsgbat_gui.core.analysis.analyse import (
     RecordingStarted,
     SegmentsAnalysed,
 )
+from bsgbat_gui.core.analysis.stacked import recombine_block
 from bsgbat_gui.core.audio.guano_write import GuanoUpdate, write_guano_updates
 from bsgbat_gui.core.audio.playback import PlaybackSettings, prepare_playback
 from bsgbat_gui.core.audio.recording import RecordingError, RecordingInfo
@@ -66,8 +67,10 @@ from bsgbat_gui.core.review.survey import recording_rows
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
 
+    from bsgbat_gui.core.analysis.stacked import Recombination
     from bsgbat_gui.core.calls.settings import CallSettings
     from bsgbat_gui.core.evaluation.sampling import VerificationSample
+    from bsgbat_gui.core.models.ensemble import CombineMethod
     from bsgbat_gui.core.review.survey import Survey
 
 log = logging.getLogger(__name__)
@@ -165,9 +168,11 @@ class _AnalysisWorker(QObject):
         time_expansion: float | None,
         process: ComputeProcess,
         store_path: Path | None = None,
+        combine: CombineMethod = "mean",
     ) -> None:
         super().__init__()
         self.store_path = store_path
+        self.combine: CombineMethod = combine
         self.run_id = run_id
         self.queue = queue
         self.models_dir = models_dir
@@ -210,8 +215,9 @@ class _AnalysisWorker(QObject):
         done = 0
         try:
             blocks = store.cached_blocks(
-                waiting, cache.model_set_id, time_expansion=self.time_expansion
-            )
+                waiting, cache.model_set_id, time_expansion=self.time_expansion,
+                combine=self.combine,
+            )  # fmt: skip
             for block, missed in blocks:
                 misses += missed
                 done += len(missed) + (len(block) if block is not None else 0)
@@ -292,17 +298,20 @@ class AnalysisController(QObject):
         models_dir: Path | None,
         time_expansion: float | None = None,
         store_path: Path | None = None,
+        combine: CombineMethod = "mean",
     ) -> int:
         """Analyse ``paths`` in a new run (a running one is cancelled first); returns its id.
 
-        With ``store_path`` the review store is the analysis cache (see ``analysis_job``).
+        With ``store_path`` the review store is the analysis cache (see ``analysis_job``); what
+        it holds arrives as blocks of probabilities by ``combine``.
         """
         self.cancel()
         self.run_id += 1
         self._queue = RecordingQueue(paths)
         worker = _AnalysisWorker(
-            self.run_id, self._queue, models_dir, time_expansion, self.process, store_path
-        )
+            self.run_id, self._queue, models_dir, time_expansion, self.process, store_path,
+            combine,
+        )  # fmt: skip
         relays = (
             "started", "progress", "analysed", "analysed_block", "failed", "model_set_failed",
             "finished",
@@ -644,6 +653,71 @@ class ReportWriter(_OneShotThread):
     def shutdown(self) -> None:
         """Wait for a report being written (it is written whole or not at all)."""
         self._shutdown(30_000)
+
+
+class _RecombineWorker(QObject):
+    block_done = Signal(int, int, str, object)  # generation, block index, method, probabilities
+    progress = Signal(int, int)  # recordings done, of
+    finished = Signal(str)  # "" when every block was recombined, else why not (one line)
+
+    def __init__(self, store_path: Path, wanted: Recombination) -> None:
+        super().__init__()
+        self.store_path, self.wanted = store_path, wanted
+        self.stop_requested = threading.Event()
+
+    @Slot()
+    def run(self) -> None:
+        wanted, done, failed = self.wanted, 0, 0
+        try:
+            store = ReviewStore.open(self.store_path, exclusive=False)
+        except StoreError as exc:
+            self.finished.emit(str(exc))
+            return
+        try:
+            for block in wanted.blocks:
+                if self.stop_requested.is_set():
+                    break
+                probabilities = recombine_block(block, wanted.method, store.stored_logits)
+                if probabilities is None:
+                    failed += len(block.paths)
+                else:
+                    self.block_done.emit(wanted.generation, block.index, wanted.method,
+                                         probabilities)  # fmt: skip
+                done += len(block.paths)
+                self.progress.emit(done, wanted.n_recordings)
+        except (sqlite3.Error, OSError) as exc:
+            self.finished.emit(f"cannot read {self.store_path}: {exc}")
+            return
+        except Exception as exc:  # a bug must reach the user as a message
+            log.exception("recombining the stored analyses failed")
+            self.finished.emit(f"internal error: {exc}")
+            return
+        finally:
+            store.close()
+        self.finished.emit(
+            f"{failed} recordings' analyses changed in the store; reopen the folder to read them"
+            if failed
+            else ""
+        )
+
+
+class Recombiner(_OneShotThread):
+    """Reads the logits of the blocks the window holds only as probabilities from the review
+    store and combines them by another method, in a QThread (a season's are ~500 MB: seconds);
+    a block's new probabilities arrive whole, one signal per block."""
+
+    block_done = Signal(int, int, str, object)
+    progress = Signal(int, int)
+    finished = Signal(str)
+
+    def start(self, store_path: Path, wanted: Recombination) -> None:
+        if not self.is_running:
+            self._launch(_RecombineWorker(store_path, wanted), "recombine",
+                         ("block_done", "progress", "finished"))  # fmt: skip
+
+    def shutdown(self) -> None:
+        """Stop after the block being read."""
+        self._shutdown(10_000)
 
 
 class _PlaybackWorker(QObject):

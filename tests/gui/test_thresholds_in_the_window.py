@@ -232,3 +232,38 @@ def test_thresholds_are_remembered_between_sessions(
     assert again.thresholds.threshold(label) == pytest.approx(0.9)
     assert again.thresholds.combine == "min"
     assert again.thresholds.is_visible(BACKGROUND_LABEL)
+
+
+def test_a_reopened_survey_recombines_its_stored_analyses_in_the_background(
+    qtbot, make_window, analysed_window, model_set_dir: Path
+) -> None:
+    first = analysed_window
+    folder = first.current_path.parent
+    logits = {r.path: np.array(r.analysis.per_model_logits) for r in first.recordings.rows}
+    first.close()
+    window = make_window(paths=[folder], models_dir=model_set_dir)
+    qtbot.waitUntil(
+        lambda: all(r.status == STATUS_DONE for r in window.recordings.rows), timeout=60_000
+    )
+    held = window.session.analyses
+    assert window.thresholds.combine == "mean"
+    window.threshold_panel.combine_box.setCurrentText("max")
+    # Read back from the store (only probabilities were held), in the background.
+    assert not held.is_combined_throughout
+    qtbot.waitUntil(lambda: held.is_combined_throughout, timeout=30_000)
+    qtbot.waitUntil(lambda: "combined by max" in window.status_label.text())
+    expected_events = 0
+    thresholds = window.thresholds.thresholds_array(held.labels)
+    for path, kept in logits.items():
+        wanted = sigmoid(combine_logits(kept, "max")).astype(np.float32)
+        assert np.array_equal(held.probabilities_of(path), wanted)
+        expected_events += sum(
+            loop_event_count(wanted[:, j], thresholds[j])
+            for j, label in enumerate(held.labels)
+            if label != BACKGROUND_LABEL
+        )
+    detections = window.session.detections
+    assert detections is not None
+    assert len(detections.events) == expected_events
+    shown = window.recordings.row_for(window.current_path).analysis  # logits from the store
+    assert np.array_equal(shown.per_model_logits, logits[window.current_path])

@@ -2,11 +2,17 @@
 recordings fits in memory and a threshold change finds all their events in one vectorised call.
 
 Analyses arrive as blocks (:class:`AnalysisBlock`): one recording analysed now, or thousands
-read from the review store in one query. A block keeps its recordings' per-model logits as **one**
-``[n_models, segments, labels]`` float32 array and their windows' spans as two arrays; nothing is
-held as one Python object per window or per recording (a season's ~900,000 windows as objects
+read from the review store in one query. A block keeps its windows' spans as two arrays; nothing
+is held as one Python object per window or per recording (a season's ~900,000 windows as objects
 were most of the window's 2 GB). The combined probabilities of every block are stacked in one
 contiguous array, in the order the blocks came, for :func:`find_runs`.
+
+A block analysed now keeps its per-model logits (one ``[n_models, segments, labels]`` array). A
+block read from the store keeps **only its combined probabilities**: the six models' logits are
+six times their size (a season's 530 MB) and stay in the store, read back for the one
+recording shown (:meth:`StackedAnalyses.analysis_of`) and, when the combine method changes, by a
+background pass (:meth:`StackedAnalyses.recombination_wanted`, :func:`recombine_block`) whose
+results replace a block's probabilities whole.
 
 A recording analysed again (its file changed) gets a new slot; its old one stays in the arrays,
 marked dead, and its events are dropped — so adding never moves what is held.
@@ -33,7 +39,7 @@ from bsgbat_gui.core.analysis.detections import (
 from bsgbat_gui.core.models.ensemble import combine_logits, sigmoid
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from pathlib import Path
 
     from bsgbat_gui.core.audio.recording import RecordingInfo
@@ -55,18 +61,25 @@ class AnalysisBlock:
     Recording ``k`` owns segments ``offsets[k]:offsets[k] + n_segments[k]`` of
     ``per_model_logits`` (second axis) and of the window spans. ``duration_s``,
     ``true_rate_hz`` and ``time_expansion`` are what the recordings table shows.
+
+    A block read from the store has no ``per_model_logits`` (None) but ``combined``, its
+    probabilities by the ``combine`` method, and the ``model_set_id`` its logits are kept
+    under in the store.
     """
 
     paths: tuple[Path, ...]
     n_segments: IntArray
     window_starts_s: FloatArray
     window_ends_s: FloatArray
-    per_model_logits: FloatArray32  # [n_models, sum of n_segments, n_labels]
+    per_model_logits: FloatArray32 | None  # [n_models, sum of n_segments, n_labels]
     labels: tuple[str, ...]
     model_names: tuple[str, ...]
     duration_s: FloatArray
     true_rate_hz: FloatArray
     time_expansion: FloatArray
+    combined: FloatArray32 | None = None  # [sum of n_segments, n_labels], by ``combine``
+    combine: CombineMethod | None = None
+    model_set_id: str = ""
 
     @property
     def offsets(self) -> IntArray:
@@ -125,6 +138,7 @@ class StackedAnalyses:
         self._combine: CombineMethod = combine
         self.labels: tuple[str, ...] = ()
         self.model_names: tuple[str, ...] = ()
+        self.generation = 0
         self.clear()
 
     def clear(self) -> None:
@@ -137,7 +151,9 @@ class StackedAnalyses:
         self._alive: list[bool] = []
         self._n_live = 0
         # The stacked arrays, per block, concatenated when asked for.
-        self._probabilities: list[FloatArray32] = []  # per block, current combine method
+        self._probabilities: list[FloatArray32] = []  # per block
+        self._methods: list[CombineMethod] = []  # per block: its probabilities' method
+        self.generation += 1  # recombinations asked for before this are stale
         self._stack: _Stack | None = None
         self._segments = 0
         # The last detections: (stack, thresholds, result), for detections_after.
@@ -178,8 +194,15 @@ class StackedAnalyses:
             self.clear()
             self.labels, self.model_names = block.labels, block.model_names
         b = len(self._blocks)
-        self._blocks.append(block)
-        self._probabilities.append(_combined(block.per_model_logits, self._combine))
+        if block.per_model_logits is not None:
+            probabilities, method = _combined(block.per_model_logits, self._combine), self._combine
+        elif block.combined is not None and block.combine is not None:
+            probabilities, method = block.combined, block.combine
+        else:
+            raise ValueError("a block needs its logits or its combined probabilities")
+        self._blocks.append(replace(block, combined=None))  # held once, in _probabilities
+        self._probabilities.append(probabilities)
+        self._methods.append(method)
         for k, (path, first, n) in enumerate(
             zip(block.paths, block.offsets.tolist(), block.n_segments.tolist(), strict=True)
         ):
@@ -200,18 +223,66 @@ class StackedAnalyses:
         self._stack = self._last = None
 
     def set_combine(self, method: CombineMethod) -> None:
-        """Recombine every block's logits for another method (no inference)."""
+        """Recombine every block that holds its logits for another method (no inference); the
+        blocks read from the store keep their probabilities until a recombination of theirs
+        comes (:meth:`recombination_wanted`, :meth:`set_recombined`).
+        """
         if method == self._combine:
             return
         self._combine = method
         self._stack = self._last = None
-        self._probabilities = [_combined(b.per_model_logits, method) for b in self._blocks]
+        for b, block in enumerate(self._blocks):
+            if block.per_model_logits is not None:
+                self._probabilities[b] = _combined(block.per_model_logits, method)
+                self._methods[b] = method
+
+    @property
+    def is_combined_throughout(self) -> bool:
+        """Every held probability is by the current combine method."""
+        return all(m == self._combine for m in self._methods)
+
+    def recombination_wanted(self) -> Recombination | None:
+        """What to read from the store to bring every block to the current combine method
+        (None: nothing; see :func:`recombine_block`).
+        """
+        stale = tuple(
+            StoredBlock(b, block.paths, block.n_segments, block.model_set_id)
+            for b, (block, m) in enumerate(zip(self._blocks, self._methods, strict=True))
+            if m != self._combine
+        )
+        return Recombination(self.generation, self._combine, stale) if stale else None
+
+    def set_recombined(
+        self, generation: int, index: int, method: str, probabilities: FloatArray32
+    ) -> bool:
+        """Take block ``index``'s probabilities by ``method`` (from :func:`recombine_block`);
+        False, and nothing changes, when they are stale (another survey, another method since,
+        another shape).
+        """
+        if (
+            generation != self.generation
+            or method != self._combine
+            or not 0 <= index < len(self._blocks)
+            or probabilities.shape != self._probabilities[index].shape
+        ):
+            return False
+        self._probabilities[index] = probabilities
+        self._methods[index] = method
+        self._stack = self._last = None
+        return True
 
     # -- reading -----------------------------------------------------------------------------
 
-    def analysis_of(self, path: Path, info: RecordingInfo | None) -> RecordingAnalysis | None:
-        """The analysis of ``path`` as one object (its logits a view into the block), described
-        by ``info`` (the file's header; None: only an analysis given whole has one).
+    def analysis_of(
+        self,
+        path: Path,
+        info: RecordingInfo | None,
+        stored_logits: Callable[[Path, str], FloatArray32 | None] | None = None,
+    ) -> RecordingAnalysis | None:
+        """The analysis of ``path`` as one object, described by ``info`` (the file's header;
+        None: only an analysis given whole has one). Its logits are a view into its block, or,
+        for a block read from the store, ``stored_logits(path, model_set_id)`` (None when they
+        cannot be read: no analysis).
         """
         whole = self._whole.get(path)
         if whole is not None:
@@ -224,10 +295,18 @@ class StackedAnalyses:
         windows = windows_for(info)
         if len(windows) != slot.n_segments:
             return None  # another file than the one analysed
+        if block.per_model_logits is not None:
+            logits = block.per_model_logits[:, slot.first : slot.first + slot.n_segments]
+        else:
+            kept = None if stored_logits is None else stored_logits(path, block.model_set_id)
+            shape = (len(block.model_names), slot.n_segments, len(block.labels))
+            if kept is None or kept.shape != shape:
+                return None  # not readable, or no longer the analysis held
+            logits = kept
         return RecordingAnalysis(
             info=info,
             windows=tuple(windows),
-            per_model_logits=block.per_model_logits[:, slot.first : slot.first + slot.n_segments],
+            per_model_logits=logits,
             labels=block.labels,
             model_names=block.model_names,
         )
@@ -422,13 +501,18 @@ def block_of(
     per_model_logits: Sequence[FloatArray32],
     labels: tuple[str, ...],
     model_names: tuple[str, ...],
+    *,
+    combine: CombineMethod | None = None,
+    model_set_id: str = "",
 ) -> AnalysisBlock:
     """A block from each recording's header and ``[n_models, n_segments, n_labels]`` logits
-    (their windows from the header; the logits copied once, into the block's array).
+    (their windows from the header; the logits copied once, into the block's array). With
+    ``combine``, the block keeps only the probabilities by that method (a store's block: its
+    logits stay in the store, under ``model_set_id``).
     """
     bounds = [window_bounds_of(info) for info in infos]
     n_segments = np.array([len(b[0]) for b in bounds], dtype=np.intp)
-    return AnalysisBlock(
+    block = AnalysisBlock(
         paths=tuple(paths),
         n_segments=n_segments,
         window_starts_s=np.concatenate([b[0] for b in bounds]) if bounds else np.empty(0),
@@ -441,4 +525,55 @@ def block_of(
         duration_s=np.array([i.duration_s for i in infos], dtype=np.float64),
         true_rate_hz=np.array([float(i.true_rate_hz) for i in infos], dtype=np.float64),
         time_expansion=np.array([i.time_expansion for i in infos], dtype=np.float64),
+        model_set_id=model_set_id,
     )
+    if combine is None or block.per_model_logits is None:
+        return block
+    combined = _combined(block.per_model_logits, combine)
+    return replace(block, per_model_logits=None, combined=combined, combine=combine)
+
+
+@dataclass(frozen=True)
+class StoredBlock:
+    """A held block whose logits are in the store: where its recordings' segments are."""
+
+    index: int
+    paths: tuple[Path, ...]
+    n_segments: IntArray
+    model_set_id: str
+
+
+@dataclass(frozen=True)
+class Recombination:
+    """The blocks to bring to ``method`` (see :meth:`StackedAnalyses.recombination_wanted`)."""
+
+    generation: int
+    method: CombineMethod
+    blocks: tuple[StoredBlock, ...]
+
+    @property
+    def n_recordings(self) -> int:
+        """How many recordings' logits are read."""
+        return sum(len(b.paths) for b in self.blocks)
+
+
+def recombine_block(
+    block: StoredBlock,
+    method: CombineMethod,
+    read_logits: Callable[[Sequence[Path], str], dict[Path, FloatArray32]],
+) -> FloatArray32 | None:
+    """The probabilities of ``block`` by ``method``, from its logits as the store keeps them
+    (``read_logits(paths, model_set_id)``, e.g. :meth:`AnalysisRecords.stored_logits`); None
+    when one recording's logits are missing or of another shape (the store changed since the
+    block was read: it is read again on the next opening).
+    """
+    kept = read_logits(block.paths, block.model_set_id)
+    parts: list[FloatArray32] = []
+    for path, n in zip(block.paths, block.n_segments.tolist(), strict=True):
+        logits = kept.get(path)
+        if logits is None or logits.shape[1] != n:
+            return None
+        parts.append(logits)
+    if not parts:
+        return None
+    return _combined(np.concatenate(parts, axis=1), method)

@@ -18,6 +18,7 @@ import sqlite3
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from bsgbat_gui.core.analysis.analyse import RecordingAnalysis, windows_for
 from bsgbat_gui.core.analysis.stacked import block_of, window_bounds_of
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from bsgbat_gui.core.analysis.stacked import AnalysisBlock
+    from bsgbat_gui.core.models.ensemble import CombineMethod
     from bsgbat_gui.core.review.store import ReviewStore  # the store is built on this module
 
 log = logging.getLogger(__name__)
@@ -102,12 +104,15 @@ class AnalysisRecords(StoreConnection):
         model_set_id: str,
         *,
         time_expansion: float | None = None,
+        combine: CombineMethod | None = None,
         first_chunk: int = 1,
         chunk: int = 2_000,
     ) -> Iterator[tuple[AnalysisBlock | None, list[Path]]]:
         """The stored analyses of ``paths`` (canonical) by this model set, a chunk at a time, in
         their order: ``(block of the valid ones, paths without one)`` per chunk. The first
         chunk holds ``first_chunk`` paths (the recording on screen), the others ``chunk``.
+        With ``combine``, each block holds only its probabilities by that method (the logits
+        stay here: :meth:`stored_logits`).
 
         The same rule as :meth:`cached_analysis`, read in one query per chunk and checked by
         ``stat``, not by opening each file: same size and modification time (or, when only the
@@ -139,8 +144,30 @@ class AnalysisRecords(StoreConnection):
                 hits.append(path)
                 infos.append(info)
                 logits.append(per_model)
-            block = block_of(hits, infos, logits, labels, names) if hits else None
+            block = (
+                block_of(hits, infos, logits, labels, names, combine=combine,
+                         model_set_id=model_set_id)
+                if hits
+                else None
+            )  # fmt: skip
             yield block, misses
+
+    def stored_logits(
+        self, paths: Sequence[Path], model_set_id: str
+    ) -> dict[Path, npt.NDArray[np.float32]]:
+        """Each of ``paths``' (canonical) per-model logits kept by this model set,
+        ``[n_models, n_segments, n_labels]`` (read-only); a path without one is left out. No
+        check against the file: for analyses already checked when read (:meth:`cached_blocks`).
+        """
+        keys = {self.key(p): p for p in paths}
+        found: dict[Path, npt.NDArray[np.float32]] = {}
+        for key, row in self._stored_rows(list(keys), model_set_id).items():
+            _labels, _names, n_models, n_seg, n_labels, blob = row[7:]
+            if len(blob) == 4 * n_models * n_seg * n_labels:
+                found[keys[key]] = np.frombuffer(blob, dtype="<f4").reshape(
+                    n_models, n_seg, n_labels
+                )
+        return found
 
     def _stored_rows(self, keys: Sequence[str], model_set_id: str) -> dict[str, Any]:
         rows: dict[str, Any] = {}

@@ -309,7 +309,19 @@ class SurveySession:
                 log.warning("%s: cannot read the header kept: %s", self.store.path, exc)
             if info is not None:
                 self.recordings.keep_info(path, info)
-        return self.analyses.analysis_of(path, info)
+        return self.analyses.analysis_of(path, info, self._stored_logits)
+
+    def _stored_logits(self, path: Path, model_set_id: str) -> npt.NDArray[np.float32] | None:
+        """The logits the review store keeps for ``path`` (a block read from it holds only
+        probabilities): one indexed row, read when the recording is shown.
+        """
+        if self.store is None:
+            return None
+        try:
+            return self.store.stored_logits([path], model_set_id).get(path)
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("%s: cannot read the analysis kept: %s", self.store.path, exc)
+            return None
 
     def all_analyses(self) -> list[RecordingAnalysis]:
         """Every analysis as one object each (for dialogs that work on whole analyses; a

@@ -11,7 +11,7 @@ import pytest
 
 from bsgbat_gui.benchmark.synthetic import long_recording_info, synthetic_analysis
 from bsgbat_gui.core.analysis.detections import detection_events
-from bsgbat_gui.core.analysis.stacked import StackedAnalyses, block_of
+from bsgbat_gui.core.analysis.stacked import StackedAnalyses, block_of, recombine_block
 
 METHODS = ("mean", "median", "min", "max")
 
@@ -133,3 +133,93 @@ def test_a_threshold_change_of_one_label_equals_finding_every_event_again() -> N
             found.events.label_index[kept], previous.events.label_index[reused[kept]]
         )
         previous = found
+
+
+def stored(items: list) -> dict[Path, np.ndarray]:
+    """The logits as a store keeps them, by path."""
+    return {a.info.path: np.asarray(a.per_model_logits, dtype=np.float32) for a in items}
+
+
+def read_from(kept: dict[Path, np.ndarray], model_set_id: str = "set-1"):
+    def read(paths, wanted_id: str) -> dict[Path, np.ndarray]:
+        assert wanted_id == model_set_id
+        return {p: kept[p] for p in paths if p in kept}
+
+    return read
+
+
+@pytest.mark.parametrize(("before", "after"), [("mean", "max"), ("max", "median")])
+def test_a_store_block_holds_only_probabilities_and_recombines_from_the_logits_kept(
+    before: str, after: str
+) -> None:
+    items = analyses(7, seed=11)
+    kept = stored(items)
+    first = items[0]
+    block = block_of(
+        [a.info.path for a in items[1:]], [a.info for a in items[1:]],
+        [a.per_model_logits for a in items[1:]], first.labels, first.model_names,
+        combine=before, model_set_id="set-1",  # type: ignore[arg-type]
+    )  # fmt: skip
+    assert block.per_model_logits is None  # six models' logits stay in the store
+    held = StackedAnalyses(before)  # type: ignore[arg-type]
+    held.add(first)  # analysed now: its logits held
+    held.add_block(block)
+    for a in items:
+        assert np.array_equal(held.probabilities_of(a.info.path), a.probabilities(before))
+    # The shown recording's analysis: its logits read back from the store.
+    shown = items[3]
+    assert held.analysis_of(shown.info.path, shown.info) is None  # nothing to read them from
+    rebuilt = held.analysis_of(shown.info.path, shown.info, lambda p, m: kept[p])
+    assert rebuilt is not None
+    assert np.array_equal(rebuilt.per_model_logits, shown.per_model_logits)
+    assert held.recombination_wanted() is None
+
+    held.set_combine(after)  # type: ignore[arg-type]
+    assert np.array_equal(held.probabilities_of(first.info.path), first.probabilities(after))
+    assert not held.is_combined_throughout
+    wanted = held.recombination_wanted()
+    assert wanted is not None
+    assert (wanted.method, wanted.n_recordings) == (after, 6)
+    (stale,) = wanted.blocks
+    recombined = recombine_block(stale, wanted.method, read_from(kept))
+    assert recombined is not None
+    assert not held.set_recombined(wanted.generation - 1, stale.index, after, recombined)
+    assert not held.set_recombined(wanted.generation, stale.index, before, recombined)
+    assert held.set_recombined(wanted.generation, stale.index, after, recombined)
+    assert held.is_combined_throughout
+    assert held.recombination_wanted() is None
+    # Equal, bit for bit, to holding every analysis whole by the new method.
+    whole = StackedAnalyses(after)  # type: ignore[arg-type]
+    for a in items:
+        whole.add(a)
+    thresholds = np.full(len(first.labels), 0.35)
+    mine, expected = held.detections(thresholds), whole.detections(thresholds)
+    for a in items:
+        assert np.array_equal(held.probabilities_of(a.info.path), a.probabilities(after))
+        ours, theirs = mine.of_recording(a.info.path), expected.of_recording(a.info.path)
+        for column in ("label_index", "start_s", "end_s", "max_prob", "mean_prob"):
+            assert np.array_equal(getattr(ours, column), getattr(theirs, column)), column
+
+
+def test_a_recombination_of_a_changed_store_or_an_old_survey_is_not_taken() -> None:
+    items = analyses(3, seed=2)
+    first = items[0]
+    block = block_of(
+        [a.info.path for a in items], [a.info for a in items],
+        [a.per_model_logits for a in items], first.labels, first.model_names,
+        combine="mean", model_set_id="set-1",
+    )  # fmt: skip
+    held = StackedAnalyses("mean")
+    held.add_block(block)
+    held.set_combine("max")
+    wanted = held.recombination_wanted()
+    assert wanted is not None
+    kept = stored(items)
+    del kept[items[1].info.path]  # analysed again elsewhere, by another model set
+    assert recombine_block(wanted.blocks[0], "max", read_from(kept)) is None
+    kept = stored(items)
+    good = recombine_block(wanted.blocks[0], "max", read_from(kept))
+    assert good is not None
+    held.clear()  # another folder opened meanwhile
+    held.add_block(block)
+    assert not held.set_recombined(wanted.generation, 0, "max", good)

@@ -67,3 +67,43 @@ def test_threshold_steps_keep_every_decision_attached_as_a_fresh_match_would(
             found = sorted({labels[k] for k in d.events.label_index[mine]}, key=labels.index)
             assert row.species == tuple(found), i
     session.close()
+
+
+def test_a_store_read_holds_probabilities_and_the_shown_recording_reads_its_logits_back(
+    tmp_path: Path,
+) -> None:
+    paths = [tmp_path / f"r{i}.wav" for i in range(5)]
+    for path in paths:
+        path.write_bytes(b"RIFF")
+    items = [
+        synthetic_analysis(long_recording_info(p, 0.05 + 0.02 * i), seed=10 + i)
+        for i, p in enumerate(paths)
+    ]
+    store = ReviewStore.open(tmp_path / "bsgbat-review.sqlite")
+    for analysis in items:
+        store.save_analysis(analysis, "set-1", content_sha256="")
+    chunks = list(store.cached_blocks(paths, "set-1", combine="median", first_chunk=2, chunk=2))
+    assert [len(b) for b, _ in chunks if b is not None] == [2, 2, 1]
+    assert all(not missed for _, missed in chunks)
+    kept = store.stored_logits(paths, "set-1")
+    assert store.stored_logits(paths, "another set") == {}
+    session = SurveySession()
+    session.open(OpenedPaths((tmp_path,), tuple(paths)))
+    session.set_store(store)
+    for block, _ in chunks:
+        assert block is not None
+        assert block.per_model_logits is None
+        assert block.model_set_id == "set-1"
+        session.add_block(block)
+    session.analyses.set_combine("median")
+    for analysis in items:
+        path = analysis.info.path
+        assert np.array_equal(kept[path], analysis.per_model_logits)
+        assert np.array_equal(
+            session.analyses.probabilities_of(path), analysis.probabilities("median")
+        )
+        shown = session.analysis_of(path)  # its logits read from the store
+        assert shown is not None
+        assert np.array_equal(shown.per_model_logits, analysis.per_model_logits)
+    session.close()
+    assert session.analysis_of(paths[0]) is None  # no store: nothing to read them from
