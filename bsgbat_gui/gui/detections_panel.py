@@ -76,6 +76,8 @@ class DetectionsModel(ColumnsTableModel):
         self.visible_labels: set[str] | None = None  # None: all
         self.unreviewed_only = False
         self.min_prob = 0.0  # rows whose max probability is at least this
+        self.sample_only = False  # only the verification sample's detections
+        self.in_sample: np.ndarray | None = None  # per event: in the sample (None: no sample)
         self.decisions: list[Decision] = []
         self.attached = np.empty(0, dtype=np.intp)  # event -> index into decisions, or -1
         self.sort_column = 2
@@ -99,12 +101,15 @@ class DetectionsModel(ColumnsTableModel):
         labels: tuple[str, ...],
         decisions: list[Decision],
         attached: np.ndarray,
+        in_sample: np.ndarray | None = None,
     ) -> None:
         """Show ``detections``; ``attached[i]``: the index into ``decisions`` of event ``i``'s
-        decision, or -1 (the session attaches them)."""
+        decision, or -1 (the session attaches them); ``in_sample[i]``: event ``i`` is in the
+        verification sample (None: there is none)."""
         self.beginResetModel()
         self.detections, self.labels = detections, labels
         self.decisions, self.attached = decisions, attached
+        self.in_sample = in_sample
         if detections.paths is not self._names_of:  # a threshold change keeps the paths
             self._names = [p.name for p in detections.paths]
             names = np.array(self._names, dtype=str)
@@ -143,10 +148,13 @@ class DetectionsModel(ColumnsTableModel):
         visible_labels: set[str] | bool | None = False,
         unreviewed_only: bool | None = None,
         min_prob: float | None = None,
+        sample_only: bool | None = None,
     ) -> None:
         """Change some filters (arguments left at their defaults are unchanged)."""
         if unreviewed_only is not None:
             self.unreviewed_only = unreviewed_only
+        if sample_only is not None:
+            self.sample_only = sample_only
         if min_prob is not None:
             self.min_prob = min_prob
         if species is not None:
@@ -180,6 +188,11 @@ class DetectionsModel(ColumnsTableModel):
             keep &= self.attached < 0
         if self.min_prob > 0:
             keep &= ev.max_prob >= self.min_prob
+        if self.sample_only:
+            if self.in_sample is not None and len(self.in_sample) == len(ev):
+                keep &= self.in_sample
+            else:
+                keep[:] = False
         rows = np.flatnonzero(keep)
         if not len(rows):
             return rows
@@ -335,6 +348,11 @@ class DetectionsPanel(QWidget):
         self.species_box.setToolTip("Show the detections of one species")
         self.current_only_box = QCheckBox("This recording only", self)
         self.unreviewed_box = QCheckBox("Unreviewed only", self)
+        self.sample_box = QCheckBox("In the sample", self)
+        self.sample_box.setToolTip(
+            "Show only the detections of the verification sample (Review → Review a sample…)"
+        )
+        self.sample_box.hide()  # until a sample is drawn
         self.min_prob_box = QDoubleSpinBox(self)
         self.min_prob_box.setRange(0.0, 1.0)
         self.min_prob_box.setSingleStep(0.05)
@@ -362,6 +380,7 @@ class DetectionsPanel(QWidget):
         filters.addWidget(self.species_box)
         filters.addWidget(self.current_only_box)
         filters.addWidget(self.unreviewed_box)
+        filters.addWidget(self.sample_box)
         filters.addWidget(self.min_prob_box)
         filters.addStretch(1)
         filters.addWidget(self.count_label)
@@ -375,6 +394,7 @@ class DetectionsPanel(QWidget):
         self.species_box.currentIndexChanged.connect(self._species_filter_changed)
         self.current_only_box.toggled.connect(self._recording_filter_changed)
         self.unreviewed_box.toggled.connect(self._review_filters_changed)
+        self.sample_box.toggled.connect(self._review_filters_changed)
         self.min_prob_box.valueChanged.connect(self._review_filters_changed)
         self.table.selectionModel().currentRowChanged.connect(self._current_row_changed)
 
@@ -398,9 +418,28 @@ class DetectionsPanel(QWidget):
         labels: tuple[str, ...],
         decisions: list[Decision],
         attached: np.ndarray,
+        in_sample: np.ndarray | None = None,
     ) -> None:
-        self.model.set_detections(detections, labels, decisions, attached)
+        if in_sample is None and self.sample_box.isChecked():  # the sample is gone
+            self.sample_box.blockSignals(True)
+            self.sample_box.setChecked(False)
+            self.sample_box.blockSignals(False)
+            self.model.sample_only = False
+        self.model.set_detections(detections, labels, decisions, attached, in_sample)
+        self.sample_box.setVisible(in_sample is not None)
         self._after_reset()
+
+    def show_sample(self) -> None:
+        """Show the sample's unreviewed detections, the first one selected (the sample was
+        drawn: review it from the keyboard)."""
+        for box in (self.sample_box, self.unreviewed_box):
+            box.blockSignals(True)
+            box.setChecked(True)
+            box.blockSignals(False)
+        self.sample_box.show()
+        self._review_filters_changed()
+        if self.model.rowCount():
+            self.select_row(0)
 
     def set_visible_labels(self, labels: set[str]) -> None:
         self.model.set_filters(visible_labels=labels)
@@ -422,7 +461,9 @@ class DetectionsPanel(QWidget):
 
     def _review_filters_changed(self) -> None:
         self.model.set_filters(
-            unreviewed_only=self.unreviewed_box.isChecked(), min_prob=self.min_prob_box.value()
+            unreviewed_only=self.unreviewed_box.isChecked(),
+            min_prob=self.min_prob_box.value(),
+            sample_only=self.sample_box.isChecked(),
         )
         self._after_reset()
 

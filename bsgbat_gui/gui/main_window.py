@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from bsgbat_gui import __version__
+from bsgbat_gui.core.heap import HeapTrimmer
 from bsgbat_gui.core.session.survey_session import SurveySession
 from bsgbat_gui.gui.analysis_coordinator import AnalysisCoordinator
 from bsgbat_gui.gui.calls_controller import CallsController
@@ -50,6 +51,7 @@ from bsgbat_gui.gui.report_export import ReportExporter
 from bsgbat_gui.gui.review import ReviewController
 from bsgbat_gui.gui.review_actions import ReviewActions
 from bsgbat_gui.gui.review_keys import ReviewKeyFilter
+from bsgbat_gui.gui.sample_dialog import SampleReviewer
 from bsgbat_gui.gui.settings import AppSettings
 from bsgbat_gui.gui.shown_recording import ShownRecording
 from bsgbat_gui.gui.spectrogram_view import SpectrogramView
@@ -89,6 +91,7 @@ class MainWindow(QMainWindow):
         self._helpers_shut_down = False
         app.aboutToQuit.connect(self._shut_down_helpers)
         self.session = SurveySession()
+        self.heap = HeapTrimmer()  # a season's refreshes free hundreds of MB in pieces
         self._dialog: QWidget | None = None  # the open shortcuts / evaluation / species window
         self.export_panel: ExportPanel | None = None  # made when first shown (Ctrl+E)
         self._build_panels()
@@ -226,6 +229,7 @@ class MainWindow(QMainWindow):
         self.shown.review_actions = self.review_actions
         self.opener = SurveyOpener(self)
         self.report_exporter = ReportExporter(self)
+        self.sample_reviewer = SampleReviewer(self)
         self.calls = CallsController(
             self.session, self.calls_panel, self.detections_panel, self.spectrogram_view,
             warn=self.review_problem, parent=self,
@@ -300,13 +304,14 @@ class MainWindow(QMainWindow):
         labels = session.labels
         detections = session.refresh_detections(self.thresholds.thresholds_array(labels))
         self.detections_panel.set_detections(
-            detections, labels, session.decisions, session.attached
+            detections, labels, session.decisions, session.attached, session.sample_mask()
         )
         self.shown.shade_events()
         wanted = session.take_pending_selection()
         if wanted is not None and (row := self.detections_panel.model.row_of(wanted)) is not None:
             self.detections_panel.select_row(row)
         self.shown.show_target()
+        self.heap.trim_soon()  # what finding the events freed goes back to the system
 
     def _labels_known(self, labels: tuple[str, ...]) -> None:
         self.thresholds.set_labels(labels)  # once per model set: a no-op after

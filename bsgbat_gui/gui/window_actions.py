@@ -174,6 +174,11 @@ class WindowActions:
         )  # fmt: skip
         self.call_marks_action.setCheckable(True)
         self.call_marks_action.setChecked(True)
+        self.sample_action = a(
+            "Review a sample…", w.sample_reviewer.open, None,
+            "Draw a random sample of each species' detections per probability band and review "
+            "it: the survey report estimates each species' precision for all its detections",
+        )  # fmt: skip
         self.evaluate_action = a(
             "Evaluate against annotations…", lambda: w.evaluate_annotations(), None,
             "Per-species PR-AUC, ROC-AUC, precision and recall against BriteKit or Raven "
@@ -258,7 +263,8 @@ class WindowActions:
             None, self.confirm_action, self.reject_action, self.relabel_action, self.note_action,
             None, self.undo_action, self.redo_action, None, self.mark_reviewed_action,
             self.no_bats_action, self.manual_species_action, self.survey_species_action, None,
-            self.reliability_action, self.evaluate_action, self.call_settings_action,
+            self.sample_action, self.reliability_action, self.evaluate_action,
+            self.call_settings_action,
             self.reviewer_action,
         )  # fmt: skip
         _menu(

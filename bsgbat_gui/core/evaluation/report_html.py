@@ -279,8 +279,9 @@ def _sample_section(report: SurveyReport) -> str:
             "sample",
             "Verification sample",
             _p(
-                "No verification sample drawn (bsgbat-gui report --sample-per-stratum N "
-                "--seed S draws one and queues it for review).",
+                "No verification sample drawn (Review → Review a sample… in the window, or "
+                "bsgbat-gui report --sample-per-stratum N --seed S, draws one and queues it "
+                "for review).",
                 "note",
             ),
         )

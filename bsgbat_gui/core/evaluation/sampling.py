@@ -58,6 +58,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
 from bsgbat_gui.core.evaluation.reliability import wilson_interval
 from bsgbat_gui.core.review.decisions import DECISION_STATUSES, STATUS_CONFIRMED
@@ -65,6 +66,7 @@ from bsgbat_gui.core.review.decisions import DECISION_STATUSES, STATUS_CONFIRMED
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
 
+    from bsgbat_gui.core.analysis.detections import SurveyDetections
     from bsgbat_gui.core.review.store import ReviewStore
     from bsgbat_gui.core.review.survey import DetectionRow
 
@@ -235,6 +237,35 @@ def load_sample(store: ReviewStore) -> VerificationSample | None:
     """The store's queued sample, if any. Raises :class:`SampleError` when unreadable."""
     text = store.get_meta(SAMPLE_META_KEY)
     return parse_sample(text, store.path_of) if text else None
+
+
+def sample_mask(
+    sample: VerificationSample, detections: SurveyDetections, labels: Sequence[str]
+) -> npt.NDArray[np.bool_]:
+    """Which of ``detections``' events are in ``sample`` (the same recording, species and
+    span, as :meth:`SampleKey.matches`): what the window's "In the sample" filter shows. A
+    sampled detection no longer among the events (the thresholds moved) is not shown.
+    """
+    events = detections.events
+    mask = np.zeros(len(events), dtype=bool)
+    wanted: dict[tuple[int, int], list[tuple[float, float]]] = {}
+    label_of = {label: k for k, label in enumerate(labels)}
+    for key in sample.keys:
+        recording, label = detections.index_of(key.path), label_of.get(key.species)
+        if recording is not None and label is not None:
+            wanted.setdefault((recording, label), []).append((key.start_s, key.end_s))
+    if not wanted or not len(events):
+        return mask
+    pair = detections.recording_index.astype(np.int64) * len(labels) + events.label_index
+    candidates = np.flatnonzero(np.isin(pair, [r * len(labels) + k for r, k in wanted]))
+    for e in candidates.tolist():
+        spans = wanted[(int(detections.recording_index[e]), int(events.label_index[e]))]
+        start, end = float(events.start_s[e]), float(events.end_s[e])
+        mask[e] = any(
+            abs(start - s) <= _SPAN_TOLERANCE_S and abs(end - t) <= _SPAN_TOLERANCE_S
+            for s, t in spans
+        )
+    return mask
 
 
 # -- the estimator --------------------------------------------------------------------------------

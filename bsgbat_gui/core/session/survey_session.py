@@ -36,6 +36,12 @@ from bsgbat_gui.core.analysis.stacked import StackedAnalyses
 from bsgbat_gui.core.audio.recording import display_path, find_recordings, name_problem
 from bsgbat_gui.core.calls.settings import CallSettings
 from bsgbat_gui.core.checklist import SURVEY_SPECIES_META
+from bsgbat_gui.core.evaluation.sampling import (
+    SampleError,
+    load_sample,
+    sample_mask,
+    save_sample,
+)
 from bsgbat_gui.core.files import canonical_path, canonical_paths
 from bsgbat_gui.core.review.connection import StoreError
 from bsgbat_gui.core.review.decisions import RecordingReview, attach_decisions_indexed
@@ -70,6 +76,7 @@ if TYPE_CHECKING:
     from bsgbat_gui.core.analysis.thresholds import ThresholdSettings
     from bsgbat_gui.core.audio.recording import RecordingInfo
     from bsgbat_gui.core.calls.parameters import CallTable
+    from bsgbat_gui.core.evaluation.sampling import VerificationSample
     from bsgbat_gui.core.review.decision_import import Change
     from bsgbat_gui.core.review.decisions import Decision
 
@@ -134,6 +141,8 @@ class SurveySession:
         self.decisions: list[Decision] = []
         self.recording_reviews: dict[Path, RecordingReview] = {}
         self.survey_species: tuple[str, ...] | None = None  # as the store kept it
+        self.sample: VerificationSample | None = None  # the verification sample queued
+        self.sample_problem = ""  # why the store's sample is not used, when it is not
         self.stored_thresholds: str | None = None  # the preset JSON the store kept
         self.call_settings = CallSettings()  # the survey's (the store's, once one is open)
         self._calls: dict[Path, CallTable] = {}  # measured with call_settings, by path
@@ -223,10 +232,31 @@ class SurveySession:
             else None
         )
         self.call_settings = store.call_settings() if store is not None else CallSettings()
+        self.sample, self.sample_problem = None, ""
+        if store is not None:
+            try:
+                self.sample = load_sample(store)
+            except SampleError as exc:
+                self.sample_problem = f"the verification sample kept is not used: {exc}"
         self._calls.clear()
         self._attach()
         self.store_changed.emit()
         self.decisions_changed.emit()
+
+    def keep_sample(self, sample: VerificationSample) -> None:
+        """Queue ``sample`` for review: kept in the store (replacing the one before). Raises
+        :data:`STORE_WRITE_ERRORS` (nothing changes then).
+        """
+        if self.store is None or self.store.read_only:
+            raise StoreError("no writable review store: the sample cannot be kept")
+        save_sample(self.store, sample)
+        self.sample, self.sample_problem = sample, ""
+
+    def sample_mask(self) -> npt.NDArray[np.bool_] | None:
+        """Which of the current events are in the queued sample (None: no sample)."""
+        if self.sample is None or self.detections is None:
+            return None
+        return sample_mask(self.sample, self.detections, self.labels)
 
     @property
     def can_write(self) -> bool:
