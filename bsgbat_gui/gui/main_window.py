@@ -165,7 +165,7 @@ class MainWindow(QMainWindow):
             layout.addWidget(widget, stretch)
         self.setCentralWidget(central)
         self.reliability_panel = ReliabilityPanel(
-            self.survey_for_export, self.thresholds, self.review.undo_stack,
+            self.survey_of_decided, self.thresholds, self.review.undo_stack,
             self.session.analyses.event_count, self,
         )  # fmt: skip
         area = Qt.DockWidgetArea
@@ -356,6 +356,10 @@ class MainWindow(QMainWindow):
         """The open survey as the export sees it: every analysis shown, the thresholds and
         combine method set here, every decision and recording mark."""
         return self.session.survey_for_export(self.thresholds.settings())
+
+    def survey_of_decided(self) -> Survey | None:
+        """:meth:`survey_for_export` of the recordings with a decision only."""
+        return self.session.survey_for_export(self.thresholds.settings(), decided_only=True)
 
     def _export_inputs_changed(self, *_: object) -> None:
         if self.export_panel is not None:

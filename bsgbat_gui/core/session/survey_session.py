@@ -353,11 +353,11 @@ class SurveySession:
             log.warning("%s: cannot read the analysis kept: %s", self.store.path, exc)
             return None
 
-    def all_analyses(self) -> list[RecordingAnalysis]:
-        """Every analysis as one object each (for dialogs that work on whole analyses; a
-        season's are built one by one).
+    def all_analyses(self, paths: Sequence[Path] | None = None) -> list[RecordingAnalysis]:
+        """Every analysis (or those of ``paths``) as one object each, for dialogs that work on
+        whole analyses; built one by one (a stored one's logits read from the store).
         """
-        found = (self.analysis_of(p) for p in self.analyses.paths)
+        found = (self.analysis_of(p) for p in (self.analyses.paths if paths is None else paths))
         return [a for a in found if a is not None]
 
     def failed(self, path: Path, reason: str) -> None:
@@ -685,11 +685,19 @@ class SurveySession:
 
     # -- export ------------------------------------------------------------------------------------
 
-    def survey_for_export(self, settings: ThresholdSettings) -> Survey | None:
+    def survey_for_export(
+        self, settings: ThresholdSettings, *, decided_only: bool = False
+    ) -> Survey | None:
         """The open survey as the export sees it: every analysis held, these thresholds, every
-        decision and recording mark (None before the first analysis).
+        decision and recording mark (None before the first analysis). ``decided_only``: only
+        the recordings with a decision (what the reliability panel reads: a season's 5 %, not
+        100,000 analyses built on the GUI thread).
         """
-        analyses = self.all_analyses()
+        if decided_only:
+            decided = {d.path for d in self.decisions}
+            analyses = self.all_analyses([p for p in self.analyses.paths if p in decided])
+        else:
+            analyses = self.all_analyses()
         if not analyses:
             return None
         try:
