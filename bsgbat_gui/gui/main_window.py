@@ -55,6 +55,7 @@ from bsgbat_gui.gui.sample_dialog import SampleReviewer
 from bsgbat_gui.gui.settings import AppSettings
 from bsgbat_gui.gui.shown_recording import ShownRecording
 from bsgbat_gui.gui.spectrogram_view import SpectrogramView
+from bsgbat_gui.gui.survey_figures import SurveyFigures
 from bsgbat_gui.gui.survey_opener import SurveyOpener
 from bsgbat_gui.gui.survey_species_dialog import SurveySpeciesController
 from bsgbat_gui.gui.theme import ThemeFollower
@@ -230,6 +231,7 @@ class MainWindow(QMainWindow):
         self.opener = SurveyOpener(self)
         self.report_exporter = ReportExporter(self)
         self.sample_reviewer = SampleReviewer(self)
+        self.survey_figures = SurveyFigures(self)
         self.calls = CallsController(
             self.session, self.calls_panel, self.detections_panel, self.spectrogram_view,
             warn=self.review_problem, parent=self,

@@ -112,6 +112,11 @@ class WindowActions:
             "The survey report as one web page: sites, activity through the night relative to "
             "sunset, species with their precision, thresholds, model set, reviewers",
         )  # fmt: skip
+        self.figures_action = a(
+            "Survey figures…", w.survey_figures.open, "Ctrl+Shift+G",
+            "Activity through the night relative to sunset, species × night per site, sites, "
+            "emergence — the survey report's figures for the open survey",
+        )  # fmt: skip
         self.next_detection_action = a(
             "Next detection", lambda: review.step(1), "Right",
             "The next detection of the shown recording (after its last: the next recording's)",
@@ -240,7 +245,7 @@ class WindowActions:
         _menu(
             view_menu,
             w.threshold_dock.toggleViewAction(), w.detections_dock.toggleViewAction(),
-            w.reliability_dock.toggleViewAction(), None,
+            w.reliability_dock.toggleViewAction(), self.figures_action, None,
             self.next_recording_action, self.prev_recording_action, self.zoom_in_action,
             self.zoom_out_action, self.zoom_fit_action, self.pan_left_action,
             self.pan_right_action, None, self.linear_axis_action, self.call_marks_action,

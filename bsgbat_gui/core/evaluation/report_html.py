@@ -15,6 +15,14 @@ from typing import TYPE_CHECKING
 from bsgbat_gui.core.evaluation.night_activity import SOURCE_NONE
 from bsgbat_gui.core.evaluation.report_svg import binned_bars, heatmap, scatter, strip_plot
 from bsgbat_gui.core.evaluation.sampling import METHOD_DECISIONS, METHOD_NONE, METHOD_SAMPLE
+from bsgbat_gui.core.evaluation.survey_figures import (
+    REFERENCES,
+    activity_counts,
+    emergence_by_species,
+    most_active_species,
+    night_matrices,
+    site_points,
+)
 from bsgbat_gui.core.files import AtomicTextFile
 from bsgbat_gui.core.review.survey import NIGHT_UNKNOWN
 
@@ -204,13 +212,8 @@ def _sites_section(report: SurveyReport) -> str:
             for s in sites
         ),
     )  # fmt: skip
-    points = [
-        (s.longitude, s.latitude, s.name)
-        for s in sites
-        if s.latitude is not None and s.longitude is not None
-    ]
     figure = _figure(
-        scatter(points, label="Sites by latitude and longitude"),
+        scatter(site_points(report.activity), label="Sites by latitude and longitude"),
         "Sites by position (WGS84 degrees; no map). Sites without a position are not drawn.",
     )
     return _section("sites", "Sites", table, figure)
@@ -316,24 +319,11 @@ def _sample_section(report: SurveyReport) -> str:
 
 def _activity_section(report: SurveyReport) -> str:
     activity = report.activity
-    totals: dict[str, int] = {}
-    for a in activity.activity:
-        if a.reference == "sunset":
-            totals[a.species] = totals.get(a.species, 0) + a.detections + a.verified
-    chosen = sorted(totals, key=lambda s: (-totals[s], s))[:ACTIVITY_PANELS]
+    ranked = most_active_species(activity)
+    chosen = ranked[:ACTIVITY_PANELS]
     figures = []
-    for reference, x_label in (
-        ("sunset", "minutes after sunset"),
-        ("sunrise", "minutes before sunrise"),
-    ):
-        panels = []
-        for species in chosen:
-            counts = {
-                a.minute: (a.detections, a.verified)
-                for a in activity.activity
-                if a.reference == reference and a.species == species
-            }
-            panels.append((species, counts))
+    for reference, x_label in REFERENCES:
+        panels = [(species, activity_counts(activity, reference, species)) for species in chosen]
         figures.append(
             _figure(
                 binned_bars(
@@ -348,25 +338,23 @@ def _activity_section(report: SurveyReport) -> str:
             )
         )
     note = ""
-    if len(totals) > len(chosen):
-        note = _p(f"The {len(chosen)} species with the most passes of {len(totals)}.", "note")
+    if len(ranked) > len(chosen):
+        note = _p(f"The {len(chosen)} species with the most passes of {len(ranked)}.", "note")
     return _section("activity", "Activity through the night", *figures, note)
 
 
 def _nights_section(report: SurveyReport) -> str:
-    activity = report.activity
     parts = []
-    for site in activity.sites:
-        counts = [n for n in activity.nights if n.site == site.name]
-        if not counts:
-            continue
-        nights = sorted({n.night for n in counts}, key=lambda n: (n == NIGHT_UNKNOWN, n))
-        species = sorted({n.species for n in counts})
-        values = {(n.species, n.night): (n.detections, n.verified) for n in counts}
-        parts.append(f"<h3>{escape(site.name)}</h3>")
+    for matrix in night_matrices(report.activity):
+        parts.append(f"<h3>{escape(matrix.site)}</h3>")
         parts.append(
             _figure(
-                heatmap(species, nights, values, label=f"Species by night at {site.name}"),
+                heatmap(
+                    matrix.species,
+                    matrix.nights,
+                    matrix.values,
+                    label=f"Species by night at {matrix.site}",
+                ),
                 "Passes per species and night (detected / verified); shade by detected passes.",
             )
         )
@@ -377,16 +365,9 @@ def _nights_section(report: SurveyReport) -> str:
 
 def _emergence_section(report: SurveyReport) -> str:
     emergence = report.activity.emergence
-    by_species: dict[str, tuple[list[float], list[float]]] = {}
-    for e in emergence:
-        first, last = by_species.setdefault(e.species, ([], []))
-        if e.first_detected_min is not None:
-            first.append(e.first_detected_min)
-        if e.last_detected_min is not None:
-            last.append(e.last_detected_min)
     figure = _figure(
         strip_plot(
-            [(s, f, la) for s, (f, la) in sorted(by_species.items())],
+            emergence_by_species(report.activity),
             label="First and last detected pass of each night",
             x_label="minutes after sunset",
         ),
