@@ -23,6 +23,7 @@ from bsgbat_gui.core.evaluation.sampling import (
     load_sample,
     save_sample,
 )
+from bsgbat_gui.core.evaluation.site_positions import load_site_positions
 from bsgbat_gui.core.review.connection import StoreError
 from bsgbat_gui.core.review.survey import load_survey, recording_rows
 
@@ -112,6 +113,10 @@ def run_report(
             return EXIT_USAGE
         for problem in problems:
             stderr.write(f"warning: {problem}\n")
+        try:  # positions kept in the store (the window's); those given here win
+            positions = {**load_site_positions(store), **positions}
+        except PositionError as exc:
+            stderr.write(f"warning: {exc}\n")
         recordings = recording_rows(survey)
         rows = [row for rec in recordings for row in rec.rows]
         sample: VerificationSample | None
@@ -154,6 +159,7 @@ def run_report(
         count = sum(len(u.recordings) for u in activity.unplaced)
         stderr.write(
             f"note: {count} recording(s) not placed relative to the sun (listed in the report; "
-            "--site-position FOLDER=LAT,LON gives a folder's position)\n"
+            "--site-position FOLDER=LAT,LON, or the window's View → Survey figures… → Sites, "
+            "gives a folder's position)\n"
         )
     return EXIT_OK

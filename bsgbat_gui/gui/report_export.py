@@ -5,19 +5,16 @@ and written off the GUI thread.
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog
 
-from bsgbat_gui.core.evaluation.sampling import SampleError, load_sample
 from bsgbat_gui.core.export.formats import common_folder
 from bsgbat_gui.gui.worker import ReportWriter
 
 if TYPE_CHECKING:
-    from bsgbat_gui.core.evaluation.sampling import VerificationSample
     from bsgbat_gui.gui.main_window import MainWindow
 
 
@@ -57,17 +54,13 @@ class ReportExporter(QObject):
         survey = w.survey_for_export()
         if survey is None:
             return
-        sample: VerificationSample | None = None
-        store = w.session.store
-        if store is not None:
-            try:
-                sample = load_sample(store)
-            except (SampleError, sqlite3.Error) as exc:
-                w.status_label.setText(f"⚠ The verification sample is not used: {exc}")
         self.out = out
         w.settings.export_folder = out.parent
-        w.status_label.setText(f"Writing the survey report to {out.name}…")
-        self.writer.start(survey, sample, survey_title, out)
+        problem = w.session.sample_problem
+        w.status_label.setText(
+            f"Writing the survey report to {out.name}…" + (f" (⚠ {problem})" if problem else "")
+        )
+        self.writer.start(survey, w.session.sample, survey_title, out, w.session.site_positions)
 
     def _written(self, problem: str) -> None:
         if problem:

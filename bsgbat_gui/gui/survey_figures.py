@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QSplitter,
     QTableWidget,
@@ -30,7 +31,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bsgbat_gui.core.evaluation.night_activity import SOURCE_NONE, NightActivity, night_activity
+from bsgbat_gui.core.evaluation.night_activity import (
+    SOURCE_NONE,
+    NightActivity,
+    PositionError,
+    night_activity,
+    parse_site_position,
+)
 from bsgbat_gui.core.evaluation.report_svg import DETECTED_COLOUR, VERIFIED_COLOUR
 from bsgbat_gui.core.evaluation.survey_figures import (
     REFERENCES,
@@ -41,11 +48,15 @@ from bsgbat_gui.core.evaluation.survey_figures import (
     site_points,
 )
 from bsgbat_gui.core.review.survey import recording_rows
+from bsgbat_gui.core.session.survey_session import STORE_WRITE_ERRORS
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
 
+    from bsgbat_gui.core.evaluation.night_activity import Position
     from bsgbat_gui.core.review.survey import Survey
+    from bsgbat_gui.core.session.survey_session import SurveySession
     from bsgbat_gui.gui.main_window import MainWindow
 
 ALL_SPECIES = "All species"
@@ -83,10 +94,16 @@ def _ticks(names: list[str] | tuple[str, ...]) -> list[list[tuple[float, str]]]:
 class SurveyFiguresDialog(QDialog):
     """The figures of the open survey (see the module's description)."""
 
-    def __init__(self, survey_source: Callable[[], Survey | None], parent: QWidget | None = None):
+    def __init__(
+        self,
+        survey_source: Callable[[], Survey | None],
+        session: SurveySession,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Survey figures")
         self._survey_source = survey_source
+        self.session = session
         self.activity: NightActivity | None = None
         self.tabs = QTabWidget(self)
         # Activity through the night
@@ -119,7 +136,8 @@ class SurveyFiguresDialog(QDialog):
         layout.addWidget(self.nights_plot, 1)
         self.tabs.addTab(nights_page, "Species × night")
         # Sites
-        sites_page = QSplitter(Qt.Orientation.Vertical, self)
+        sites_tab = QWidget(self)
+        sites_page = QSplitter(Qt.Orientation.Vertical, sites_tab)
         self.sites_plot = _plot(sites_page, "longitude (°)", "latitude (°)")
         self.sites_table = QTableWidget(0, len(SITE_COLUMNS), sites_page)
         self.sites_table.setHorizontalHeaderLabels(SITE_COLUMNS)
@@ -128,7 +146,24 @@ class SurveyFiguresDialog(QDialog):
         sites_page.addWidget(self.sites_plot)
         sites_page.addWidget(self.sites_table)
         sites_page.setSizes([400, 200])
-        self.tabs.addTab(sites_page, "Sites")
+        self.folder_box = QComboBox(sites_tab)
+        self.folder_box.setToolTip(
+            "A folder whose recordings have no GUANO position (their own position always wins)"
+        )
+        self.position_edit = QLineEdit(sites_tab)
+        self.position_edit.setPlaceholderText("latitude, longitude (decimal degrees)")
+        self.set_position_button = QPushButton("Set position", sites_tab)
+        self.forget_position_button = QPushButton("Forget", sites_tab)
+        given = QHBoxLayout()
+        given.addWidget(QLabel("Folder without a position:", sites_tab))
+        given.addWidget(self.folder_box, 2)
+        given.addWidget(self.position_edit, 1)
+        given.addWidget(self.set_position_button)
+        given.addWidget(self.forget_position_button)
+        layout = QVBoxLayout(sites_tab)
+        layout.addWidget(sites_page, 1)
+        layout.addLayout(given)
+        self.tabs.addTab(sites_tab, "Sites")
         # Emergence
         self.emergence_plot = _plot(self, "minutes after sunset", "")
         self.emergence_plot.getPlotItem().invertY(True)
@@ -147,6 +182,10 @@ class SurveyFiguresDialog(QDialog):
         self.refresh_button.clicked.connect(self.refresh)
         self.species_box.currentTextChanged.connect(self._draw_activity)
         self.site_box.currentIndexChanged.connect(self._draw_nights)
+        self.folder_box.currentIndexChanged.connect(self._show_given_position)
+        self.set_position_button.clicked.connect(self._set_position)
+        self.position_edit.returnPressed.connect(self._set_position)
+        self.forget_position_button.clicked.connect(self._forget_position)
         self.resize(900, 640)
 
     # -- numbers -----------------------------------------------------------------------------
@@ -154,9 +193,30 @@ class SurveyFiguresDialog(QDialog):
     def refresh(self) -> None:
         """Compute the figures of the survey as the window shows it now, and draw them."""
         survey = self._survey_source()
+        positions = self.session.site_positions
         self.activity = (
-            night_activity(recording_rows(survey)) if survey and survey.recordings else None
+            night_activity(recording_rows(survey), positions)
+            if survey and survey.recordings
+            else None
         )
+        unplaced = sorted({
+            r.analysis.info.path.parent for r in (survey.recordings if survey else ())
+            if r.analysis.info.metadata.latitude is None
+            or r.analysis.info.metadata.longitude is None
+        })  # fmt: skip
+        shown_folder = self.folder_box.currentData()
+        self.folder_box.blockSignals(True)
+        self.folder_box.clear()
+        for folder in unplaced:
+            given = positions.get(str(folder))
+            text = str(folder) + (f"  ({given[0]:.5f}, {given[1]:.5f})" if given else "")
+            self.folder_box.addItem(text, folder)
+        self.folder_box.setCurrentIndex(max(0, self.folder_box.findData(shown_folder)))
+        self.folder_box.blockSignals(False)
+        for widget in (self.folder_box, self.position_edit, self.set_position_button,
+                       self.forget_position_button):  # fmt: skip
+            widget.setEnabled(bool(unplaced))
+        self._show_given_position()
         activity = self.activity
         species = most_active_species(activity) if activity else []
         current = self.species_box.currentText()
@@ -175,6 +235,35 @@ class SurveyFiguresDialog(QDialog):
         self._draw_sites()
         self._draw_emergence()
         self.note.setText(self._note())
+
+    def _show_given_position(self) -> None:
+        folder = self.folder_box.currentData()
+        given = self.session.site_positions.get(str(folder)) if folder is not None else None
+        self.position_edit.setText(f"{given[0]:.5f}, {given[1]:.5f}" if given else "")
+
+    def _set_position(self) -> None:
+        folder = self.folder_box.currentData()
+        if folder is None:
+            return
+        try:
+            _, position = parse_site_position(f"{folder}={self.position_edit.text()}")
+        except PositionError as exc:
+            self.note.setText(f"⚠ {str(exc).partition(': ')[2] or exc}")
+            return
+        self._keep_position(folder, position)
+
+    def _forget_position(self) -> None:
+        folder = self.folder_box.currentData()
+        if folder is not None:
+            self._keep_position(folder, None)
+
+    def _keep_position(self, folder: Path, position: Position | None) -> None:
+        try:
+            self.session.set_site_position(folder, position)
+        except STORE_WRITE_ERRORS as exc:
+            self.note.setText(f"⚠ The position was not kept: {exc}")
+            return
+        self.refresh()
 
     def _note(self) -> str:
         activity = self.activity
@@ -314,7 +403,8 @@ class SurveyFigures(QObject):
 
     def open(self) -> None:
         if self.dialog is None:
-            self.dialog = SurveyFiguresDialog(self.window.survey_for_export, self.window)
+            window = self.window
+            self.dialog = SurveyFiguresDialog(window.survey_for_export, window.session, window)
         self.dialog.refresh()
         self.dialog.show()
         self.dialog.raise_()

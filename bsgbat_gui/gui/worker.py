@@ -65,10 +65,11 @@ from bsgbat_gui.core.review.store import ReviewStore
 from bsgbat_gui.core.review.survey import recording_rows
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
 
     from bsgbat_gui.core.analysis.stacked import Recombination
     from bsgbat_gui.core.calls.settings import CallSettings
+    from bsgbat_gui.core.evaluation.night_activity import Position
     from bsgbat_gui.core.evaluation.sampling import VerificationSample
     from bsgbat_gui.core.models.ensemble import CombineMethod
     from bsgbat_gui.core.review.survey import Survey
@@ -616,17 +617,19 @@ class _ReportWorker(QObject):
     finished = Signal(str)  # "" when written, else the reason (one line)
 
     def __init__(self, survey: Survey, sample: VerificationSample | None, title: str,
-                 out: Path) -> None:  # fmt: skip
+                 out: Path, positions: Mapping[str, Position]) -> None:  # fmt: skip
         super().__init__()
         self.survey, self.sample, self.title, self.out = survey, sample, title, out
+        self.positions = dict(positions)
         self.stop_requested = threading.Event()  # one step: nothing to stop between
 
     @Slot()
     def run(self) -> None:
         try:
             report = survey_report(
-                self.survey, recording_rows(self.survey), title=self.title, sample=self.sample
-            )
+                self.survey, recording_rows(self.survey), title=self.title, sample=self.sample,
+                positions=self.positions,
+            )  # fmt: skip
             write_report(self.out, report)
         except OSError as exc:
             self.finished.emit(f"cannot write {self.out}: {exc.strerror or exc}")
@@ -645,10 +648,12 @@ class ReportWriter(_OneShotThread):
     finished = Signal(str)  # "" when written, else the reason
 
     def start(
-        self, survey: Survey, sample: VerificationSample | None, title: str, out: Path
-    ) -> None:
+        self, survey: Survey, sample: VerificationSample | None, title: str, out: Path,
+        positions: Mapping[str, Position],
+    ) -> None:  # fmt: skip
         if not self.is_running:
-            self._launch(_ReportWorker(survey, sample, title, out), "survey-report", ("finished",))
+            worker = _ReportWorker(survey, sample, title, out, positions)
+            self._launch(worker, "survey-report", ("finished",))
 
     def shutdown(self) -> None:
         """Wait for a report being written (it is written whole or not at all)."""

@@ -111,3 +111,63 @@ def test_the_survey_figures_show_the_report_numbers_of_the_open_survey(
     ]  # fmt: skip
     assert min(firsts) >= 55
     assert "placed relative to the sun" in dialog.note.text()
+
+
+def test_a_folder_without_positions_gets_one_kept_for_the_figures_and_the_report(
+    qtbot, make_window, tmp_path: Path, model_set_dir: Path
+) -> None:
+    folder = tmp_path / "survey"
+    (folder / "pond").mkdir(parents=True)
+    for k, hour in enumerate((23, 1)):  # timestamps with their offset, no position
+        when = dt.datetime(2024, 6, 10 + k, hour, 0, tzinfo=CEST)
+        write_wav(folder / "pond" / f"r{k}.wav", chirp_train(384_000, 4.0, seed=k), 384_000,
+                  extra_chunks=guano_chunk({"Timestamp": when.isoformat()}))  # fmt: skip
+    window = make_window(paths=[folder], models_dir=model_set_dir)
+    qtbot.waitUntil(
+        lambda: (
+            len(window.recordings.rows) == 2
+            and all(r.status == STATUS_DONE for r in window.recordings.rows)
+        ),
+        timeout=120_000,
+    )
+    for label in window.session.labels:
+        window.thresholds.set_threshold(label, 0.2)
+    window.refresh_detections()
+    window.survey_figures.open()
+    dialog = window.survey_figures.dialog
+    activity = dialog.activity
+    assert activity.placed_passes == 0
+    assert activity.unplaced_passes > 0
+    assert "no position" in dialog.note.text()
+    assert dialog.folder_box.count() == 1
+    assert dialog.folder_box.currentData() == folder.resolve() / "pond"
+
+    dialog.position_edit.setText("95, 4.9")  # no latitude beyond the poles
+    dialog.set_position_button.click()
+    assert "±90" in dialog.note.text()
+    assert window.session.site_positions == {}
+    dialog.position_edit.setText("52.37, 4.89")
+    dialog.set_position_button.click()
+    assert dialog.activity.unplaced_passes == 0
+    assert dialog.activity.placed_passes == activity.unplaced_passes
+    (site,) = dialog.activity.sites
+    assert (site.latitude, site.longitude, site.position_source) == (52.37, 4.89, "given")
+    assert dialog.position_edit.text() == "52.37000, 4.89000"
+    store_path = window.session.store.path
+    window.close()
+
+    # Kept in the store, portable (relative to the survey folder), read by the report command.
+    import json
+    import sqlite3
+
+    with sqlite3.connect(store_path) as conn:
+        (text,) = conn.execute("SELECT value FROM meta WHERE key = 'site_positions'").fetchone()
+    assert json.loads(text)["folders"] == [{"folder": "pond", "latitude": 52.37, "longitude": 4.89}]
+    from cli_runner import run_cli
+
+    out = tmp_path / "report.html"
+    rc, _stdout, stderr = run_cli(["report", str(store_path), "--out", str(out)])
+    assert rc == 0, stderr
+    assert "not placed relative to the sun" not in stderr
+    html = out.read_text(encoding="utf-8")
+    assert "52.37000" in html

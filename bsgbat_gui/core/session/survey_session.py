@@ -36,12 +36,14 @@ from bsgbat_gui.core.analysis.stacked import StackedAnalyses
 from bsgbat_gui.core.audio.recording import display_path, find_recordings, name_problem
 from bsgbat_gui.core.calls.settings import CallSettings
 from bsgbat_gui.core.checklist import SURVEY_SPECIES_META
+from bsgbat_gui.core.evaluation.night_activity import PositionError
 from bsgbat_gui.core.evaluation.sampling import (
     SampleError,
     load_sample,
     sample_mask,
     save_sample,
 )
+from bsgbat_gui.core.evaluation.site_positions import load_site_positions, save_site_positions
 from bsgbat_gui.core.files import canonical_path, canonical_paths
 from bsgbat_gui.core.review.connection import StoreError
 from bsgbat_gui.core.review.decisions import RecordingReview, attach_decisions_indexed
@@ -76,6 +78,7 @@ if TYPE_CHECKING:
     from bsgbat_gui.core.analysis.thresholds import ThresholdSettings
     from bsgbat_gui.core.audio.recording import RecordingInfo
     from bsgbat_gui.core.calls.parameters import CallTable
+    from bsgbat_gui.core.evaluation.night_activity import Position
     from bsgbat_gui.core.evaluation.sampling import VerificationSample
     from bsgbat_gui.core.review.decision_import import Change
     from bsgbat_gui.core.review.decisions import Decision
@@ -143,6 +146,8 @@ class SurveySession:
         self.survey_species: tuple[str, ...] | None = None  # as the store kept it
         self.sample: VerificationSample | None = None  # the verification sample queued
         self.sample_problem = ""  # why the store's sample is not used, when it is not
+        # Positions given to folders without a GUANO one (absolute path -> lat, lon).
+        self.site_positions: dict[str, Position] = {}
         self.stored_thresholds: str | None = None  # the preset JSON the store kept
         self.call_settings = CallSettings()  # the survey's (the store's, once one is open)
         self._calls: dict[Path, CallTable] = {}  # measured with call_settings, by path
@@ -233,11 +238,16 @@ class SurveySession:
         )
         self.call_settings = store.call_settings() if store is not None else CallSettings()
         self.sample, self.sample_problem = None, ""
+        self.site_positions = {}
         if store is not None:
             try:
                 self.sample = load_sample(store)
             except SampleError as exc:
                 self.sample_problem = f"the verification sample kept is not used: {exc}"
+            try:
+                self.site_positions = load_site_positions(store)
+            except PositionError as exc:
+                log.warning("%s: %s", store.path, exc)
         self._calls.clear()
         self._attach()
         self.store_changed.emit()
@@ -251,6 +261,20 @@ class SurveySession:
             raise StoreError("no writable review store: the sample cannot be kept")
         save_sample(self.store, sample)
         self.sample, self.sample_problem = sample, ""
+
+    def set_site_position(self, folder: Path, position: Position | None) -> None:
+        """Give ``folder``'s recordings without a GUANO position this one (None: forget it),
+        kept in the store. Raises :data:`STORE_WRITE_ERRORS` (nothing changes then).
+        """
+        if self.store is None or self.store.read_only:
+            raise StoreError("no writable review store: the position cannot be kept")
+        positions = dict(self.site_positions)
+        if position is None:
+            positions.pop(str(folder), None)
+        else:
+            positions[str(folder)] = position
+        save_site_positions(self.store, positions)
+        self.site_positions = positions
 
     def sample_mask(self) -> npt.NDArray[np.bool_] | None:
         """Which of the current events are in the queued sample (None: no sample)."""
