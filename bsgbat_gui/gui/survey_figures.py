@@ -76,6 +76,7 @@ def _plot(parent: QWidget, x_label: str, y_label: str) -> pg.PlotWidget:
     for axis in ("bottom", "left"):
         item.getAxis(axis).setTextPen("k")
         item.getAxis(axis).setPen("k")
+        item.getAxis(axis).enableAutoSIPrefix(False)  # degrees and minutes, never "x0.001"
     return plot
 
 
@@ -274,7 +275,8 @@ class SurveyFiguresDialog(QDialog):
             f"{activity.unplaced_passes:,} not placed."
         )
         for u in activity.unplaced:
-            text += f" {len(u.recordings)} recordings in {u.folder}: {u.reason}."
+            n = len(u.recordings)
+            text += f" {n} recording{'s' if n != 1 else ''} in {u.folder}: {u.reason}."
         return text
 
     # -- drawing -----------------------------------------------------------------------------
@@ -303,6 +305,10 @@ class SurveyFiguresDialog(QDialog):
                     x=minutes, height=height, width=width * share, brush=colour, pen=None
                 )
                 plot.addItem(bars)
+            # From sunset (or sunrise) on, so one bin shows where it sits in the night.
+            item = plot.getPlotItem()
+            item.enableAutoRange(axis="y")
+            item.setXRange(min(0.0, float(minutes.min()) - width), float(minutes.max()) + width)
 
     def _draw_nights(self) -> None:
         plot = self.nights_plot
@@ -324,6 +330,7 @@ class SurveyFiguresDialog(QDialog):
         )
         image.setRect(-0.5, -0.5, len(matrix.nights), len(matrix.species))
         plot.addItem(image)
+        item.enableAutoRange()
         item.getAxis("bottom").setTicks(_ticks(matrix.nights))
         item.getAxis("left").setTicks(_ticks(matrix.species))
         if len(matrix.values) <= MAX_CELL_LABELS:
@@ -388,7 +395,7 @@ class SurveyFiguresDialog(QDialog):
             ))  # fmt: skip
         plot.getPlotItem().getAxis("left").setTicks(_ticks(names) if names else None)
         if rows:
-            plot.autoRange()
+            plot.getPlotItem().enableAutoRange()
         else:
             _say_empty(plot, "No passes placed relative to sunset")
 
