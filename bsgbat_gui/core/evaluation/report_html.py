@@ -179,7 +179,8 @@ def _survey_section(report: SurveyReport) -> str:
                     [_cell(u.reason), _cell(u.folder), _cell(_listing(u.recordings))]
                     for u in activity.unplaced
                 ),
-                "Give a folder's position with --site-position FOLDER=LAT,LON.",
+                "Give a folder's position in the window (View → Survey figures… → Sites; kept "
+                "in the review store) or with --site-position FOLDER=LAT,LON.",
             )
         )
     if report.problems:
