@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 
 from bsgbat_gui.core.review.decisions import STATUS_CONFIRMED, STATUS_REJECTED, STATUS_RELABELLED
 from bsgbat_gui.core.review.store import ReviewStore
-from bsgbat_gui.core.session.recordings import STATUS_DONE
+from bsgbat_gui.core.session.recordings import STATUS_DONE, STATUS_FAILED
 from bsgbat_gui.gui.review import SpeciesPicker
 
 
@@ -22,10 +22,16 @@ def make_night(folder: Path) -> Path:
     return folder
 
 
-def open_analysed(qtbot, make_window, folder: Path, models: Path):
+def open_analysed(qtbot, make_window, folder: Path, models: Path, *, failed_ok: bool = False):
+    """A window on ``folder`` once every recording is analysed (or failed, with
+    ``failed_ok``)."""
     window = make_window(paths=[folder], models_dir=models)
+    ends = (STATUS_DONE, STATUS_FAILED) if failed_ok else (STATUS_DONE,)
     qtbot.waitUntil(
-        lambda: all(r.status == STATUS_DONE for r in window.recordings.rows), timeout=120_000
+        lambda: (
+            bool(window.recordings.rows) and all(r.status in ends for r in window.recordings.rows)
+        ),
+        timeout=300_000,
     )
     window.activateWindow()
     return window

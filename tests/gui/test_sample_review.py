@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from audio_factory import chirp_train, write_wav
 from PySide6.QtCore import Qt
+from test_review_in_the_window import open_analysed
 
 from bsgbat_gui.core.evaluation.sampling import (
     DEFAULT_SAMPLE_EDGES,
@@ -16,23 +17,9 @@ from bsgbat_gui.core.evaluation.sampling import (
 )
 from bsgbat_gui.core.review.decisions import STATUS_CONFIRMED
 from bsgbat_gui.core.review.store import ReviewStore
-from bsgbat_gui.core.session.recordings import STATUS_DONE
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-
-def open_analysed(qtbot, make_window, folder: Path, models: Path):
-    window = make_window(paths=[folder], models_dir=models)
-    qtbot.waitUntil(
-        lambda: (
-            bool(window.recordings.rows)
-            and all(r.status == STATUS_DONE for r in window.recordings.rows)
-        ),
-        timeout=120_000,
-    )
-    qtbot.waitUntil(lambda: window.session.detections is not None)
-    return window
 
 
 def test_a_sample_is_drawn_reviewed_from_the_keyboard_kept_and_reported(
@@ -44,8 +31,7 @@ def test_a_sample_is_drawn_reviewed_from_the_keyboard_kept_and_reported(
         write_wav(folder / f"rec{i}.wav", chirp_train(384_000, 8.0, seed=30 + i), 384_000)
     window = open_analysed(qtbot, make_window, folder, model_set_dir)
     session, panel = window.session, window.detections_panel
-    for label in session.labels:  # many events per species, so strata are larger than 2
-        window.thresholds.set_threshold(label, 0.2)
+    window.thresholds.set_all(0.2)  # many events per species, so strata are larger than 2
     window.refresh_detections()  # not waiting for a refresh still paced behind the results
     detections = session.detections
     assert detections is not None
@@ -112,8 +98,7 @@ def test_a_sample_is_drawn_reviewed_from_the_keyboard_kept_and_reported(
     assert kept is not None
     assert kept.keys == sample.keys
     again = open_analysed(qtbot, make_window, folder, model_set_dir)
-    for label in again.session.labels:
-        again.thresholds.set_threshold(label, 0.2)
+    again.thresholds.set_all(0.2)
     assert again.session.sample is not None
     assert again.detections_panel.sample_box.isVisibleTo(again)
 

@@ -12,9 +12,9 @@ import pyqtgraph as pg
 from astral import LocationInfo
 from astral.sun import sun
 from audio_factory import chirp_train, guano_chunk, write_wav
+from test_review_in_the_window import open_analysed
 
 from bsgbat_gui.core.review.survey import recording_rows
-from bsgbat_gui.core.session.recordings import STATUS_DONE
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -44,16 +44,9 @@ def test_the_survey_figures_show_the_report_numbers_of_the_open_survey(
 ) -> None:
     folder = tmp_path / "survey"
     make_survey(folder)
-    window = make_window(paths=[folder], models_dir=model_set_dir)
-    qtbot.waitUntil(
-        lambda: (
-            len(window.recordings.rows) == 8
-            and all(r.status == STATUS_DONE for r in window.recordings.rows)
-        ),
-        timeout=120_000,
-    )
-    for label in window.session.labels:  # events in every recording of the test models
-        window.thresholds.set_threshold(label, 0.2)
+    window = open_analysed(qtbot, make_window, folder, model_set_dir)
+    assert len(window.recordings.rows) == 8
+    window.thresholds.set_all(0.2)
     window.refresh_detections()
     survey = window.survey_for_export()
     assert survey is not None
@@ -122,16 +115,9 @@ def test_a_folder_without_positions_gets_one_kept_for_the_figures_and_the_report
         when = dt.datetime(2024, 6, 10 + k, hour, 0, tzinfo=CEST)
         write_wav(folder / "pond" / f"r{k}.wav", chirp_train(384_000, 4.0, seed=k), 384_000,
                   extra_chunks=guano_chunk({"Timestamp": when.isoformat()}))  # fmt: skip
-    window = make_window(paths=[folder], models_dir=model_set_dir)
-    qtbot.waitUntil(
-        lambda: (
-            len(window.recordings.rows) == 2
-            and all(r.status == STATUS_DONE for r in window.recordings.rows)
-        ),
-        timeout=120_000,
-    )
-    for label in window.session.labels:
-        window.thresholds.set_threshold(label, 0.2)
+    window = open_analysed(qtbot, make_window, folder, model_set_dir)
+    assert len(window.recordings.rows) == 2
+    window.thresholds.set_all(0.2)
     window.refresh_detections()
     window.survey_figures.open()
     dialog = window.survey_figures.dialog

@@ -11,8 +11,7 @@ import pytest
 from cli_runner import run_cli
 from PySide6.QtCore import Qt
 from real_recordings import real_recording_paths
-
-from bsgbat_gui.core.session.recordings import STATUS_DONE, STATUS_FAILED
+from test_review_in_the_window import open_analysed
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -30,16 +29,9 @@ def test_figures_sample_and_report_of_the_shared_recordings(
     night.mkdir()
     for path in recordings:
         (night / path.name).symlink_to(path)
-    window = make_window(paths=[night], models_dir=model_set_dir)
-    qtbot.waitUntil(
-        lambda: (
-            len(window.recordings.rows) == len(recordings)
-            and all(r.status in (STATUS_DONE, STATUS_FAILED) for r in window.recordings.rows)
-        ),
-        timeout=300_000,
-    )
-    for label in window.session.labels:
-        window.thresholds.set_threshold(label, 0.3)
+    window = open_analysed(qtbot, make_window, night, model_set_dir, failed_ok=True)
+    assert len(window.recordings.rows) == len(recordings)
+    window.thresholds.set_all(0.3)
     window.refresh_detections()
 
     window.survey_figures.open()
