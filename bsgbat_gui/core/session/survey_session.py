@@ -151,6 +151,8 @@ class SurveySession:
         self.stored_thresholds: str | None = None  # the preset JSON the store kept
         self.call_settings = CallSettings()  # the survey's (the store's, once one is open)
         self._calls: dict[Path, CallTable] = {}  # measured with call_settings, by path
+        # The last logits read back from the store: ((path, model set), [models, windows, labels]).
+        self._last_logits: tuple[tuple[Path, str], npt.NDArray[np.float32]] | None = None
         # Derived from the detections' stack, kept while it stays the same (see _attach).
         self._slot_rows: tuple[object, npt.NDArray[np.intp]] | None = None
         self._decision_columns: tuple[object, object, _DecisionColumns] | None = None
@@ -249,6 +251,7 @@ class SurveySession:
             except PositionError as exc:
                 log.warning("%s: %s", store.path, exc)
         self._calls.clear()
+        self._last_logits = None
         self._attach()
         self.store_changed.emit()
         self.decisions_changed.emit()
@@ -329,12 +332,14 @@ class SurveySession:
         """
         path = analysis.info.path
         self._labels_from(analysis.labels)
+        self._last_logits = None
         self.analyses.add(analysis)
         self.recordings.update(path, status=STATUS_DONE, info=analysis.info, from_cache=from_cache)
 
     def add_block(self, block: AnalysisBlock, *, from_cache: bool = True) -> None:
         """The analyses of many recordings arrived at once (read from the review store)."""
         self._labels_from(block.labels)
+        self._last_logits = None  # a path read again may hold another analysis now
         self.analyses.add_block(block)
         self.recordings.set_analysed(
             self.recordings.rows_of(block.paths),
@@ -371,11 +376,16 @@ class SurveySession:
         """
         if self.store is None:
             return None
+        last = self._last_logits
+        if last is not None and last[0] == (path, model_set_id):
+            return last[1]  # the shown recording asked again (tracks, then shading)
         try:
-            return self.store.stored_logits([path], model_set_id).get(path)
+            logits = self.store.stored_logits([path], model_set_id).get(path)
         except (sqlite3.Error, OSError) as exc:
             log.warning("%s: cannot read the analysis kept: %s", self.store.path, exc)
             return None
+        self._last_logits = ((path, model_set_id), logits) if logits is not None else None
+        return logits
 
     def all_analyses(self, paths: Sequence[Path] | None = None) -> list[RecordingAnalysis]:
         """Every analysis (or those of ``paths``) as one object each, for dialogs that work on
