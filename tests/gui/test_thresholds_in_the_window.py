@@ -267,3 +267,33 @@ def test_a_reopened_survey_recombines_its_stored_analyses_in_the_background(
     assert len(detections.events) == expected_events
     shown = window.recordings.row_for(window.current_path).analysis  # logits from the store
     assert np.array_equal(shown.per_model_logits, logits[window.current_path])
+
+
+def test_a_recombination_whose_stored_analyses_are_gone_says_so_once_and_keeps_working(
+    qtbot, make_window, analysed_window, model_set_dir: Path
+) -> None:
+    import sqlite3
+
+    first = analysed_window
+    folder = first.current_path.parent
+    first.close()
+    window = make_window(paths=[folder], models_dir=model_set_dir)
+    qtbot.waitUntil(
+        lambda: all(r.status == STATUS_DONE for r in window.recordings.rows), timeout=60_000
+    )
+    held = window.session.analyses
+    before = held.probabilities_of(window.current_path).copy()
+    with sqlite3.connect(window.session.store.path) as conn:  # another program emptied it
+        conn.execute("DELETE FROM analyses")
+    window.threshold_panel.combine_box.setCurrentText("max")
+    qtbot.waitUntil(lambda: "Not every stored analysis" in window.status_label.text())
+    assert "reopen the folder" in window.status_label.text()
+    assert not held.is_combined_throughout
+    # The probabilities held stay as they were (by the previous method), not half replaced,
+    # and the window keeps working: a threshold change finds the events again, asking no more.
+    assert np.array_equal(held.probabilities_of(window.current_path), before)
+    runs = window.analysis_runs
+    label = window.thresholds.labels[0]
+    window.thresholds.set_threshold(label, 0.42)
+    qtbot.wait(200)
+    assert not runs.recombiner.is_running
