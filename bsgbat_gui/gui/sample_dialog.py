@@ -2,10 +2,12 @@
 it for review from the keyboard.
 
 The sample (per species × maximum-probability bin, the size the user chooses, reproducible
-with the seed shown) is drawn by :func:`~bsgbat_gui.core.evaluation.sampling.draw_sample` from
-the detections at the current thresholds, kept in the review store (replacing an earlier one),
-and shown in the detections table through its "In the sample" and "Unreviewed only" filters:
-the usual keys (Right / Left next and previous, A confirm, R reject, L relabel) then walk it.
+with the seed shown) is drawn by :func:`~bsgbat_gui.core.evaluation.sampling.
+draw_sample_of_events` from the window's event arrays at the current thresholds (the sample
+``draw_sample`` gives the report's rows; a season's million events are not made into rows),
+kept in the review store (replacing an earlier one), and shown in the detections table through
+its "In the sample" and "Unreviewed only" filters: the usual keys (Right / Left next and
+previous, A confirm, R reject, L relabel) then walk it.
 The survey report weighs the sample's decisions back to every detection (precision with its
 interval, estimated true passes). A preview table says, before drawing, how many detections
 each stratum holds and how many the sample will take.
@@ -36,18 +38,16 @@ from bsgbat_gui.core.evaluation.sampling import (
     DEFAULT_SAMPLE_EDGES,
     SampleError,
     check_edges,
-    draw_sample,
-    population,
-    stratum_of,
+    draw_sample_of_events,
+    event_strata,
 )
-from bsgbat_gui.core.review.survey import recording_rows
 from bsgbat_gui.core.session.survey_session import STORE_WRITE_ERRORS
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from bsgbat_gui.core.analysis.detections import SurveyDetections
     from bsgbat_gui.core.evaluation.sampling import VerificationSample
-    from bsgbat_gui.core.review.survey import DetectionRow
     from bsgbat_gui.gui.main_window import MainWindow
 
 DEFAULT_PER_STRATUM = 20
@@ -78,14 +78,15 @@ class SampleDialog(QDialog):
 
     def __init__(
         self,
-        rows: Sequence[DetectionRow],
+        detections: SurveyDetections,
+        labels: tuple[str, ...],
         current: VerificationSample | None,
         decided_in_current: int,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Review a sample of the detections")
-        self.rows = population(rows)
+        self.detections, self.labels = detections, labels
         self.sample: VerificationSample | None = None
         intro = QLabel(
             "When a survey is too large to review entirely, review a random sample of each "
@@ -154,10 +155,8 @@ class SampleDialog(QDialog):
             return
         per = self.per_stratum.value()
         counts: dict[str, list[int]] = {}
-        for row in self.rows:
-            assert row.max_prob is not None
-            bins = counts.setdefault(row.species_auto, [0] * (len(edges) - 1))
-            bins[stratum_of(row.max_prob, edges)] += 1
+        for (name, k), members in event_strata(self.detections, self.labels, edges):
+            counts.setdefault(name, [0] * (len(edges) - 1))[k] = len(members)
         species = sorted(counts)
         self.table.clear()
         self.table.setRowCount(len(species))
@@ -184,8 +183,9 @@ class SampleDialog(QDialog):
 
     def _draw(self) -> None:
         try:
-            sample = draw_sample(
-                self.rows,
+            sample = draw_sample_of_events(
+                self.detections,
+                self.labels,
                 per_stratum=self.per_stratum.value(),
                 seed=self.seed.value(),
                 edges=parse_edges(self.edges.text()),
@@ -217,14 +217,14 @@ class SampleReviewer(QObject):
                 + "); the sample is kept in it"
             )
             return
-        survey = w.survey_for_export()
-        if survey is None or not survey.recordings:
+        w.refresh_detections()  # the events at the thresholds shown now, not a burst ago
+        detections = session.detections
+        if detections is None or not len(detections.paths):
             w.status_label.setText("No sample yet: no recording of this survey is analysed.")
             return
-        rows = [row for rec in recording_rows(survey) for row in rec.rows]
         mask = session.sample_mask()
         decided = 0 if mask is None else int((mask & (session.attached >= 0)).sum())
-        self.dialog = SampleDialog(rows, session.sample, decided, w)
+        self.dialog = SampleDialog(detections, session.labels, session.sample, decided, w)
         self.dialog.drawn.connect(self._drawn)
         self.dialog.setModal(False)
         self.dialog.show()

@@ -12,11 +12,13 @@ from test_review_in_the_window import open_analysed
 
 from bsgbat_gui.core.evaluation.sampling import (
     DEFAULT_SAMPLE_EDGES,
+    draw_sample,
     load_sample,
     stratum_of,
 )
 from bsgbat_gui.core.review.decisions import STATUS_CONFIRMED
 from bsgbat_gui.core.review.store import ReviewStore
+from bsgbat_gui.core.review.survey import recording_rows
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -56,6 +58,10 @@ def test_a_sample_is_drawn_reviewed_from_the_keyboard_kept_and_reported(
 
     sample = session.sample
     assert sample is not None
+    # The sample the command draws from the survey's rows with the same settings.
+    survey = window.survey_for_export()
+    rows = [row for rec in recording_rows(survey) for row in rec.rows]
+    assert draw_sample(rows, per_stratum=2, seed=7).keys == sample.keys
     assert sample.seed == 7
     assert len(sample.keys) == expected_size
     drawn: dict[tuple[str, int], int] = {}

@@ -165,17 +165,97 @@ def draw_sample(
     ``seed``. Raises :class:`SampleError` for unusable settings.
     """
     edges = check_edges(edges)
+    strata = [
+        (stratum, len(members), lambda i, m=members: _key_of_row(m[i]))
+        for stratum, members in _strata(rows, edges).items()
+    ]
+    return _draw(strata, per_stratum, seed, edges, sizes)
+
+
+def draw_sample_of_events(
+    detections: SurveyDetections,
+    labels: Sequence[str],
+    *,
+    per_stratum: int,
+    seed: int,
+    edges: Sequence[float] = DEFAULT_SAMPLE_EDGES,
+    sizes: Mapping[tuple[str, int], int] | None = None,
+) -> VerificationSample:
+    """:func:`draw_sample` of the rows of ``detections``' events — the same sample, drawn from
+    the event arrays (what the window holds: a season's ~1 M events are not made into rows).
+    """
+    edges = check_edges(edges)
+    events = detections.events
+
+    def key(e: int) -> SampleKey:
+        return SampleKey(
+            detections.paths[int(detections.recording_index[e])],
+            labels[int(events.label_index[e])],
+            float(events.start_s[e]),
+            float(events.end_s[e]),
+        )
+
+    strata = [
+        (stratum, len(members), lambda i, m=members: key(int(m[i])))
+        for stratum, members in event_strata(detections, labels, edges)
+    ]
+    return _draw(strata, per_stratum, seed, edges, sizes)
+
+
+def event_strata(
+    detections: SurveyDetections, labels: Sequence[str], edges: Sequence[float]
+) -> list[tuple[tuple[str, int], npt.NDArray[np.intp]]]:
+    """Per stratum ``(species, bin)`` in :func:`draw_sample`'s order, its events (indices into
+    ``detections.events``) sorted as :func:`draw_sample` sorts its rows: by the recording's
+    path as text, then start and end.
+    """
+    events = detections.events
+    if not len(events):
+        return []
+    probability = np.asarray(events.max_prob, dtype=np.float64)
+    bins = np.searchsorted(np.asarray(edges, dtype=np.float64), probability, side="right") - 1
+    bins = np.clip(bins, 0, len(edges) - 2)
+    # Ranks of texts: numpy orders strings by code point, as Python's str comparison does.
+    path_rank = np.unique([str(p) for p in detections.paths], return_inverse=True)[1]
+    label_rank = np.unique(list(labels), return_inverse=True)[1]
+    species = label_rank[events.label_index]
+    order = np.lexsort(
+        (events.end_s, events.start_s, path_rank[detections.recording_index], bins, species)
+    )
+    groups = species[order].astype(np.int64) * len(edges) + bins[order]
+    starts = np.flatnonzero(np.diff(groups, prepend=-1))
+    ends = np.append(starts[1:], len(order))
+    return [
+        (
+            (labels[int(events.label_index[order[a]])], int(bins[order[a]])),
+            order[a:b].astype(np.intp),
+        )
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=True)
+    ]
+
+
+def _key_of_row(row: DetectionRow) -> SampleKey:
+    return SampleKey(row.path, row.species_auto, row.start_s, row.end_s)
+
+
+def _draw(
+    strata: Sequence[tuple[tuple[str, int], int, Callable[[int], SampleKey]]],
+    per_stratum: int,
+    seed: int,
+    edges: tuple[float, ...],
+    sizes: Mapping[tuple[str, int], int] | None,
+) -> VerificationSample:
+    """From each stratum ``((species, bin), members, key of member i)``: its size, chosen by a
+    generator seeded by ``(seed, species, bin)``.
+    """
     if per_stratum < 0 or any(n < 0 for n in (sizes or {}).values()):
         raise SampleError("sample sizes must not be negative")
     keys: list[SampleKey] = []
-    for (species, k), members in _strata(rows, edges).items():
-        size = min((sizes or {}).get((species, k), per_stratum), len(members))
+    for (species, k), members, key_of in strata:
+        size = min((sizes or {}).get((species, k), per_stratum), members)
         rng = np.random.default_rng([seed, zlib.crc32(species.encode("utf-8")), k])
-        chosen = sorted(rng.choice(len(members), size=size, replace=False).tolist())
-        keys.extend(
-            SampleKey(members[i].path, species, members[i].start_s, members[i].end_s)
-            for i in chosen
-        )
+        chosen = sorted(rng.choice(members, size=size, replace=False).tolist())
+        keys.extend(key_of(i) for i in chosen)
     created = dt.datetime.now().astimezone().replace(microsecond=0).isoformat()
     return VerificationSample(tuple(keys), edges, per_stratum, seed, created)
 

@@ -173,3 +173,40 @@ def test_interval_covers_the_true_precision_at_about_the_stated_rate(
         covered += estimate.low <= true_total / sum(SIZES) <= estimate.high
     assert covered / SURVEYS >= MIN_COVERAGE
     assert time.perf_counter() - started < 5
+
+
+@pytest.mark.parametrize(("per_stratum", "seed", "edges", "threshold"), [
+    (2, 1, (0.0, 0.6, 0.8, 0.9, 0.95, 1.0), 0.05), (5, 42, (0.0, 0.5, 1.0), 0.1),
+    (20, 7, (0.0, 1.0), 0.02),
+])  # fmt: skip
+def test_the_window_draws_from_its_event_arrays_the_sample_the_rows_give(
+    per_stratum: int, seed: int, edges: tuple[float, ...], threshold: float
+) -> None:
+    from bsgbat_gui.benchmark.synthetic import long_recording_info, synthetic_analysis
+    from bsgbat_gui.core.analysis.stacked import StackedAnalyses
+    from bsgbat_gui.core.analysis.thresholds import ThresholdSettings
+    from bsgbat_gui.core.evaluation.sampling import draw_sample_of_events
+    from bsgbat_gui.core.review.survey import Survey, SurveyRecording
+
+    analyses = [  # two folders, names that sort differently as text and as paths' parts
+        synthetic_analysis(
+            long_recording_info(Path(f"/s/{site}/r{i}.wav"), 0.05 + 0.01 * (i % 5)), seed=i
+        )
+        for site in ("a b", "a-b", "a")
+        for i in range(12)
+    ]
+    labels = analyses[0].labels
+    settings = ThresholdSettings(thresholds=dict.fromkeys(labels, threshold))
+    survey = Survey.of([SurveyRecording(a, "set") for a in analyses], settings, [])
+    held = StackedAnalyses(survey.settings.combine)
+    for recording in survey.recordings:
+        held.add(recording.analysis)
+    detections = held.detections(survey.settings.array_for(held.labels))
+    rows = [row for rec in recording_rows(survey) for row in rec.rows]
+    assert len(detections.events) == len(population(rows)) > 40
+    by_rows = draw_sample(rows, per_stratum=per_stratum, seed=seed, edges=edges)
+    by_events = draw_sample_of_events(
+        detections, held.labels, per_stratum=per_stratum, seed=seed, edges=edges
+    )
+    assert by_events.keys == by_rows.keys
+    assert (by_events.edges, by_events.per_stratum, by_events.seed) == (edges, per_stratum, seed)
