@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
 )
 
 from bsgbat_gui import __version__
-from bsgbat_gui.core.heap import HeapTrimmer
 from bsgbat_gui.core.session.survey_session import SurveySession
 from bsgbat_gui.gui.analysis_coordinator import AnalysisCoordinator
 from bsgbat_gui.gui.calls_controller import CallsController
@@ -92,7 +91,6 @@ class MainWindow(QMainWindow):
         self._helpers_shut_down = False
         app.aboutToQuit.connect(self._shut_down_helpers)
         self.session = SurveySession()
-        self.heap = HeapTrimmer()  # a season's refreshes free hundreds of MB in pieces
         self._dialog: QWidget | None = None  # the open shortcuts / evaluation / species window
         self.export_panel: ExportPanel | None = None  # made when first shown (Ctrl+E)
         self._build_panels()
@@ -165,8 +163,9 @@ class MainWindow(QMainWindow):
         for widget, stretch in ((self.banner, 0), (self.welcome, 0), (self.main_splitter, 1)):
             layout.addWidget(widget, stretch)
         self.setCentralWidget(central)
-        self.reliability_panel = ReliabilityPanel(
-            self.survey_of_decided, self.thresholds, self.review.undo_stack,
+        self.reliability_panel = ReliabilityPanel(  # it reads only the decided recordings
+            lambda: self.session.survey_for_export(self.thresholds.settings(), decided_only=True),
+            self.thresholds, self.review.undo_stack,
             self.session.analyses.event_count, self,
         )  # fmt: skip
         area = Qt.DockWidgetArea
@@ -313,7 +312,6 @@ class MainWindow(QMainWindow):
         if wanted is not None and (row := self.detections_panel.model.row_of(wanted)) is not None:
             self.detections_panel.select_row(row)
         self.shown.show_target()
-        self.heap.trim_soon()  # what finding the events freed goes back to the system
 
     def _labels_known(self, labels: tuple[str, ...]) -> None:
         self.thresholds.set_labels(labels)  # once per model set: a no-op after
@@ -358,10 +356,6 @@ class MainWindow(QMainWindow):
         """The open survey as the export sees it: every analysis shown, the thresholds and
         combine method set here, every decision and recording mark."""
         return self.session.survey_for_export(self.thresholds.settings())
-
-    def survey_of_decided(self) -> Survey | None:
-        """:meth:`survey_for_export` of the recordings with a decision only."""
-        return self.session.survey_for_export(self.thresholds.settings(), decided_only=True)
 
     def _export_inputs_changed(self, *_: object) -> None:
         if self.export_panel is not None:

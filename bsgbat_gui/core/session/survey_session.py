@@ -45,6 +45,7 @@ from bsgbat_gui.core.evaluation.sampling import (
 )
 from bsgbat_gui.core.evaluation.site_positions import load_site_positions, save_site_positions
 from bsgbat_gui.core.files import canonical_path, canonical_paths
+from bsgbat_gui.core.heap import HeapTrimmer
 from bsgbat_gui.core.review.connection import StoreError
 from bsgbat_gui.core.review.decisions import RecordingReview, attach_decisions_indexed
 from bsgbat_gui.core.review.locations import default_store_path, survey_folder, writable_store_path
@@ -151,6 +152,7 @@ class SurveySession:
         self.stored_thresholds: str | None = None  # the preset JSON the store kept
         self.call_settings = CallSettings()  # the survey's (the store's, once one is open)
         self._calls: dict[Path, CallTable] = {}  # measured with call_settings, by path
+        self._heap = HeapTrimmer()
         # The last logits read back from the store: ((path, model set), [models, windows, labels]).
         self._last_logits: tuple[tuple[Path, str], npt.NDArray[np.float32]] | None = None
         # Derived from the detections' stack, kept while it stays the same (see _attach).
@@ -447,6 +449,7 @@ class SurveySession:
         else:
             self._attach()
         self.detections_changed.emit()
+        self._heap.trim_soon()  # what finding a season's events freed goes back to the system
         return d
 
     def _rows_of_slots(self, d: SurveyDetections) -> npt.NDArray[np.intp]:
