@@ -76,6 +76,6 @@ class HeapTrimmer:
                 log.info("malloc_trim failed: %s", exc)
                 return
             self.trims += 1
-            # Wait, so a burst of asks (a refresh every 250 ms while loading) trims every
+            # Wait, so a burst of asks (a block of analyses every ~0.2 s while loading) trims every
             # interval_s, not after each.
             time.sleep(self.interval_s)

@@ -343,6 +343,9 @@ class SurveySession:
         self._labels_from(block.labels)
         self._last_logits = None  # a path read again may hold another analysis now
         self.analyses.add_block(block)
+        # Loading a season from the store (and finding its events after each burst) frees
+        # hundreds of MB in pieces: given back while it loads, not during the review after.
+        self._heap.trim_soon()
         self.recordings.set_analysed(
             self.recordings.rows_of(block.paths),
             duration_s=block.duration_s,
@@ -449,7 +452,6 @@ class SurveySession:
         else:
             self._attach()
         self.detections_changed.emit()
-        self._heap.trim_soon()  # what finding a season's events freed goes back to the system
         return d
 
     def _rows_of_slots(self, d: SurveyDetections) -> npt.NDArray[np.intp]:
