@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from superqt.utils import QSignalDebouncer, QSignalThrottler, qdebounced
 
 from bsgbat_gui.core.session.recordings import STATUS_DONE, STATUS_FAILED
@@ -40,6 +40,7 @@ ANALYSIS_START_DELAY_MS = 400  # at most, after opening: see AnalysisCoordinator
 # Analyses arriving faster than this are shown in the survey-wide views (detections table,
 # species column) together: each refresh costs O(recordings) on the GUI thread.
 SURVEY_REFRESH_MIN_INTERVAL_MS = 250
+RECOMBINE_RETRY_MS = 100  # while a recombination's thread is still ending
 
 
 class AnalysisCoordinator(QObject):
@@ -116,6 +117,8 @@ class AnalysisCoordinator(QObject):
         self.recombiner.finished.connect(self._recombined)
         self._recombined_blocks: list[tuple[int, int, str, npt.NDArray[np.float32]]] = []
         self._given_up: tuple[int, str] | None = None  # a recombination that could not finish
+        self._recombining: tuple[int, str] | None = None  # the running one's (generation, method)
+        self._recombine_retry = False  # a retry is scheduled
         self._closing = False
 
     @property
@@ -194,11 +197,22 @@ class AnalysisCoordinator(QObject):
         if self._given_up == (wanted.generation, wanted.method):
             return  # said once; asked again after another opening or method
         if self.recombiner.is_running:
-            self.recombiner.cancel()  # for an older method or fewer blocks: started again after
+            if self._recombining != (wanted.generation, wanted.method):
+                self.recombiner.cancel()  # for an older method or survey
+            # Blocks that arrived since are taken by a run after this one (or its thread is
+            # ending): asked again soon, once.
+            if not self._recombine_retry:
+                self._recombine_retry = True
+                QTimer.singleShot(RECOMBINE_RETRY_MS, self._retry_recombine)
             return
         self._recombined_blocks = []
+        self._recombining = (wanted.generation, wanted.method)
         self.recombiner.start(store.path, wanted)
         self._recombine_progress(0, wanted.n_recordings)
+
+    def _retry_recombine(self) -> None:
+        self._recombine_retry = False
+        self.recombine_if_wanted()
 
     def _recombined_block(
         self, generation: int, index: int, method: str, probs: npt.NDArray[np.float32]

@@ -399,3 +399,4 @@ class MainWindow(QMainWindow):
         self.spectrogram_loader.shutdown()
         self.calls.shutdown()
         self.report_exporter.shutdown()
+        self.survey_figures.shutdown()

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -35,7 +35,6 @@ from bsgbat_gui.core.evaluation.night_activity import (
     SOURCE_NONE,
     NightActivity,
     PositionError,
-    night_activity,
     parse_site_position,
 )
 from bsgbat_gui.core.evaluation.report_svg import DETECTED_COLOUR, VERIFIED_COLOUR
@@ -47,8 +46,8 @@ from bsgbat_gui.core.evaluation.survey_figures import (
     night_matrices,
     site_points,
 )
-from bsgbat_gui.core.review.survey import recording_rows
 from bsgbat_gui.core.session.survey_session import STORE_WRITE_ERRORS
+from bsgbat_gui.gui.worker import FiguresComputer
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -181,6 +180,11 @@ class SurveyFiguresDialog(QDialog):
         layout.addWidget(self.tabs, 1)
         layout.addLayout(footer)
         self.refresh_button.clicked.connect(self.refresh)
+        self.computer = FiguresComputer(self)
+        self.computer.finished.connect(self._computed)
+        self._request = self._started = 0  # the latest ask, the latest computation started
+        self._retry_soon = False
+        self._survey: Survey | None = None
         self.species_box.currentTextChanged.connect(self._draw_activity)
         self.site_box.currentIndexChanged.connect(self._draw_nights)
         self.folder_box.currentIndexChanged.connect(self._show_given_position)
@@ -192,14 +196,51 @@ class SurveyFiguresDialog(QDialog):
     # -- numbers -----------------------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Compute the figures of the survey as the window shows it now, and draw them."""
+        """Compute the figures of the survey as the window shows it now (in the background),
+        and draw them when they are in; asked again meanwhile, the latest ask is computed
+        once the running one ends."""
         survey = self._survey_source()
+        self._request += 1
+        if survey is None or not survey.recordings:
+            self._show(None, survey)
+            return
+        self._survey = survey
+        self.note.setText("Computing the figures…")
+        self.refresh_button.setEnabled(False)
+        self._start_when_free()
+
+    def _start_when_free(self) -> None:
+        if self.computer.is_running:  # its thread ends moments after its result
+            if not self._retry_soon:
+                self._retry_soon = True
+                QTimer.singleShot(50, self._retry)
+            return
+        assert self._survey is not None
+        self._started = self._request
+        self.computer.start(self._request, self._survey, self.session.site_positions)
+
+    def _retry(self) -> None:
+        self._retry_soon = False
+        if self._started != self._request:
+            self._start_when_free()
+
+    @property
+    def is_computing(self) -> bool:
+        """The figures' numbers are being computed (what is drawn is older)."""
+        return not self.refresh_button.isEnabled()
+
+    def _computed(self, request: int, activity: NightActivity | None, problem: str) -> None:
+        if request != self._request:
+            return  # a newer ask is computed next
+        self.refresh_button.setEnabled(True)
+        self._show(activity, self._survey)
+        if problem:
+            self.note.setText(f"⚠ The figures could not be computed: {problem}")
+
+    def _show(self, activity: NightActivity | None, survey: Survey | None) -> None:
+        self.activity = activity
+        self.refresh_button.setEnabled(True)
         positions = self.session.site_positions
-        self.activity = (
-            night_activity(recording_rows(survey), positions)
-            if survey and survey.recordings
-            else None
-        )
         unplaced = sorted({
             r.analysis.info.path.parent for r in (survey.recordings if survey else ())
             if r.analysis.info.metadata.latitude is None
@@ -415,3 +456,8 @@ class SurveyFigures(QObject):
         self.dialog.refresh()
         self.dialog.show()
         self.dialog.raise_()
+
+    def shutdown(self) -> None:
+        """Let the figures being computed finish (the window closes)."""
+        if self.dialog is not None:
+            self.dialog.computer.shutdown()

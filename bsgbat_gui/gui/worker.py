@@ -49,6 +49,7 @@ from bsgbat_gui.core.compute.jobs import (
     warm_up_analysis,
 )
 from bsgbat_gui.core.compute.process import ComputeProcess, ComputeProcessDied, Job
+from bsgbat_gui.core.evaluation.night_activity import night_activity
 from bsgbat_gui.core.evaluation.report import survey_report
 from bsgbat_gui.core.evaluation.report_html import write_report
 from bsgbat_gui.core.models.download import (
@@ -723,6 +724,40 @@ class Recombiner(_OneShotThread):
     def shutdown(self) -> None:
         """Stop after the block being read."""
         self._shutdown(10_000)
+
+
+class _FiguresWorker(QObject):
+    finished = Signal(int, object, str)  # request id, NightActivity (None on failure), problem
+
+    def __init__(self, request: int, survey: Survey, positions: Mapping[str, Position]) -> None:
+        super().__init__()
+        self.request, self.survey, self.positions = request, survey, dict(positions)
+        self.stop_requested = threading.Event()  # one step: nothing to stop between
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            activity = night_activity(recording_rows(self.survey), self.positions)
+        except Exception as exc:  # a bug must reach the user as a message
+            log.exception("the survey figures failed")
+            self.finished.emit(self.request, None, f"internal error: {exc}")
+            return
+        self.finished.emit(self.request, activity, "")
+
+
+class FiguresComputer(_OneShotThread):
+    """Computes the survey figures' numbers (every detection's row, sun times) from a QThread:
+    a large survey's take seconds. Each start has an id; the caller keeps the latest."""
+
+    finished = Signal(int, object, str)
+
+    def start(self, request: int, survey: Survey, positions: Mapping[str, Position]) -> None:
+        if not self.is_running:
+            worker = _FiguresWorker(request, survey, positions)
+            self._launch(worker, "survey-figures", ("finished",))
+
+    def shutdown(self) -> None:
+        self._shutdown(30_000)
 
 
 class _PlaybackWorker(QObject):

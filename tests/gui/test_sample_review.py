@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from audio_factory import chirp_train, write_wav
 from PySide6.QtCore import Qt
-from test_review_in_the_window import open_analysed
+from test_review_in_the_window import open_analysed, press
 
 from bsgbat_gui.core.evaluation.sampling import (
     DEFAULT_SAMPLE_EDGES,
@@ -86,10 +86,11 @@ def test_a_sample_is_drawn_reviewed_from_the_keyboard_kept_and_reported(
     assert panel.current_row() == 0
 
     # Reviewed from the keyboard: the shown recording's sampled detection confirmed with A.
-    window.activateWindow()
+    window.activateWindow()  # back from the dialogs: the keys go to the window again
+    qtbot.waitUntil(window.isActiveWindow)
     qtbot.waitUntil(lambda: window.review_actions.target() is not None)
     target = window.review_actions.target()
-    qtbot.keyClick(window, Qt.Key.Key_A)
+    press(qtbot, window, Qt.Key.Key_A)  # as a reviewer types, focus where the app puts it
     confirmed = [d for d in session.decisions if d.status == STATUS_CONFIRMED]
     assert [(d.path, d.species, d.start_s) for d in confirmed] == [
         (target.path, target.label, target.start_s)

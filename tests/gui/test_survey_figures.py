@@ -57,6 +57,7 @@ def test_the_survey_figures_show_the_report_numbers_of_the_open_survey(
     window.action_table.figures_action.trigger()
     dialog = window.survey_figures.dialog
     assert dialog is not None
+    qtbot.waitUntil(lambda: not dialog.is_computing)
     assert dialog.isVisible()
     activity = dialog.activity
     assert activity is not None
@@ -121,6 +122,7 @@ def test_a_folder_without_positions_gets_one_kept_for_the_figures_and_the_report
     window.refresh_detections()
     window.survey_figures.open()
     dialog = window.survey_figures.dialog
+    qtbot.waitUntil(lambda: not dialog.is_computing)
     activity = dialog.activity
     assert activity.placed_passes == 0
     assert activity.unplaced_passes > 0
@@ -134,6 +136,7 @@ def test_a_folder_without_positions_gets_one_kept_for_the_figures_and_the_report
     assert window.session.site_positions == {}
     dialog.position_edit.setText("52.37, 4.89")
     dialog.set_position_button.click()
+    qtbot.waitUntil(lambda: not dialog.is_computing)
     assert dialog.activity.unplaced_passes == 0
     assert dialog.activity.placed_passes == activity.unplaced_passes
     (site,) = dialog.activity.sites

@@ -11,7 +11,7 @@ import pytest
 from cli_runner import run_cli
 from PySide6.QtCore import Qt
 from real_recordings import real_recording_paths
-from test_review_in_the_window import open_analysed
+from test_review_in_the_window import open_analysed, press
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -36,12 +36,14 @@ def test_figures_sample_and_report_of_the_shared_recordings(
 
     window.survey_figures.open()
     figures = window.survey_figures.dialog
+    qtbot.waitUntil(lambda: not figures.is_computing)
     before = figures.activity
     assert before.placed_passes == 0  # no shared recording carries a GUANO position
     assert "no timestamp" in figures.note.text()
     assert "no position" in figures.note.text()
     figures.position_edit.setText("51.5, -0.12")
     figures.set_position_button.click()
+    qtbot.waitUntil(lambda: not figures.is_computing)
     after = figures.activity
     # Placed now: the passes of the recordings with a timestamp and its UTC offset.
     assert after.placed_passes > 0
@@ -58,9 +60,10 @@ def test_figures_sample_and_report_of_the_shared_recordings(
     assert sample is not None
     panel = window.detections_panel
     assert panel.model.rowCount() == len(sample.keys)
-    window.activateWindow()
+    window.activateWindow()  # back from the dialogs: the keys go to the window again
+    qtbot.waitUntil(window.isActiveWindow)
     qtbot.waitUntil(lambda: window.review_actions.target() is not None)
-    qtbot.keyClick(window, Qt.Key.Key_A)
+    press(qtbot, window, Qt.Key.Key_A)  # as a reviewer types, focus where the app puts it
     assert panel.model.rowCount() == len(sample.keys) - 1
 
     out = tmp_path / "window-report.html"

@@ -297,3 +297,25 @@ def test_a_recombination_whose_stored_analyses_are_gone_says_so_once_and_keeps_w
     window.thresholds.set_threshold(label, 0.42)
     qtbot.wait(200)
     assert not runs.recombiner.is_running
+
+
+def test_two_quick_combine_changes_end_combined_by_the_last(
+    qtbot, make_window, analysed_window, model_set_dir: Path
+) -> None:
+    first = analysed_window
+    folder = first.current_path.parent
+    logits = {r.path: np.array(r.analysis.per_model_logits) for r in first.recordings.rows}
+    first.close()
+    window = make_window(paths=[folder], models_dir=model_set_dir)
+    qtbot.waitUntil(
+        lambda: all(r.status == STATUS_DONE for r in window.recordings.rows), timeout=60_000
+    )
+    held = window.session.analyses
+    window.threshold_panel.combine_box.setCurrentText("max")
+    window.threshold_panel.combine_box.setCurrentText("median")  # before max is read back
+    qtbot.waitUntil(lambda: held.is_combined_throughout, timeout=30_000)
+    assert held.combine == "median"
+    for path, kept in logits.items():
+        wanted = sigmoid(combine_logits(kept, "median")).astype(np.float32)
+        assert np.array_equal(held.probabilities_of(path), wanted)
+    qtbot.waitUntil(lambda: not window.analysis_runs.recombiner.is_running)
