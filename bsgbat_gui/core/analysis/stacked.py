@@ -311,6 +311,16 @@ class StackedAnalyses:
             model_names=block.model_names,
         )
 
+    def stored_model_set(self, path: Path) -> str | None:
+        """The model set ``path``'s logits are kept under in the store, when its block holds
+        only probabilities (None: held here, or not held).
+        """
+        slot_index = self._slot_of.get(path)
+        if slot_index is None or path in self._whole:
+            return None
+        block = self._blocks[self._slots[slot_index].block]
+        return None if block.per_model_logits is not None else block.model_set_id
+
     def probabilities_of(self, path: Path) -> FloatArray32 | None:
         """The combined probabilities of ``path``'s windows (a view into the stack)."""
         slot_index = self._slot_of.get(path)

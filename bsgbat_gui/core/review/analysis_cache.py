@@ -152,6 +152,30 @@ class AnalysisRecords(StoreConnection):
             )  # fmt: skip
             yield block, misses
 
+    def stored_records(
+        self, paths: Sequence[Path], model_set_id: str
+    ) -> dict[Path, tuple[RecordingInfo, npt.NDArray[np.float32]]]:
+        """:meth:`stored_logits` with each recording's header as kept with its analysis, read
+        in one query per 500 recordings (a path kept without a header is left out: the caller
+        reads it on its own).
+        """
+        keys = dict(zip(self.keys(paths), paths, strict=True))
+        found: dict[Path, tuple[RecordingInfo, npt.NDArray[np.float32]]] = {}
+        for key, row in self._stored_rows(list(keys), model_set_id).items():
+            meta_json, te = row[5], row[6]
+            _labels, _names, n_models, n_seg, n_labels, blob = row[7:]
+            meta = json.loads(meta_json) if meta_json else {}
+            if "header_frames" not in meta or len(blob) != 4 * n_models * n_seg * n_labels:
+                continue
+            path = keys[key]
+            try:
+                info = _info_from_metadata(path, float(te), meta)
+            except (RecordingError, ValueError, TypeError, KeyError):
+                continue
+            logits = np.frombuffer(blob, dtype="<f4").reshape(n_models, n_seg, n_labels)
+            found[path] = (info, logits)
+        return found
+
     def stored_logits(
         self, paths: Sequence[Path], model_set_id: str
     ) -> dict[Path, npt.NDArray[np.float32]]:
@@ -159,7 +183,7 @@ class AnalysisRecords(StoreConnection):
         ``[n_models, n_segments, n_labels]`` (read-only); a path without one is left out. No
         check against the file: for analyses already checked when read (:meth:`cached_blocks`).
         """
-        keys = {self.key(p): p for p in paths}
+        keys = dict(zip(self.keys(paths), paths, strict=True))
         found: dict[Path, npt.NDArray[np.float32]] = {}
         for key, row in self._stored_rows(list(keys), model_set_id).items():
             _labels, _names, n_models, n_seg, n_labels, blob = row[7:]
@@ -277,13 +301,28 @@ class AnalysisRecords(StoreConnection):
                  now_iso()),
             )  # fmt: skip
 
-    def analysis_model_sets(self) -> dict[Path, str]:
-        """The model set of each recording's latest stored analysis (for exports)."""
-        rows = self._conn.execute(
+    def analysis_model_sets(self, paths: Sequence[Path] | None = None) -> dict[Path, str]:
+        """The model set of each recording's (or of ``paths``') latest stored analysis (for
+        exports).
+        """
+        query = (
             "SELECT r.path, a.model_set_id FROM recordings r JOIN analyses a"
-            " ON a.recording_id = r.id ORDER BY a.created_at"
-        ).fetchall()
-        return {self.path_of(path): set_id for path, set_id in rows}
+            " ON a.recording_id = r.id"
+        )
+        if paths is None:
+            rows = self._conn.execute(query + " ORDER BY a.created_at").fetchall()
+            return {self.path_of(path): set_id for path, set_id in rows}
+        keys = dict(zip(self.keys(paths), paths, strict=True))
+        found: dict[Path, str] = {}
+        wanted = list(keys)
+        for first in range(0, len(wanted), 500):  # well under SQLite's limit on parameters
+            part = wanted[first : first + 500]
+            for key, set_id in self._conn.execute(
+                query + f" WHERE r.path IN ({', '.join('?' * len(part))}) ORDER BY a.created_at",
+                part,
+            ):
+                found[keys[key]] = set_id  # the latest one last
+        return found
 
     def stored_analyses(
         self, *, chunk: int = 256

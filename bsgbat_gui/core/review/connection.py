@@ -11,8 +11,8 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any
 
-from bsgbat_gui.core.files import canonical_path
-from bsgbat_gui.core.review.locations import key_path, path_key
+from bsgbat_gui.core.files import canonical_path, canonical_paths
+from bsgbat_gui.core.review.locations import key_of_canonical, key_path, path_key
 
 if TYPE_CHECKING:
     import sqlite3
@@ -57,6 +57,10 @@ class StoreConnection:
     def key(self, path: Path) -> str:
         """How this store keeps ``path`` (relative to :attr:`root` when inside it)."""
         return path_key(path, self.root)
+
+    def keys(self, paths: Sequence[Path]) -> list[str]:
+        """:meth:`key` of many paths, each folder resolved once."""
+        return [key_of_canonical(p, self.root) for p in canonical_paths(paths)]
 
     def path_of(self, key: str) -> Path:
         """The absolute path of a stored key."""

@@ -57,7 +57,11 @@ def path_key(path: Path, root: Path) -> str:
     """How the store keeps ``path``: relative to ``root`` with ``/`` separators when inside it
     (portable between computers), else absolute.
     """
-    path = canonical_path(path)
+    return key_of_canonical(canonical_path(path), root)
+
+
+def key_of_canonical(path: Path, root: Path) -> str:
+    """:func:`path_key` of a path already canonical (see :func:`canonical_paths`)."""
     try:
         return path.relative_to(root).as_posix()
     except ValueError:

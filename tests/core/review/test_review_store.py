@@ -261,6 +261,9 @@ def test_a_survey_folder_moved_or_copied_keeps_its_review_and_cache(
             assert decision.path == folder / "r1.wav"
             assert store.recording_reviews()[folder / "r2.wav"].reviewed
             assert sorted(store.analysis_model_sets()) == [folder / f"r{i}.wav" for i in range(3)]
+            every = store.analysis_model_sets()
+            some = [folder / "r2.wav", folder / "r0.wav", folder / "missing.wav"]
+            assert store.analysis_model_sets(some) == {p: every[p] for p in some[:2]}
 
 
 def test_an_absolute_path_store_is_migrated_to_relative_paths(tmp_path: Path) -> None:

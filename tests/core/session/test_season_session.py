@@ -105,5 +105,15 @@ def test_a_store_read_holds_probabilities_and_the_shown_recording_reads_its_logi
         shown = session.analysis_of(path)  # its logits read from the store
         assert shown is not None
         assert np.array_equal(shown.per_model_logits, analysis.per_model_logits)
+    # Every analysis at once (the export, the figures): read 500 per query, the same objects.
+    batch = session.all_analyses()
+    assert [a.info.path for a in batch] == paths
+    for analysis, original in zip(batch, items, strict=True):
+        alone = session.analysis_of(original.info.path)
+        assert alone is not None
+        assert np.array_equal(analysis.per_model_logits, original.per_model_logits)
+        assert analysis.windows == alone.windows == original.windows
+        assert analysis.info == alone.info
+        assert (analysis.labels, analysis.model_names) == (original.labels, original.model_names)
     session.close()
     assert session.analysis_of(paths[0]) is None  # no store: nothing to read them from
