@@ -314,7 +314,7 @@ def measure_window(survey: Path, models: Path, *, repeats: int = 5) -> dict[str,
     from PySide6.QtCore import QSettings, Qt
     from PySide6.QtWidgets import QApplication
 
-    from bsgbat_gui.benchmark.window_timing import run_until
+    from bsgbat_gui.benchmark.window_timing import first_picture_times, run_until
     from bsgbat_gui.gui.app import exempt_startup_objects_from_gc
     from bsgbat_gui.gui.main_window import MainWindow
     from bsgbat_gui.gui.recordings_panel import COL_SPECIES
@@ -332,14 +332,7 @@ def measure_window(survey: Path, models: Path, *, repeats: int = 5) -> dict[str,
         run_until(lambda: window.spectrogram_loader.process.is_ready, 120)
         run_until(lambda: False, 1.0)
         result["season_window_baseline_rss_mb"] = round(_rss_mb("VmRSS"), 1)
-        shown_at: list[float] = []
-
-        def spectrogram_delivered(_loaded: object) -> None:
-            if not shown_at and window.spectrogram_view.spectrogram is not None:
-                window.spectrogram_view.viewport().repaint()
-                shown_at.append(time.perf_counter())
-
-        window.spectrogram_loader.loaded.connect(spectrogram_delivered)
+        shown_at = first_picture_times(window)
         session = window.session
         started = time.perf_counter()
         window.open_paths([survey])

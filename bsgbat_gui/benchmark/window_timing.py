@@ -69,6 +69,24 @@ def run_until(condition, timeout_s: float, on_tick=None) -> bool:
     return met[0]
 
 
+def first_picture_times(window: Any) -> list[float]:
+    """A list the time (``perf_counter``) the first spectrogram is shown is appended to.
+
+    "Shown" = set in the view and painted: timed in a slot that runs right after the window's
+    own (connected later, so called later), with a synchronous repaint, as the threshold
+    latency is timed — not whenever the next timer tick gets its turn.
+    """
+    shown_at: list[float] = []
+
+    def spectrogram_delivered(_loaded: object) -> None:
+        if not shown_at and window.spectrogram_view.spectrogram is not None:
+            window.spectrogram_view.viewport().repaint()
+            shown_at.append(time.perf_counter())
+
+    window.spectrogram_loader.loaded.connect(spectrogram_delivered)
+    return shown_at
+
+
 def measure_window(models: Path, *, stall_files: int = 12) -> WindowTimings:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import soundfile
@@ -99,17 +117,7 @@ def measure_window(models: Path, *, stall_files: int = 12) -> WindowTimings:
             lambda: window.analysis.is_ready and window.spectrogram_loader.process.is_ready, 120
         )
         run_until(lambda: False, 1.0)
-        # "Shown" = set in the view and painted: timed in a slot that runs right after the
-        # window's own (connected later, so called later), with a synchronous repaint, as the
-        # threshold latency is timed — not whenever the next timer tick gets its turn.
-        shown_at: list[float] = []
-
-        def spectrogram_delivered(_loaded: object) -> None:
-            if not shown_at and window.spectrogram_view.spectrogram is not None:
-                window.spectrogram_view.viewport().repaint()
-                shown_at.append(time.perf_counter())
-
-        window.spectrogram_loader.loaded.connect(spectrogram_delivered)
+        shown_at = first_picture_times(window)
         started = time.perf_counter()
         window.open_paths([five])
         if not run_until(lambda: bool(shown_at), 60):

@@ -87,6 +87,7 @@ class SampleDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Review a sample of the detections")
         self.detections, self.labels = detections, labels
+        self._sizes: tuple[tuple[float, ...], dict[str, list[int]]] | None = None
         self.sample: VerificationSample | None = None
         intro = QLabel(
             "When a survey is too large to review entirely, review a random sample of each "
@@ -145,6 +146,16 @@ class SampleDialog(QDialog):
         self.resize(640, 520)
         self._preview()
 
+    def _stratum_sizes(self, edges: tuple[float, ...]) -> dict[str, list[int]]:
+        """Per species, its detections in each bin; found again only when the bins change (a
+        season's million events are sorted into strata once, not at every size typed)."""
+        if self._sizes is None or self._sizes[0] != edges:
+            counts: dict[str, list[int]] = {}
+            for (name, k), members in event_strata(self.detections, self.labels, edges):
+                counts.setdefault(name, [0] * (len(edges) - 1))[k] = len(members)
+            self._sizes = (edges, counts)
+        return self._sizes[1]
+
     def _preview(self) -> None:
         """Per species (rows) and bin (columns): "sampled of detections"."""
         try:
@@ -154,9 +165,7 @@ class SampleDialog(QDialog):
             self.draw_button.setEnabled(False)
             return
         per = self.per_stratum.value()
-        counts: dict[str, list[int]] = {}
-        for (name, k), members in event_strata(self.detections, self.labels, edges):
-            counts.setdefault(name, [0] * (len(edges) - 1))[k] = len(members)
+        counts = self._stratum_sizes(edges)
         species = sorted(counts)
         self.table.clear()
         self.table.setRowCount(len(species))

@@ -234,10 +234,9 @@ def test_thresholds_are_remembered_between_sessions(
     assert again.thresholds.is_visible(BACKGROUND_LABEL)
 
 
-def test_a_reopened_survey_recombines_its_stored_analyses_in_the_background(
-    qtbot, make_window, analysed_window, model_set_dir: Path
-) -> None:
-    first = analysed_window
+def reopened(qtbot, make_window, first, model_set_dir: Path):
+    """``first``'s folder in a new window, every analysis read from the store (held only as
+    probabilities), and the logits ``first`` held, by path."""
     folder = first.current_path.parent
     logits = {r.path: np.array(r.analysis.per_model_logits) for r in first.recordings.rows}
     first.close()
@@ -245,6 +244,13 @@ def test_a_reopened_survey_recombines_its_stored_analyses_in_the_background(
     qtbot.waitUntil(
         lambda: all(r.status == STATUS_DONE for r in window.recordings.rows), timeout=60_000
     )
+    return window, logits
+
+
+def test_a_reopened_survey_recombines_its_stored_analyses_in_the_background(
+    qtbot, make_window, analysed_window, model_set_dir: Path
+) -> None:
+    window, logits = reopened(qtbot, make_window, analysed_window, model_set_dir)
     held = window.session.analyses
     assert window.thresholds.combine == "mean"
     window.threshold_panel.combine_box.setCurrentText("max")
@@ -274,13 +280,7 @@ def test_a_recombination_whose_stored_analyses_are_gone_says_so_once_and_keeps_w
 ) -> None:
     import sqlite3
 
-    first = analysed_window
-    folder = first.current_path.parent
-    first.close()
-    window = make_window(paths=[folder], models_dir=model_set_dir)
-    qtbot.waitUntil(
-        lambda: all(r.status == STATUS_DONE for r in window.recordings.rows), timeout=60_000
-    )
+    window, _ = reopened(qtbot, make_window, analysed_window, model_set_dir)
     held = window.session.analyses
     before = held.probabilities_of(window.current_path).copy()
     with sqlite3.connect(window.session.store.path) as conn:  # another program emptied it
@@ -302,14 +302,7 @@ def test_a_recombination_whose_stored_analyses_are_gone_says_so_once_and_keeps_w
 def test_two_quick_combine_changes_end_combined_by_the_last(
     qtbot, make_window, analysed_window, model_set_dir: Path
 ) -> None:
-    first = analysed_window
-    folder = first.current_path.parent
-    logits = {r.path: np.array(r.analysis.per_model_logits) for r in first.recordings.rows}
-    first.close()
-    window = make_window(paths=[folder], models_dir=model_set_dir)
-    qtbot.waitUntil(
-        lambda: all(r.status == STATUS_DONE for r in window.recordings.rows), timeout=60_000
-    )
+    window, logits = reopened(qtbot, make_window, analysed_window, model_set_dir)
     held = window.session.analyses
     window.threshold_panel.combine_box.setCurrentText("max")
     window.threshold_panel.combine_box.setCurrentText("median")  # before max is read back

@@ -203,8 +203,8 @@ class StackedAnalyses:
         self._blocks.append(replace(block, combined=None))  # held once, in _probabilities
         self._probabilities.append(probabilities)
         self._methods.append(method)
-        for k, (path, first, n) in enumerate(
-            zip(block.paths, block.offsets.tolist(), block.n_segments.tolist(), strict=True)
+        for path, first, n in zip(
+            block.paths, block.offsets.tolist(), block.n_segments.tolist(), strict=True
         ):
             old = self._slot_of.get(path)
             if old is not None:
@@ -216,7 +216,6 @@ class StackedAnalyses:
             self._slot_paths.append(path)
             self._alive.append(True)
             self._n_live += 1
-            del k
         self._segments += int(block.n_segments.sum())
         # The old stack (and the last result's hold on it) is let go before the next is made:
         # two stacks of a season's probabilities at once were its peak of memory.
@@ -316,7 +315,7 @@ class StackedAnalyses:
         only probabilities (None: held here, or not held).
         """
         slot_index = self._slot_of.get(path)
-        if slot_index is None or path in self._whole:
+        if slot_index is None:
             return None
         block = self._blocks[self._slots[slot_index].block]
         return None if block.per_model_logits is not None else block.model_set_id

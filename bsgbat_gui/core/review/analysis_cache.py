@@ -45,15 +45,44 @@ _ANALYSIS_COLUMNS = (
 )
 
 
+def _stored_logits_of(stored: Sequence[Any]) -> npt.NDArray[np.float32] | None:
+    """The ``[n_models, n_segments, n_labels]`` logits (read-only) of an analysis' stored
+    columns (:data:`_ANALYSIS_COLUMNS`), or None when the blob does not fit their shape.
+    """
+    _labels_json, _names_json, n_models, n_seg, n_labels, blob = stored
+    if len(blob) != 4 * n_models * n_seg * n_labels:
+        return None
+    return np.frombuffer(blob, dtype="<f4").reshape(n_models, n_seg, n_labels)
+
+
+def _stored_meta(row: Sequence[Any]) -> dict[str, Any]:
+    """The metadata kept with a :meth:`AnalysisRecords._stored_rows` row."""
+    return json.loads(row[5]) if row[5] else {}
+
+
+def _stored_info_of(
+    path: Path, meta: dict[str, Any], time_expansion: float
+) -> RecordingInfo | None:
+    """The header of ``path`` kept as ``meta`` with its analysis (None: kept before headers
+    were stored, or unreadable).
+    """
+    if "header_frames" not in meta:
+        return None
+    try:
+        return _info_from_metadata(path, float(time_expansion), meta)
+    except (RecordingError, ValueError, TypeError, KeyError):
+        return None
+
+
 def _analysis_from_row(info: RecordingInfo, stored: Sequence[Any]) -> RecordingAnalysis | None:
     """The analysis of ``info`` from its stored columns (:data:`_ANALYSIS_COLUMNS`), or None
     when it does not fit the recording (another number of windows: the file changed).
     """
-    labels_json, names_json, n_models, n_seg, n_labels, blob = stored
+    labels_json, names_json = stored[:2]
     windows = windows_for(info)
-    if len(windows) != n_seg or len(blob) != 4 * n_models * n_seg * n_labels:
+    logits = _stored_logits_of(stored)
+    if logits is None or len(windows) != logits.shape[1]:
         return None
-    logits = np.frombuffer(blob, dtype="<f4").reshape(n_models, n_seg, n_labels)
     return RecordingAnalysis(
         info=info,
         windows=tuple(windows),
@@ -162,18 +191,11 @@ class AnalysisRecords(StoreConnection):
         keys = dict(zip(self.keys(paths), paths, strict=True))
         found: dict[Path, tuple[RecordingInfo, npt.NDArray[np.float32]]] = {}
         for key, row in self._stored_rows(list(keys), model_set_id).items():
-            meta_json, te = row[5], row[6]
-            _labels, _names, n_models, n_seg, n_labels, blob = row[7:]
-            meta = json.loads(meta_json) if meta_json else {}
-            if "header_frames" not in meta or len(blob) != 4 * n_models * n_seg * n_labels:
-                continue
             path = keys[key]
-            try:
-                info = _info_from_metadata(path, float(te), meta)
-            except (RecordingError, ValueError, TypeError, KeyError):
-                continue
-            logits = np.frombuffer(blob, dtype="<f4").reshape(n_models, n_seg, n_labels)
-            found[path] = (info, logits)
+            info = _stored_info_of(path, _stored_meta(row), row[6])
+            logits = _stored_logits_of(row[7:])
+            if info is not None and logits is not None:
+                found[path] = (info, logits)
         return found
 
     def stored_logits(
@@ -186,11 +208,9 @@ class AnalysisRecords(StoreConnection):
         keys = dict(zip(self.keys(paths), paths, strict=True))
         found: dict[Path, npt.NDArray[np.float32]] = {}
         for key, row in self._stored_rows(list(keys), model_set_id).items():
-            _labels, _names, n_models, n_seg, n_labels, blob = row[7:]
-            if len(blob) == 4 * n_models * n_seg * n_labels:
-                found[keys[key]] = np.frombuffer(blob, dtype="<f4").reshape(
-                    n_models, n_seg, n_labels
-                )
+            logits = _stored_logits_of(row[7:])
+            if logits is not None:
+                found[keys[key]] = logits
         return found
 
     def _stored_rows(self, keys: Sequence[str], model_set_id: str) -> dict[str, Any]:
@@ -213,24 +233,18 @@ class AnalysisRecords(StoreConnection):
         """The header and ``[n_models, n_segments, n_labels]`` logits of a stored row, when it
         is still the analysis of the file at ``path`` (see :meth:`cached_blocks`).
         """
-        _, rid, size, mtime_ns, sha, meta_json, te = row[:7]
-        _labels, _names, n_models, n_seg, n_labels, blob = row[7:]
+        _, rid, size, mtime_ns, sha, _meta_json, te = row[:7]
         if time_expansion is not None and te != time_expansion:
             return None
-        meta = json.loads(meta_json) if meta_json else {}
+        meta = _stored_meta(row)
         if "header_frames" not in meta:
             return None  # kept before headers were stored: the caller probes the file
         if not self._still_the_file(path, rid, size, mtime_ns, sha):
             return None  # the content changed: analyse again
-        try:
-            info = _info_from_metadata(path, float(te), meta)
-        except (RecordingError, ValueError, TypeError, KeyError):
+        info, logits = _stored_info_of(path, meta, te), _stored_logits_of(row[7:])
+        if info is None or logits is None or len(window_bounds_of(info)[0]) != logits.shape[1]:
             return None
-        if len(blob) != 4 * n_models * n_seg * n_labels:
-            return None
-        if len(window_bounds_of(info)[0]) != n_seg:
-            return None
-        return info, np.frombuffer(blob, dtype="<f4").reshape(n_models, n_seg, n_labels)
+        return info, logits
 
     def recording_info(self, path: Path) -> RecordingInfo | None:
         """The header of ``path`` as the store kept it with its analysis (None when it kept
@@ -243,13 +257,7 @@ class AnalysisRecords(StoreConnection):
         ).fetchone()
         if row is None or not row[0]:
             return None
-        meta = json.loads(row[0])
-        if "header_frames" not in meta:
-            return None
-        try:
-            return _info_from_metadata(path, float(row[1]), meta)
-        except (RecordingError, ValueError, TypeError, KeyError):
-            return None
+        return _stored_info_of(path, json.loads(row[0]), row[1])
 
     def save_analysis(
         self, analysis: RecordingAnalysis, model_set_id: str, content_sha256: str

@@ -147,6 +147,10 @@ class SurveySession:
         self.survey_species: tuple[str, ...] | None = None  # as the store kept it
         self.sample: VerificationSample | None = None  # the verification sample queued
         self.sample_problem = ""  # why the store's sample is not used, when it is not
+        # The last sample mask, for the sample and the events it was found for.
+        self._sample_mask: (
+            tuple[VerificationSample, SurveyDetections, npt.NDArray[np.bool_]] | None
+        ) = None
         # Positions given to folders without a GUANO one (absolute path -> lat, lon).
         self.site_positions: dict[str, Position] = {}
         self.stored_thresholds: str | None = None  # the preset JSON the store kept
@@ -285,7 +289,11 @@ class SurveySession:
         """Which of the current events are in the queued sample (None: no sample)."""
         if self.sample is None or self.detections is None:
             return None
-        return sample_mask(self.sample, self.detections, self.labels)
+        kept = self._sample_mask
+        if kept is None or kept[0] is not self.sample or kept[1] is not self.detections:
+            mask = sample_mask(self.sample, self.detections, self.labels)
+            kept = self._sample_mask = (self.sample, self.detections, mask)
+        return kept[2]
 
     @property
     def can_write(self) -> bool:
